@@ -1,0 +1,45 @@
+"""The FastAPI application: wiring only. Domain routers live in their own packages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from server.config import Settings, get_settings
+from server.core.context import AppContext
+from server.core.errors import AisleError
+
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
+    """Build the app; `context` lets tests and the demo hand over an engine they already hold."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "context", None) is None:
+            app.state.context = AppContext.from_settings(settings or get_settings())
+        yield
+
+    app = FastAPI(
+        title="Aisle",
+        version="0.1.0",
+        summary="Clienteling for physical retail stores",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url=f"{API}/openapi.json",
+    )
+    app.state.context = context
+
+    @app.exception_handler(AisleError)
+    async def _aisle_error(_request: Request, exc: AisleError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+    from server.routers import include_routers
+
+    include_routers(app, prefix=API)
+    return app

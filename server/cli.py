@@ -1,0 +1,98 @@
+"""The `aisle` command line: serve, demo, import, app, db."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from server.config import get_settings
+from server.core.errors import AisleError
+
+app = typer.Typer(help="Aisle: clienteling for physical retail stores.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear one-line error and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from server.db.session import check_connection, make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
+    check_connection(engine)
+    return engine
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default AISLE_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default AISLE_PORT or 8000)."),
+    migrate: bool = typer.Option(True, help="Bring the database schema up to date first."),
+) -> None:
+    """Serve the API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from server.app import create_app
+    from server.core.context import AppContext
+    from server.db import migrate as migrations
+
+    settings = get_settings()
+    try:
+        context = AppContext.from_settings(settings)
+        if migrate:
+            migrations.upgrade(context.engine)
+    except AisleError as exc:
+        raise fail(exc.message) from exc
+    uvicorn.run(create_app(settings, context=context), host=host or settings.host, port=port or settings.port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from server.db import migrate
+
+    try:
+        migrate.upgrade(_engine(), revision)
+    except AisleError as exc:
+        raise fail(exc.message) from exc
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, or 'base' for none.")) -> None:
+    """Take the schema back to REVISION."""
+    from server.db import migrate
+
+    try:
+        migrate.downgrade(_engine(), revision)
+    except AisleError as exc:
+        raise fail(exc.message) from exc
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    from server.db import migrate
+
+    try:
+        typer.echo(migrate.current_revision(_engine()) or "empty (no migrations applied)")
+    except AisleError as exc:
+        raise fail(exc.message) from exc
+
+
+@app.command("app")
+def run_app() -> None:
+    """Start the clerk's phone app on this desktop."""
+    main = Path(__file__).resolve().parent.parent / "mobile_app" / "main.py"
+    if not main.exists():
+        raise fail("the phone app is not built yet (see the mobile app issue)", code=1)
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "mobile_app"]))

@@ -1,0 +1,78 @@
+"""Aisle's one settings object: every `AISLE_*` environment variable is read here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from server.core.errors import ConfigurationError
+
+DEFAULT_DATA_DIR = Path(".aisle")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, from `AISLE_*` environment variables (or a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="AISLE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the demo database and key file live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    redis_url: str = Field("", description="Redis URL for fan-out across server processes; empty = in-process.")
+    secret_key: SecretStr | None = Field(
+        None, description="Master secret; JWT, phone HMAC and phone encryption keys derive from it."
+    )
+    default_phone_region: str = Field("CN", description="Region assumed for phone numbers without a +prefix.")
+    token_minutes: int = Field(12 * 60, ge=1, description="Lifetime of a staff sign-in (one shift).")
+    model_path: str = Field("", description="Sentence-transformers model folder; empty = bundled MiniLM.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sql_echo: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and "://" not in value:
+            raise ValueError(
+                f"AISLE_DATABASE_URL={value!r} is not a database URL; expected e.g. "
+                "'sqlite:///aisle.db' or 'postgresql+psycopg://user:pass@localhost/aisle'"
+            )
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the configured one, or SQLite inside the data directory."""
+        if self.database_url:
+            url = self.database_url
+            # People paste libpq-style URLs; route them to the psycopg 3 driver we ship.
+            for prefix in ("postgresql://", "postgres://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'aisle.db').resolve()}"
+
+    def master_secret(self) -> bytes:
+        """The master secret: AISLE_SECRET_KEY, else a key file created once in the data directory."""
+        if self.secret_key is not None:
+            raw = self.secret_key.get_secret_value().encode()
+            if len(raw) < 16:
+                raise ConfigurationError("AISLE_SECRET_KEY must be at least 16 characters long")
+            return raw
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return key_file.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call `get_settings.cache_clear()` after changing the env)."""
+    return Settings()

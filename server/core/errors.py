@@ -1,0 +1,41 @@
+"""The one error family services raise; a single handler in `server.app` turns it into JSON."""
+
+from __future__ import annotations
+
+
+class AisleError(Exception):
+    """A failure the caller can act on, with the HTTP status that describes it."""
+
+    status_code = 400
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFound(AisleError):
+    status_code = 404
+
+
+class Conflict(AisleError):
+    status_code = 409
+
+
+class Unauthorized(AisleError):
+    status_code = 401
+
+
+class Forbidden(AisleError):
+    status_code = 403
+
+
+class InvalidInput(AisleError):
+    status_code = 422
+
+
+class ConfigurationError(AisleError):
+    """Settings that cannot work (a bad database URL, a short secret)."""
+
+    status_code = 500

@@ -1,0 +1,35 @@
+"""Phone numbers: normalised to E.164 so "138 0013 8000", "+86 138-0013-8000" and "008613800138000" match."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from server.core.errors import InvalidInput
+
+
+def normalise_phone(raw: str, default_region: str = "CN") -> str:
+    """The E.164 form of `raw` (e.g. '+8613800138000'), or InvalidInput saying why it is not a number."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidInput("phone number is empty")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"{raw!r} is not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidInput(f"{raw!r} is not a valid phone number (assumed region {default_region} when no +country code is given)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """A phone as a clerk may see it: national digits with the middle hidden, e.g. 138****8000."""
+    try:
+        number = phonenumbers.parse(e164, None)
+        national = str(number.national_number)
+    except phonenumbers.NumberParseException:
+        national = "".join(ch for ch in e164 if ch.isdigit())
+    if len(national) <= 7:
+        return "*" * (len(national) - 2) + national[-2:]
+    return national[:3] + "*" * (len(national) - 7) + national[-4:]

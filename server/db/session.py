@@ -1,0 +1,79 @@
+"""Engine and session factory; the per-request session dependency lives in `server.core.deps`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.core.errors import ConfigurationError
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """An engine for `url`, with SQLite tuned for a single-store server (WAL, foreign keys on)."""
+    try:
+        parsed = make_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if parsed.get_backend_name() == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigurationError(
+            f"AISLE_DATABASE_URL {_safe(url)!r} cannot be used: {exc}. Expected e.g. "
+            "'sqlite:///path/aisle.db' or 'postgresql+psycopg://user:password@host:5432/aisle'"
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, turning a refused connection or a bad password into one readable sentence."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigurationError(
+            f"cannot connect to the database at {_safe(str(engine.url))}: {reason}"
+        ) from exc
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work outside a request: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,21 @@
+"""All ORM tables, one module per table family; importing this package registers them all."""
+
+from server.db.tables.catalog import Product
+from server.db.tables.imports import ImportRun
+from server.db.tables.members import ConsultantAssignment, Interaction, Member
+from server.db.tables.staff import Staff, StaffRole
+from server.db.tables.stores import Store
+from server.db.tables.transactions import Transaction, TransactionLine
+
+__all__ = [
+    "ConsultantAssignment",
+    "ImportRun",
+    "Interaction",
+    "Member",
+    "Product",
+    "Staff",
+    "StaffRole",
+    "Store",
+    "Transaction",
+    "TransactionLine",
+]

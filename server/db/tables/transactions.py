@@ -1,0 +1,53 @@
+"""Till transactions and their lines; a cancellation is a negative line linked to the one it undoes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import BigId, Base, Money, UnitPrice, UTCDateTime, utcnow
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        Index("ix_transactions_member_time", "member_id", "occurred_at"),
+        Index("ix_transactions_store_time", "store_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Receipt number in the source system ("online-retail:536365"); re-imports skip what exists.
+    external_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # NULL: anonymous sale
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # sale, return (a cancellation of earlier lines) or adjustment (stock write-off, bad debt).
+    kind: Mapped[str] = mapped_column(String(12), default="sale")
+    total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    coupon_code: Mapped[str | None] = mapped_column(String(40))
+    original_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transactions.id"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(20), default="till")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TransactionLine(Base):
+    __tablename__ = "transaction_lines"
+    __table_args__ = (Index("uq_transaction_lines_line", "transaction_id", "line_no", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
+    amount: Mapped[Decimal] = mapped_column(Money)  # quantity x unit price less the line discount
+    discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # For a negative (cancellation) line: the sale line it takes back, when it could be found.
+    original_line_id: Mapped[int | None] = mapped_column(ForeignKey("transaction_lines.id"), index=True)

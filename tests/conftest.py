@@ -1,0 +1,102 @@
+"""Database fixtures: every test that asks for `engine` runs on SQLite and on the real PostgreSQL.
+
+The PostgreSQL server is named by AISLE_TEST_POSTGRES_URL (`.ci/run` starts one on loopback and sets
+it). Each test gets a schema of its own there, dropped afterwards, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from server.app import create_app
+from server.config import Settings
+from server.core.context import AppContext
+from server.db import migrate
+from server.db.session import make_engine
+
+PG_URL = os.environ.get("AISLE_TEST_POSTGRES_URL", "")
+DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+
+if os.environ.get("CI") and not PG_URL:
+    raise pytest.UsageError("CI must test against PostgreSQL: set AISLE_TEST_POSTGRES_URL (.ci/run does)")
+
+
+def _backends() -> list[object]:
+    pg = pytest.param("postgres", marks=pytest.mark.postgres)
+    if not PG_URL:
+        pg = pytest.param("postgres", marks=pytest.mark.skip(reason="AISLE_TEST_POSTGRES_URL is not set"))
+    return ["sqlite", pg]
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'aisle-test.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a database migrated to the newest schema."""
+    eng = make_engine(db_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def context(settings: Settings, engine: Engine) -> AppContext:
+    return AppContext.from_settings(settings, engine=engine)
+
+
+@pytest.fixture
+def session(context: AppContext) -> Iterator[Session]:
+    with context.sessions() as s:
+        yield s
+
+
+@pytest.fixture
+def client(context: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(context.settings, context=context)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def dev_data() -> Path:
+    """The Online Retail development file from ../shared/data (skipped where it is absent)."""
+    if not DEV_DATA.exists():
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"CI expects the development data at {DEV_DATA}")
+        pytest.skip(f"development data not found at {DEV_DATA}")
+    return DEV_DATA
