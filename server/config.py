@@ -22,7 +22,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the demo database and key file live.")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in data_dir.")
-    redis_url: str = Field("", description="Redis URL for fan-out across server processes; empty = in-process.")
+    redis_url: str = Field(
+        "", description="Redis URL for fan-out across server processes; empty = in-process."
+    )
     secret_key: SecretStr | None = Field(
         None, description="Master secret; JWT, phone HMAC and phone encryption keys derive from it."
     )

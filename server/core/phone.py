@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from server.core.errors import InvalidInput
@@ -9,7 +11,8 @@ from server.core.errors import InvalidInput
 
 def normalise_phone(raw: str, default_region: str = "CN") -> str:
     """The E.164 form of `raw` (e.g. '+8613800138000'), or InvalidInput saying why it is not a number."""
-    text = (raw or "").strip()
+    # Separators people type: spaces, dashes, dots, brackets ("(+44) 7700-900 123").
+    text = re.sub(r"[\s\-().\u3000]", "", raw or "")
     if not text:
         raise InvalidInput("phone number is empty")
     if text.startswith("00"):
@@ -19,7 +22,8 @@ def normalise_phone(raw: str, default_region: str = "CN") -> str:
     except phonenumbers.NumberParseException as exc:
         raise InvalidInput(f"{raw!r} is not a phone number: {exc}") from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"{raw!r} is not a valid phone number (assumed region {default_region} when no +country code is given)")
+        hint = "" if text.startswith("+") else f" (read as a {default_region} number: add +country code)"
+        raise InvalidInput(f"{raw!r} is not a valid phone number{hint}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import BigId, Base, UnitPrice, UTCDateTime, utcnow
+from server.db.base import Base, BigId, UnitPrice, UTCDateTime, utcnow
 
 
 class Product(Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import BigId, Base, UTCDateTime, utcnow
+from server.db.base import Base, BigId, UTCDateTime, utcnow
 
 
 class ImportRun(Base):

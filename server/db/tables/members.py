@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import BigId, Base, UTCDateTime, utcnow
+from server.db.base import Base, BigId, UTCDateTime, utcnow
 
 
 class Member(Base):

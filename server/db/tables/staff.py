@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db.base import BigId, Base, UTCDateTime, utcnow
+from server.db.base import Base, BigId, UTCDateTime, utcnow
 
 
 class Staff(Base):

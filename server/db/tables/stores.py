@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import BigId, Base, UTCDateTime, utcnow
+from server.db.base import Base, BigId, UTCDateTime, utcnow
 
 
 class Store(Base):

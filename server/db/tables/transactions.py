@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import BigId, Base, Money, UnitPrice, UTCDateTime, utcnow
+from server.db.base import Base, BigId, Money, UnitPrice, UTCDateTime, utcnow
 
 
 class Transaction(Base):
@@ -30,9 +30,7 @@ class Transaction(Base):
     total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     coupon_code: Mapped[str | None] = mapped_column(String(40))
-    original_transaction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transactions.id"), index=True
-    )
+    original_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
     source: Mapped[str] = mapped_column(String(20), default="till")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

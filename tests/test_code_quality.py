@@ -1,0 +1,43 @@
+"""The code stays lint-clean and type-checked: ruff (lint + format) and mypy run as part of the suite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = ["server", "models", "mobile_app", "tests", "bench"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_ruff_lint() -> None:
+    result = _run("ruff", "check", *PATHS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = _run("ruff", "format", "--check", *PATHS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy() -> None:
+    result = _run("mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_do_not_import_upwards() -> None:
+    """models/ imports neither the server nor the app; the server never imports the app."""
+    rules = {"models": ("server", "mobile_app", "fastapi", "sqlalchemy"), "server": ("mobile_app",)}
+    offenders = []
+    for package, banned in rules.items():
+        for path in (ROOT / package).rglob("*.py"):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                words = line.split()
+                if len(words) >= 2 and words[0] in ("import", "from"):
+                    if words[1].split(".")[0] in banned:
+                        offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
