@@ -36,8 +36,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
     @app.exception_handler(AisleError)
     async def _aisle_error(_request: Request, exc: AisleError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=exc.headers)
 
     from server.routers import include_routers
 

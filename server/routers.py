@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from server.auth.router import router as auth_router
+from server.catalog.router import router as catalog_router
 from server.health.router import router as health_router
+from server.members.router import router as members_router
+from server.staff.router import router as staff_router
+from server.stores.router import router as stores_router
+from server.transactions.router import router as transactions_router
 
 
 def include_routers(app: FastAPI, prefix: str) -> None:
     app.include_router(health_router, prefix=prefix)
+    app.include_router(auth_router, prefix=prefix)
+    app.include_router(stores_router, prefix=prefix)
+    app.include_router(staff_router, prefix=prefix)
+    app.include_router(members_router, prefix=prefix)
+    app.include_router(transactions_router, prefix=prefix)
+    app.include_router(catalog_router, prefix=prefix)

@@ -14,6 +14,11 @@ class AisleError(Exception):
         if status_code is not None:
             self.status_code = status_code
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Extra HTTP headers the response must carry (WWW-Authenticate, Retry-After)."""
+        return {"WWW-Authenticate": "Bearer"} if self.status_code == 401 else None
+
 
 class NotFound(AisleError):
     status_code = 404

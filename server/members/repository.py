@@ -1,0 +1,68 @@
+"""SQL for members."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, exists, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from server.db.tables import Member
+
+
+def get_member(session: Session, member_id: int) -> Member | None:
+    """The member with this id, if any."""
+    return session.get(Member, member_id)
+
+
+def phone_hash_taken(session: Session, phone_hash: str, *, except_id: int | None = None) -> bool:
+    """True when another member has this phone HMAC."""
+    query = exists().where(Member.phone_hash == phone_hash)
+    if except_id is not None:
+        query = query.where(Member.id != except_id)
+    return bool(session.scalar(select(query)))
+
+
+def card_taken(session: Session, card_number: str) -> bool:
+    """True when a member already holds this card number."""
+    return bool(session.scalar(select(exists().where(Member.card_number == card_number))))
+
+
+def qr_taken(session: Session, qr_token: str) -> bool:
+    """True when a member already holds this QR token."""
+    return bool(session.scalar(select(exists().where(Member.qr_token == qr_token))))
+
+
+def add_member(session: Session, member: Member) -> Member:
+    """Insert a member and give it its id."""
+    session.add(member)
+    session.flush()
+    return member
+
+
+def search_members(
+    session: Session,
+    store_ids: Collection[int] | None,
+    *,
+    text: str | None,
+    phone_hash: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Member], int]:
+    """Members of `store_ids` (all when None) whose name contains `text`, whose card or QR token is
+    `text`, or whose phone HMAC is `phone_hash`; ordered by name, with the total count."""
+    query = select(Member)
+    if store_ids is not None:
+        query = query.where(Member.home_store_id.in_(list(store_ids)))
+    if text:
+        matches: list[ColumnElement[bool]] = [
+            Member.name.icontains(text, autoescape=True),
+            Member.card_number == text,
+            Member.qr_token == text,
+        ]
+        if phone_hash:
+            matches.append(Member.phone_hash == phone_hash)
+        query = query.where(or_(false(), *matches))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Member.name, Member.id).limit(limit).offset(offset)).all()
+    return list(rows), total

@@ -1,0 +1,69 @@
+"""Members at the HTTP edge."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+Gender = Literal["female", "male", "other", "unknown"]
+CARD_PATTERN = r"^[A-Za-z0-9-]{4,40}$"
+QR_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+def _past_birthday(value: date | None) -> date | None:
+    if value is not None and not date(1900, 1, 1) <= value <= date.today():
+        raise ValueError("a birthday must lie between 1900-01-01 and today")
+    return value
+
+
+class MemberCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=1, max_length=40, description="Any common format; '+86 138 0013 8000'.")
+    home_store_id: int
+    gender: Gender = "unknown"
+    birthday: date | None = None
+    card_number: str | None = Field(None, pattern=CARD_PATTERN, description="Generated when left out.")
+    qr_token: str | None = Field(None, pattern=QR_PATTERN, description="Generated when left out.")
+    marketing_consent: bool = False
+    locale: str = Field("en", min_length=2, max_length=10)
+
+    _birthday = field_validator("birthday")(_past_birthday)
+
+
+class MemberUpdate(BaseModel):
+    """Fields left out stay as they are; birthday may be set to null to clear it."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, min_length=1, max_length=40)
+    gender: Gender | None = None
+    birthday: date | None = None
+    marketing_consent: bool | None = None
+    locale: str | None = Field(None, min_length=2, max_length=10)
+
+    _birthday = field_validator("birthday")(_past_birthday)
+
+    @model_validator(mode="after")
+    def _no_null_except_birthday(self) -> MemberUpdate:
+        for field in self.model_fields_set - {"birthday"}:
+            if getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null; leave it out to keep it unchanged")
+        return self
+
+
+class MemberRead(BaseModel):
+    id: int
+    name: str
+    phone: str | None = Field(description="Full E.164 for the home store's manager or an admin, else masked.")
+    phone_masked: bool
+    gender: str
+    birthday: date | None
+    card_number: str | None
+    qr_token: str | None
+    home_store_id: int | None
+    joined_on: date
+    marketing_consent: bool
+    locale: str
+    created_at: datetime
+    updated_at: datetime
