@@ -1,0 +1,1 @@
+"""The reference methods Aisle's model is measured against, one module each."""
