@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from server.core.pagination import PageParams
 from server.auth.scope import (
     ANY_ROLE,
     MEMBER_WRITERS,
@@ -20,8 +19,10 @@ from server.auth.scope import (
     require_any_role,
     visible_store_ids,
 )
+from server.core.cards import luhn_digit
 from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, NotFound
+from server.core.pagination import PageParams
 from server.core.phone import mask_phone, normalise_phone
 from server.db.base import utcnow
 from server.db.tables import Member, Staff
@@ -53,15 +54,6 @@ def phone_fields(keys: Keys, raw_phone: str, region: str) -> tuple[bytes, str]:
     """(ciphertext, lookup HMAC) of a phone number normalised to E.164; 422 when it is not a number."""
     e164 = normalise_phone(raw_phone, region)
     return keys.encrypt(e164), keys.phone_hash(e164)
-
-
-def luhn_digit(digits: str) -> str:
-    """The Luhn check digit for a string of digits (catches a mistyped card number)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
 
 
 def _new_card_number(session: Session) -> str:

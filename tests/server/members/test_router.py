@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from server.core.cards import luhn_digit
 from server.core.context import AppContext
 from server.db.tables import Member
-from server.members.service import luhn_digit
 from tests.fixtures.factories import World, auth, make_member
 
 URL = "/api/v1/members"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from server.core.cards import luhn_digit
 from server.core.context import AppContext
 from server.core.errors import Conflict, InvalidInput
-from server.members.service import create_member, luhn_digit, phone_fields
+from server.members.service import create_member, phone_fields
 from tests.fixtures.factories import make_store
 
 

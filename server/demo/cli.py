@@ -1,0 +1,98 @@
+"""`aisle demo`: a demo database with data, staff and VIPs, then the API on 127.0.0.1:8000."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from server.demo.generator import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from server.demo.service import DemoReport
+
+out = Console()
+err = Console(stderr=True)
+
+
+def demo(
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Online Retail file to import (default: ../shared/data/online_retail/)."),
+    ] = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Generate a demo chain, do not import.")
+    ] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the demo SQLite database first.")] = False,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API once set up.")] = True,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default AISLE_HOST or 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AISLE_PORT or 8000).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated demo chain.")] = DEFAULT_SEED,
+) -> None:
+    """Set up a demo store (imported or generated data, staff, VIPs) and serve the API."""
+    from server.config import get_settings
+    from server.core.errors import AisleError
+    from server.demo import service
+
+    settings = get_settings()
+    try:
+        if fresh:
+            removed = service.delete_demo_database(settings)
+            out.print(f"Deleted the demo database {removed}")
+        context = service.open_demo_database(settings)
+        url = context.engine.url.render_as_string(hide_password=True)
+        out.print(f"Database: {url}")
+        report = service.set_up_demo(context, data=data, generate=generate, seed=seed, progress=serve)
+    except AisleError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    _print_report(report)
+    host, port = host or settings.host, port or settings.port
+    out.print(f"\nAPI docs: [bold]http://{host}:{port}/docs[/]  (sign in with POST /api/v1/auth/token)")
+    if not serve:
+        return
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(create_app(settings, context=context), host=host, port=port)
+
+
+def _print_report(report: DemoReport) -> None:
+    if report.source == "generated":
+        what = "Generated demo chain"
+    else:
+        what = f"Development data {report.source}"
+    if report.added:
+        added = ", ".join(f"{count} {kind}" for kind, count in report.added.items())
+        out.print(f"{what}: added {added}")
+    if report.rejected:
+        out.print(f"[yellow]{report.rejected} source lines were rejected; see {report.reject_file}[/]")
+    else:
+        out.print(f"{what}: already in the database, nothing added")
+    if report.identities_added:
+        out.print(f"Gave {report.identities_added} imported members a demo phone, card number and QR token")
+    if report.vips_assigned:
+        out.print(f"Assigned {report.vips_assigned} VIP members to their store's consultant")
+    out.print(f"Ready in {report.seconds:.1f} s")
+
+    staff = Table(title="Demo staff (local demo passwords: change them for anything real)")
+    for column in ("login", "password", "role", "store"):
+        staff.add_column(column)
+    for status in report.accounts:
+        account = status.account
+        password = account.password if status.password_is_demo else "(changed, kept)"
+        staff.add_row(account.login, password, account.role.value, account.store_name)
+    out.print(staff)
+
+    members = Table(title="Members to try (look up by phone or card)")
+    for column in ("name", "phone", "card", "home store"):
+        members.add_column(column)
+    for member in report.members:
+        members.add_row(member.name, member.phone, member.card, member.store)
+    out.print(members)

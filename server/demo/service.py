@@ -1,0 +1,220 @@
+"""`aisle demo` without the printing: a database with data, demo staff and VIPs, reusable on every run."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+
+from server.auth.roles import Role
+from server.config import Settings
+from server.core.context import AppContext
+from server.core.errors import InvalidInput
+from server.db import migrate
+from server.db.base import utcnow
+from server.db.session import make_engine, session_scope
+from server.db.tables import Member, Store, Transaction
+from server.demo import imported, team, writer
+from server.demo.generator import DEFAULT_SEED, FEATURED_MEMBER_CARD, generate_demo
+from server.demo.identities import pretty_phone
+from server.demo.people_data import STAFF_NAMES, STORES
+
+TEAM_STORES = 3  # stores of imported data that get a demo team: those with the most members
+
+
+@dataclass(frozen=True)
+class MemberToTry:
+    """A member worth looking up in the demo, with the phone and card to look them up by."""
+
+    name: str
+    phone: str
+    card: str
+    store: str
+
+
+@dataclass
+class DemoReport:
+    """What `set_up_demo` found and did."""
+
+    source: str  # "generated" or the path of the imported file
+    added: dict[str, int] = field(default_factory=dict)  # empty when the data was already there
+    rejected: int = 0  # source lines the importer could not take
+    reject_file: str | None = None  # where it listed them
+    accounts: list[team.AccountStatus] = field(default_factory=list)
+    identities_added: int = 0
+    vips_assigned: int = 0
+    members: list[MemberToTry] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def demo_database_file(settings: Settings) -> Path:
+    """The SQLite file `--fresh` may delete; InvalidInput when the database is anything else."""
+    url = make_url(settings.resolved_database_url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise InvalidInput(
+            "--fresh only deletes a SQLite demo database inside the data directory; "
+            f"the database is {shown}. Drop it yourself, or unset AISLE_DATABASE_URL to use "
+            "the demo's own SQLite file."
+        )
+    path = Path(url.database).resolve()
+    data_dir = settings.data_dir.resolve()
+    if not path.is_relative_to(data_dir):
+        raise InvalidInput(
+            f"--fresh only deletes a SQLite database inside the data directory {data_dir}; "
+            f"{path} is outside it"
+        )
+    return path
+
+
+def delete_demo_database(settings: Settings) -> Path:
+    """Delete the demo SQLite database (and its WAL files) so the next run starts empty."""
+    path = demo_database_file(settings)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def open_demo_database(settings: Settings, fresh: bool = False) -> AppContext:
+    """Connect to (creating if need be) the configured database and bring it to the newest schema."""
+    if fresh:
+        delete_demo_database(settings)
+    url = settings.resolved_database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    context = AppContext.from_settings(settings, make_engine(url, echo=settings.sql_echo))
+    migrate.upgrade(context.engine)
+    return context
+
+
+def set_up_demo(
+    context: AppContext,
+    *,
+    data: Path | None = None,
+    generate: bool = False,
+    seed: int = DEFAULT_SEED,
+    members: int = 2000,
+    progress: bool = False,
+) -> DemoReport:
+    """Fill the database with demo data (import or generate), staff, VIPs and member ids; safe to re-run.
+
+    The source is the generator when asked for, or when the database already holds the generated chain;
+    else the file given, else the development data when it is found, else the generator.
+    """
+    clock = time.perf_counter()
+    if data is not None and not data.is_file():
+        raise InvalidInput(f"no data file at {data}")
+    with context.engine.connect() as conn:
+        generated_before = writer.generated_run(conn) is not None
+    path = None if generate or (generated_before and data is None) else data or imported.find_dev_data()
+    report = _generated(context, seed, members) if path is None else _imported(context, path, progress)
+    report.seconds = round(time.perf_counter() - clock, 2)
+    return report
+
+
+def _generated(context: AppContext, seed: int, members: int) -> DemoReport:
+    engine = context.engine
+    with engine.begin() as conn:
+        store_ids = writer.ensure_stores(conn, STORES, utcnow())
+        already = writer.generated_run(conn) is not None
+    staffed = [
+        team.TeamStore(store_ids[s.code], s.code, s.name, s.language) for s in STORES if s.slug in STAFF_NAMES
+    ]
+    report = DemoReport(source="generated")
+    with session_scope(context.sessions) as session:
+        report.accounts = team.ensure_accounts(session, team.demo_accounts(staffed))
+    if not already:
+        data = generate_demo(seed, utcnow(), members)
+        authors: dict[tuple[str, str], int] = {}
+        for status in report.accounts:
+            slug, _, key = status.account.login.partition(".")
+            authors[(slug, key)] = status.staff_id
+        with engine.begin() as conn:
+            report.added = writer.write_demo(conn, data, context.keys, store_ids, authors)
+    _finish(context, report, [s.id for s in staffed], featured_card=FEATURED_MEMBER_CARD)
+    return report
+
+
+def _imported(context: AppContext, path: Path, progress: bool) -> DemoReport:
+    from server.importer.service import import_online_retail
+
+    engine = context.engine
+    report = DemoReport(source=str(path))
+    with engine.connect() as conn:
+        skip = imported.already_imported(conn, path)
+    if not skip:
+        summary = import_online_retail(engine, path, progress=progress).as_dict()
+        report.added = {k.removesuffix("_added"): v for k, v in summary.items() if k.endswith("_added")}
+        report.rejected, report.reject_file = summary["rejected"], summary["reject_file"]
+    with engine.begin() as conn:
+        report.identities_added = imported.give_demo_identities(conn, context.keys)
+    stores = _busiest_stores(engine, TEAM_STORES)
+    with session_scope(context.sessions) as session:
+        report.accounts = team.ensure_accounts(session, team.demo_accounts(stores))
+    _finish(context, report, [s.id for s in stores])
+    return report
+
+
+def _busiest_stores(engine: Engine, limit: int) -> list[team.TeamStore]:
+    members = func.count(Member.id)
+    query = (
+        select(Store.id, Store.code, Store.name)
+        .join(Member, Member.home_store_id == Store.id)
+        .group_by(Store.id, Store.code, Store.name)
+        .order_by(members.desc(), Store.id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [team.TeamStore(i, code, name, "en") for i, code, name in conn.execute(query)]
+
+
+def _finish(
+    context: AppContext, report: DemoReport, store_ids: list[int], featured_card: str | None = None
+) -> None:
+    """Assign VIPs to each store's consultant and pick members to try."""
+    admin = next((s.staff_id for s in report.accounts if s.account.login == "admin"), None)
+    with session_scope(context.sessions) as session:
+        for status in report.accounts:
+            if status.account.role == Role.VIP_CONSULTANT and status.account.store_id is not None:
+                report.vips_assigned += team.assign_vips(
+                    session, status.staff_id, status.account.store_id, admin
+                )
+    report.members = members_to_try(context, store_ids, featured_card)
+
+
+def members_to_try(
+    context: AppContext, store_ids: list[int], featured_card: str | None = None, per_store: int = 2
+) -> list[MemberToTry]:
+    """The featured member (by card) and each store's best customers, with their phone and card."""
+    spend = func.sum(Transaction.total_amount)
+    chosen: list[int] = []
+    with context.engine.connect() as conn:
+        if featured_card:
+            chosen += conn.scalars(select(Member.id).where(Member.card_number == featured_card)).all()
+        for store_id in store_ids:
+            best = (
+                select(Transaction.member_id)
+                .join(Member, Member.id == Transaction.member_id)
+                .where(Member.home_store_id == store_id, Member.phone_encrypted.is_not(None))
+                .group_by(Transaction.member_id)
+                .order_by(spend.desc(), Transaction.member_id)
+                .limit(per_store)
+            )
+            chosen += [m for m in conn.scalars(best) if m is not None and m not in chosen]
+        rows = conn.execute(
+            select(Member.id, Member.name, Member.phone_encrypted, Member.card_number, Store.name)
+            .outerjoin(Store, Store.id == Member.home_store_id)
+            .where(Member.id.in_(chosen))
+        ).all()
+    by_id = {row[0]: row for row in rows}
+    found: list[MemberToTry] = []
+    for member_id in chosen:
+        if member_id in by_id:
+            _, name, phone, card, store = by_id[member_id]
+            shown = pretty_phone(context.keys.decrypt(phone)) if phone else ""
+            found.append(MemberToTry(name=name, phone=shown, card=card or "", store=store or ""))
+    return found

@@ -1,0 +1,159 @@
+"""A keyword categoriser for gift-shop product descriptions, and the non-merchandise stock codes.
+
+The rules are tried in order and the first that matches wins, so a product type ("candles", "bags")
+outranks a theme ("christmas"): a Christmas candle is a candle to a customer who does not want candles.
+"""
+
+from __future__ import annotations
+
+import re
+
+OTHER = "other"
+NON_MERCHANDISE = "non-merchandise"
+
+# Postage, fees, manual adjustments, samples, vouchers: sold through the till, not goods on a shelf.
+NON_MERCHANDISE_CODES = frozenset(
+    {
+        "POST",
+        "DOT",
+        "C2",
+        "D",
+        "M",
+        "S",
+        "B",
+        "BANK CHARGES",
+        "AMAZONFEE",
+        "CRUK",
+        "PADS",
+        "ADJUST",
+        "TEST001",
+    }
+)
+NON_MERCHANDISE_PREFIXES = ("GIFT_", "ADJUST")
+
+_RULES: list[tuple[str, str]] = [
+    # Phrases that would otherwise land in the wrong aisle come first.
+    ("christmas", "ADVENT|ADVENT CALENDAR|CHRISTMAS CRACKER|CHRISTMAS CRACKERS"),
+    ("accessories", "KEY RING|KEYRING|PHONE CHARM|BAG CHARM|BAG CHARMS|CARD HOLDER|HAIR SLIDE|HAIR SLIDES"),
+    ("kitchen", "NAPKIN RING|NAPKIN RINGS|EGG CUP|EGG CUPS|OVEN MITT|COOKING SET|FOOD COVER|CUPCAKE"),
+    ("bath-beauty", "TISSUES|FLANNEL|SHOWER CAP"),
+    (
+        "toys",
+        "PLAYING CARDS|CARD GAME|SNAKES AND LADDERS|SNAKES & LADDERS|DOMINOES|MARBLES|SKITTLES|"
+        "HELICOPTER|NAUGHTS & CROSSES|NOUGHTS AND CROSSES|TATTOOS|PIGGY BANK|MONEY BOX|SPINNING TOPS",
+    ),
+    ("cards-wrap", "GIFT BAG|GIFT BAGS|GIFT WRAP|GIFT TAG|GIFT TAGS"),
+    ("party", "PARTY BAG|PARTY BAGS|CAKE CASES|CAKE CASE"),
+    (
+        "candles-lights",
+        "MATCHES|CANDLE|CANDLES|CANDLEHOLDER|CANDLESTICK|T-LIGHT|T-LIGHTS|TLIGHT|TEA LIGHT|TEALIGHT|"
+        "TEA LIGHTS|LIGHT|LIGHTS|LANTERN|LAMP|LAMPSHADE|LAMP SHADE|NIGHTLIGHT|INCENSE|WAX|"
+        "OIL BURNER|CHANDELIER|TORCH|LED",
+    ),
+    (
+        "jewellery",
+        "NECKLACE|NECKLACES|NECKL|NECKLAC|BRACELET|BRACELETS|EARRINGS|EARRING|BROOCH|PENDANT|BANGLE|"
+        "BANGLES|CHARM BRACELET|RING|RINGS|JEWELLERY|CHOKER|ANKLET",
+    ),
+    (
+        "bags",
+        "BAG|BAGS|HANDBAG|TOTE|SHOPPER|PURSE|PURSES|WALLET|BACKPACK|RUCKSACK|SATCHEL|LUNCHBOX|"
+        "LUNCH BOX|COSMETIC BAG|WASHBAG",
+    ),
+    (
+        "cards-wrap",
+        "CARD|CARDS|WRAP|WRAPPING|GREETING|ENVELOPE|ENVELOPES|TISSUE PAPER|RIBBON|RIBBONS|"
+        "RIBBON REEL|GIFT BOX|TAGS|CRACKER|CRACKERS",
+    ),
+    (
+        "stationery",
+        "PAPERWEIGHT|STENCIL|"
+        "NOTEBOOK|NOTEBOOKS|NOTE BOOK|NOTEPAD|PAD|PEN|PENS|PENCIL|PENCILS|ERASER|RUBBER|RULER|"
+        "STICKER|STICKERS|STAMP|STAMPS|DIARY|JOURNAL|CALENDAR|SKETCHBOOK|CRAYONS|CHALK|TAPE|MEMO|"
+        "BOOKMARK|PAPER CLIP|SHARPENER|STATIONERY|ADDRESS BOOK|ORGANISER|PHOTO ALBUM|ALBUM|FILE",
+    ),
+    (
+        "christmas",
+        "CHRISTMAS|XMAS|ADVENT|SANTA|REINDEER|SNOWFLAKE|SNOWMAN|NATIVITY|BAUBLE|BAUBLES|TINSEL|"
+        "ELF|STOCKING|WREATH|FATHER CHRISTMAS|NOEL",
+    ),
+    ("easter", "EASTER|EGG|EGGS|CHICK|CHICKS|BUNNY|BUNNIES"),
+    (
+        "party",
+        "PARTY|PAPER CHAIN|FLAG|FLAGS|BUNTING FLAG|TIARA|TIARAS|HONEYCOMB FAN|"
+        "BIRTHDAY|BUNTING|BALLOON|BALLOONS|NAPKINS|NAPKIN|PAPER PLATES|PAPER CUPS|STRAWS|"
+        "PARTY HAT|CONFETTI|CAKE STAND|PINATA",
+    ),
+    (
+        "toys",
+        "TOY|TOYS|GAME|GAMES|JIGSAW|PUZZLE|DOLL|DOLLS|DOLLY|TEDDY|SOFT TOY|SPACEBOY|"
+        "SKIPPING ROPE|BALL|KITE|MARBLES|SPINNING TOP|KNITTING KIT|CRAFT KIT|COLOURING|"
+        "PAINTING SET|MAGIC|YOYO|YO YO|PUPPET|RATTLE|FELTCRAFT|DINOSAUR|BLOCKS|SNAP|BINGO|TRAIN|"
+        "ROCKET",
+    ),
+    (
+        "kitchen",
+        "MUG|MUGS|CUP|CUPS|SAUCER|TEACUP|TEAPOT|TEA SET|PLATE|PLATES|BOWL|BOWLS|JUG|CUTLERY|"
+        "SPOON|SPOONS|FORK|KNIFE|BAKING|CAKE TIN|CAKE|CAKES|BAKE|APRON|OVEN GLOVE|TEA TOWEL|"
+        "TEA TOWELS|COASTER|COASTERS|PLACEMAT|PLACEMATS|LUNCH|KITCHEN|PANTRY|JAM|JAR|JARS|BEAKER|"
+        "TUMBLER|GLASS|GLASSES|BOTTLE|BOTTLES|FLASK|CHOPPING BOARD|CHOPSTICKS|RECIPE|SCALES|"
+        "MEASURING|SNACK|BISCUIT|FRYING PAN|PAN|COOKIE CUTTER|DISH|TRAY|TRAYS|EGG CUP|BREAD BIN|"
+        "SUGAR|MILK|COFFEE|TEA|TEATIME|PICNIC|STRAW|CAKESTAND|DINNER|BREAKFAST|COOKIE|TIN|TINS",
+    ),
+    (
+        "garden",
+        "GARDEN|GARDENING|PLANT|PLANTER|PLANTERS|PLANT POT|FLOWER POT|POT|SEED|SEEDS|WATERING|"
+        "TROWEL|BIRD FEEDER|BIRDHOUSE|BIRD HOUSE|BIRD TABLE|NESTING BOX|GNOME|PARASOL|HAMMOCK|"
+        "WINDMILL|WIND CHIME|WINDCHIME|GREENHOUSE|GARDENERS|HERB|HERBS",
+    ),
+    (
+        "bath-beauty",
+        "SOAP|BATH|BATHROOM|TOWEL|TOWELS|SPONGE|TOILETRY|WASH|LIP GLOSS|NAIL|MANICURE|"
+        "COMPACT MIRROR|HAND CREAM|PERFUME|TISSUES|TOOTHBRUSH",
+    ),
+    (
+        "accessories",
+        "BADGES|HAIR|HAIRCLIP|HAIR CLIP|HAIRBAND|SLIDE|SLIDES|UMBRELLA|SCARF|HAT|GLOVES|MITTENS|KEYRING|"
+        "KEY RING|SUNGLASSES|PASSPORT|LUGGAGE TAG|BADGE|HAIR GRIPS|COMB|MIRROR|PHONE|CHARM|BEADS|"
+        "HAND WARMER|SLIPPERS",
+    ),
+    (
+        "storage",
+        "BOX|BOXES|STORAGE|BASKET|BASKETS|HAMPER|DRAWER|DRAWERS|CABINET|CHEST|TRUNK|CRATE|TIDY|"
+        "ORGANISER|RACK|SHELF|CONTAINER|BIN|CADDY|CASE|CASES|POUCH|HOLDER|TRINKET|PEG|PEGS|HOOK|"
+        "HOOKS|HANGER",
+    ),
+    (
+        "home-decor",
+        "MAT|POUFFE|DECORATION|DECORATIONS|DECORATIVE|ORNAMENT|FRAME|PHOTO FRAME|CLOCK|CLOCKS|SIGN|PLAQUE|"
+        "VASE|CUSHION|CUSHIONS|THROW|BLANKET|QUILT|DOORMAT|DOORSTOP|DOOR STOP|WALL ART|WALL|"
+        "PICTURE|PRINT|POSTER|CURTAIN|GARLAND|MOBILE|HANGING|HEART|HEARTS|BIRD|BUTTERFLY|FLOWER|"
+        "FLOWERS|ROSE|TILE|TILES|CHALKBOARD|BLACKBOARD|MAGNET|MAGNETS|STAND|KNOB|KNOBS|BUNTING|"
+        "LETTER|LETTERS|DOOR|TABLE|STOOL|CHAIR|FURNITURE|DOILY|DOILIES|TABLECLOTH|RUNNER|BELL|"
+        "BELLS|FEATHER|WREATH|ANGEL|STAR|STARS|HOME|ORNAMENTS|FIGURE|STATUE|ANIMAL",
+    ),
+]
+
+
+def _compile(words: str) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(w) for w in words.split("|")), key=len, reverse=True)
+    return re.compile(r"(?<![A-Z0-9])(?:" + "|".join(alternatives) + r")(?![A-Z0-9])")
+
+
+_COMPILED = [(category, _compile(words)) for category, words in _RULES]
+CATEGORIES = tuple(dict.fromkeys([category for category, _ in _RULES] + [OTHER, NON_MERCHANDISE]))
+
+
+def categorise(description: str) -> str:
+    """The category of a product from its description, or "other" when no rule matches."""
+    text = description.upper()
+    for category, pattern in _COMPILED:
+        if pattern.search(text):
+            return category
+    return OTHER
+
+
+def is_merchandise(sku: str) -> bool:
+    """False for postage, fees, discounts, manual lines, samples and vouchers (by stock code)."""
+    code = sku.strip().upper()
+    return code not in NON_MERCHANDISE_CODES and not code.startswith(NON_MERCHANDISE_PREFIXES)

@@ -1,0 +1,64 @@
+"""`aisle import ...`: load retail data sets into the database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from server.config import get_settings
+from server.core.errors import AisleError
+
+import_app = typer.Typer(help="Import retail data (members, products, transactions).", no_args_is_help=True)
+_err = Console(stderr=True)
+
+
+@import_app.command("online-retail")
+def online_retail(
+    path: Annotated[
+        Path, typer.Argument(help="The Online Retail (or Online Retail II) file: CSV, CSV.GZ or XLSX.")
+    ],
+    timezone: Annotated[
+        str, typer.Option(help="Time zone of the invoice times (the stores' local time).")
+    ] = ("Europe/London"),
+    rejects: Annotated[
+        Path | None, typer.Option(help="CSV file for rejected lines (default: <data dir>/imports/...).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the summary, as one JSON line.")
+    ] = False,
+) -> None:
+    """Import members, products, stores and transactions; safe to re-run (adds only what is missing)."""
+    from server.db.base import utcnow
+    from server.db.session import check_connection, make_engine
+    from server.importer.service import import_online_retail
+
+    settings = get_settings()
+    if rejects is None:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        rejects = settings.data_dir / "imports" / f"{path.name.split('.')[0]}.{stamp}.rejects.csv"
+    try:
+        engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
+        check_connection(engine)
+        summary = import_online_retail(
+            engine, path, timezone=timezone, reject_path=rejects, progress=not as_json and _err.is_terminal
+        )
+    except AisleError as exc:
+        _err.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict()))
+        return
+    typer.echo(
+        f"{summary.lines_read} lines read: {summary.transactions_added} transactions "
+        f"({summary.lines_added} lines), {summary.members_added} members, {summary.products_added} products, "
+        f"{summary.stores_added} stores added; {summary.cancellations_linked} cancellations linked; "
+        f"{summary.already_imported} invoices were already imported ({summary.seconds:.1f} s)."
+    )
+    if summary.rejected:
+        typer.echo(f"{summary.rejected} lines rejected, see {summary.reject_file}")
+    else:
+        typer.echo("No lines rejected.")
