@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from server.auth.deps import CurrentStaff
-from server.core.pagination import Page, PageDep
 from server.catalog import service
 from server.catalog.schemas import CategoryCount, ProductRead
 from server.core.deps import SessionDep
+from server.core.pagination import Page, PageDep
 
 router = APIRouter(prefix="/products", tags=["catalog"])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from server.core.pagination import PageParams
 from server.auth.scope import require_any_role
 from server.catalog import repository
 from server.core.errors import NotFound
+from server.core.pagination import PageParams
 from server.db.tables import Product, Staff
 
 

@@ -7,8 +7,8 @@ from typing import cast
 from fastapi import APIRouter, status
 
 from server.auth.deps import CurrentStaff
-from server.core.pagination import Page, PageDep
 from server.core.deps import ContextDep, SessionDep
+from server.core.pagination import Page, PageDep
 from server.members import service
 from server.members.schemas import MemberCreate, MemberRead, MemberUpdate
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from server.core.pagination import PageParams
 from server.auth.passwords import hash_password
 from server.auth.roles import Role
 from server.auth.scope import Grant, grants, require, require_grant
 from server.auth.service import check_password_policy, normalise_login, revoke_tokens, set_password
 from server.core.errors import Conflict, InvalidInput, NotFound
+from server.core.pagination import PageParams
 from server.db.tables import Staff, StaffRole
 from server.staff import repository
 from server.stores.service import require_stores_exist

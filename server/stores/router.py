@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.auth.deps import CurrentStaff
-from server.core.pagination import Page, PageDep
 from server.core.deps import SessionDep
+from server.core.pagination import Page, PageDep
 from server.stores import service
 from server.stores.schemas import StoreCreate, StoreRead
 

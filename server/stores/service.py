@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from server.core.pagination import PageParams
 from server.auth.roles import Role
 from server.auth.scope import require, require_any_role, visible_store_ids
 from server.core.errors import Conflict, InvalidInput, NotFound
+from server.core.pagination import PageParams
 from server.db.tables import Staff, Store
 from server.stores import repository
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from server.auth.deps import CurrentStaff
-from server.core.pagination import Page, PageDep
 from server.core.deps import SessionDep
+from server.core.pagination import Page, PageDep
 from server.transactions import service
 from server.transactions.schemas import TransactionLineRead, TransactionRead
 
