@@ -71,10 +71,10 @@ def _print_report(report: DemoReport) -> None:
     if report.added:
         added = ", ".join(f"{count} {kind}" for kind, count in report.added.items())
         out.print(f"{what}: added {added}")
-    if report.rejected:
-        out.print(f"[yellow]{report.rejected} source lines were rejected; see {report.reject_file}[/]")
     else:
         out.print(f"{what}: already in the database, nothing added")
+    if report.rejected:
+        out.print(f"[yellow]{report.rejected} source lines were rejected; see {report.reject_file}[/]")
     if report.identities_added:
         out.print(f"Gave {report.identities_added} imported members a demo phone, card number and QR token")
     if report.vips_assigned:
