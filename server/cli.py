@@ -37,6 +37,15 @@ def _engine():  # type: ignore[no-untyped-def]
     return engine
 
 
+def main() -> None:
+    """Entry point of the `aisle` script: a failure the user can fix is one line, not a traceback."""
+    try:
+        app()
+    except AisleError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        raise SystemExit(2) from None
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Address to listen on (default AISLE_HOST or 127.0.0.1)."),
@@ -51,12 +60,9 @@ def serve(
     from server.db import migrate as migrations
 
     settings = get_settings()
-    try:
-        context = AppContext.from_settings(settings)
-        if migrate:
-            migrations.upgrade(context.engine)
-    except AisleError as exc:
-        raise fail(exc.message) from exc
+    context = AppContext.from_settings(settings)
+    if migrate:
+        migrations.upgrade(context.engine)
     uvicorn.run(create_app(settings, context=context), host=host or settings.host, port=port or settings.port)
 
 
@@ -65,10 +71,7 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from server.db import migrate
 
-    try:
-        migrate.upgrade(_engine(), revision)
-    except AisleError as exc:
-        raise fail(exc.message) from exc
+    migrate.upgrade(_engine(), revision)
 
 
 @db_app.command("downgrade")
@@ -76,10 +79,7 @@ def db_downgrade(revision: str = typer.Argument(..., help="Target revision, or '
     """Take the schema back to REVISION."""
     from server.db import migrate
 
-    try:
-        migrate.downgrade(_engine(), revision)
-    except AisleError as exc:
-        raise fail(exc.message) from exc
+    migrate.downgrade(_engine(), revision)
 
 
 @db_app.command("current")
@@ -87,16 +87,13 @@ def db_current() -> None:
     """Print the schema revision the database is at."""
     from server.db import migrate
 
-    try:
-        typer.echo(migrate.current_revision(_engine()) or "empty (no migrations applied)")
-    except AisleError as exc:
-        raise fail(exc.message) from exc
+    typer.echo(migrate.current_revision(_engine()) or "empty (no migrations applied)")
 
 
 @app.command("app")
 def run_app() -> None:
     """Start the clerk's phone app on this desktop."""
-    main = Path(__file__).resolve().parent.parent / "mobile_app" / "main.py"
-    if not main.exists():
+    entry = Path(__file__).resolve().parent.parent / "mobile_app" / "main.py"
+    if not entry.exists():
         raise fail("the phone app is not built yet (see the mobile app issue)", code=1)
     raise typer.Exit(subprocess.call([sys.executable, "-m", "mobile_app"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -28,6 +29,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         kwargs: dict[str, Any] = {"echo": echo}
         if parsed.get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         else:
             kwargs["pool_pre_ping"] = True
         engine = create_engine(parsed, **kwargs)
