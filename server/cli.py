@@ -13,11 +13,13 @@ from server.config import get_settings
 from server.core.errors import AisleError
 from server.demo.cli import demo
 from server.importer.cli import import_app
+from server.jobs.cli import jobs_app
 
 app = typer.Typer(help="Aisle: clienteling for physical retail stores.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(jobs_app, name="jobs")
 app.command("demo")(demo)
 err = Console(stderr=True)
 

@@ -2,20 +2,45 @@
 
 from server.db.tables.catalog import Product
 from server.db.tables.imports import ImportRun
+from server.db.tables.loyalty import (
+    Benefit,
+    BenefitUsage,
+    LookupAudit,
+    LoyaltySetting,
+    MemberEvent,
+    MemberTier,
+    OutboxMessage,
+    PointsAllocation,
+    PointsEntry,
+    TierChange,
+)
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
+from server.db.tables.tags import MemberTag, TagRule
 from server.db.tables.transactions import Transaction, TransactionLine
 
 __all__ = [
+    "Benefit",
+    "BenefitUsage",
     "ConsultantAssignment",
     "ImportRun",
     "Interaction",
+    "LookupAudit",
+    "LoyaltySetting",
     "Member",
+    "MemberEvent",
+    "MemberTag",
+    "MemberTier",
+    "OutboxMessage",
+    "PointsAllocation",
+    "PointsEntry",
     "Product",
     "Staff",
     "StaffRole",
     "Store",
+    "TagRule",
+    "TierChange",
     "Transaction",
     "TransactionLine",
 ]

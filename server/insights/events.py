@@ -1,0 +1,62 @@
+"""Member events for consultants (tier change, heat alert, expiring points), raised at most once per key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from server.db.tables import MemberEvent
+from server.insights.repository import chunks, primary_consultants
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to raise; `dedup_key` makes raising it again (a re-run job) a no-op."""
+
+    member_id: int
+    kind: str
+    text: str
+    occurred_at: datetime
+    dedup_key: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` are already used by a stored event."""
+    found: set[str] = set()
+    for part in chunks(list(keys)):
+        found.update(session.scalars(select(MemberEvent.dedup_key).where(MemberEvent.dedup_key.in_(part))))
+    return found
+
+
+def raise_events(session: Session, events: Sequence[NewEvent]) -> int:
+    """Store events addressed to each member's primary consultant, skipping keys already raised; the count."""
+    seen = existing_keys(session, [e.dedup_key for e in events if e.dedup_key])
+    fresh: list[NewEvent] = []
+    for event in events:
+        if event.dedup_key is None or event.dedup_key not in seen:
+            fresh.append(event)
+            if event.dedup_key:
+                seen.add(event.dedup_key)
+    if not fresh:
+        return 0
+    consultants = primary_consultants(session, {e.member_id for e in fresh})
+    rows = [
+        {
+            "member_id": e.member_id,
+            "kind": e.kind,
+            "staff_id": consultants.get(e.member_id),
+            "text": e.text,
+            "payload": e.payload,
+            "dedup_key": e.dedup_key,
+            "occurred_at": e.occurred_at,
+        }
+        for e in fresh
+    ]
+    session.execute(insert(MemberEvent), rows)
+    return len(rows)

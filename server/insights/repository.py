@@ -1,0 +1,95 @@
+"""SQL for the insights: daily activity per member (the heat index's input) and each member's consultant."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Date, cast, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.db.tables import ConsultantAssignment, Interaction, OutboxMessage, Transaction
+from server.insights.heat import DailyActivity
+
+T = TypeVar("T")
+CHUNK = 900  # stay under SQLite's bound-parameter limit
+
+
+def chunks(ids: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`ids` in slices small enough for an IN list."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, on SQLite (stored as UTC text) and PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column)
+    return cast(func.timezone("UTC", column), Date)
+
+
+def as_date(value: Any) -> date:
+    """A day as returned by `utc_day` (a string on SQLite, a date on PostgreSQL)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _restrict(stmt: Any, column: Any, member_ids: Sequence[int] | None) -> Iterator[Any]:
+    if member_ids is None:
+        yield stmt
+        return
+    for part in chunks(member_ids):
+        yield stmt.where(column.in_(part))
+
+
+def daily_activity(
+    session: Session, since: datetime, until: datetime, member_ids: Sequence[int] | None = None
+) -> dict[int, list[DailyActivity]]:
+    """Per member, per day: a visit and the number of purchases, interactions and replies to messages."""
+    out: dict[int, list[DailyActivity]] = {}
+    t_day = utc_day(session, Transaction.occurred_at)
+    sales = (
+        select(Transaction.member_id, t_day, func.count())
+        .where(Transaction.kind == "sale", Transaction.member_id.is_not(None))
+        .where(Transaction.occurred_at >= since, Transaction.occurred_at <= until)
+        .group_by(Transaction.member_id, t_day)
+    )
+    for stmt in _restrict(sales, Transaction.member_id, member_ids):
+        for member_id, day, count in session.execute(stmt):
+            acts = out.setdefault(member_id, [])
+            acts.append(DailyActivity(as_date(day), "visit", 1))
+            acts.append(DailyActivity(as_date(day), "purchase", count))
+    i_day = utc_day(session, Interaction.occurred_at)
+    talks = (
+        select(Interaction.member_id, i_day, func.count())
+        .where(Interaction.occurred_at >= since, Interaction.occurred_at <= until)
+        .group_by(Interaction.member_id, i_day)
+    )
+    r_day = utc_day(session, OutboxMessage.responded_at)
+    replies = (
+        select(OutboxMessage.member_id, r_day, func.count())
+        .where(OutboxMessage.responded_at >= since, OutboxMessage.responded_at <= until)
+        .group_by(OutboxMessage.member_id, r_day)
+    )
+    for kind, query, column in (
+        ("interaction", talks, Interaction.member_id),
+        ("response", replies, OutboxMessage.member_id),
+    ):
+        for stmt in _restrict(query, column, member_ids):
+            for member_id, day, count in session.execute(stmt):
+                out.setdefault(member_id, []).append(DailyActivity(as_date(day), kind, count))  # type: ignore[arg-type]
+    return out
+
+
+def primary_consultants(session: Session, member_ids: Collection[int] | None = None) -> dict[int, int]:
+    """Each member's active primary consultant (member id -> staff id)."""
+    stmt = select(ConsultantAssignment.member_id, ConsultantAssignment.staff_id).where(
+        ConsultantAssignment.ended_at.is_(None), ConsultantAssignment.position == "primary"
+    )
+    ids = None if member_ids is None else sorted(member_ids)
+    return {
+        m: s
+        for part in _restrict(stmt, ConsultantAssignment.member_id, ids)
+        for m, s in session.execute(part)
+    }

@@ -1,0 +1,51 @@
+"""`aisle jobs ...`: scheduled work, run from cron or a systemd timer."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+
+from server.config import get_settings
+from server.core.errors import AisleError
+
+jobs_app = typer.Typer(help="Scheduled work (run from cron or a systemd timer).", no_args_is_help=True)
+_err = Console(stderr=True)
+
+
+def _moment(at: str | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        _err.print(
+            f"[bold red]error:[/] --at {at!r} is not an ISO date and time, e.g. 2011-12-10T02:00:00+00:00"
+        )
+        raise typer.Exit(2) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@jobs_app.command("nightly")
+def nightly(
+    at: str | None = typer.Option(
+        None, help="Run as of this time (ISO; UTC if no zone), e.g. to replay a night."
+    ),
+) -> None:
+    """Expire points, review tiers, retag members, raise heat alerts and reminders; prints a JSON report."""
+    from server.db.session import check_connection, make_engine, make_session_factory, session_scope
+    from server.jobs.nightly import run_nightly
+
+    now = _moment(at)
+    settings = get_settings()
+    try:
+        engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
+        check_connection(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            report = run_nightly(session, now)
+    except AisleError as exc:
+        _err.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(report.as_dict(), default=str))

@@ -1,0 +1,118 @@
+"""Tier benefits for members: what they may use, recording a use, and reminders before uses lapse."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.errors import Conflict, InvalidInput, NotFound
+from server.db.tables import Benefit, BenefitUsage, Member, MemberTier
+from server.insights.events import NewEvent, raise_events
+from server.loyalty.benefits import BenefitStatus, reminders, status, statuses
+from server.loyalty.config import benefit_rows, definition, load_config
+
+LOOKBACK_DAYS = 400  # longer than any benefit period
+
+
+def _usages(
+    session: Session, member_ids: list[int] | None, since: datetime
+) -> dict[int, list[tuple[str, date]]]:
+    stmt = (
+        select(BenefitUsage.member_id, Benefit.code, BenefitUsage.used_at)
+        .join(Benefit, Benefit.id == BenefitUsage.benefit_id)
+        .where(BenefitUsage.used_at >= since)
+    )
+    if member_ids is not None:
+        stmt = stmt.where(BenefitUsage.member_id.in_(member_ids))
+    out: dict[int, list[tuple[str, date]]] = {}
+    for member_id, code, used_at in session.execute(stmt):
+        out.setdefault(member_id, []).append((code, used_at.date()))
+    return out
+
+
+def _tier(session: Session, member_id: int) -> str:
+    state = session.get(MemberTier, member_id)
+    return state.tier if state else load_config(session).ladder.lowest
+
+
+def member_benefits(session: Session, member_id: int, now: datetime) -> list[BenefitStatus]:
+    """Every active benefit with whether the member may use it today and how many uses remain."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} not found")
+    defs = [definition(r) for r in benefit_rows(session)]
+    used = _usages(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])
+    return statuses(defs, _tier(session, member_id), now.date(), used, member.birthday, member.joined_on)
+
+
+def use_benefit(
+    session: Session,
+    member_id: int,
+    code: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+    staff_id: int | None = None,
+    store_id: int | None = None,
+    transaction_id: int | None = None,
+) -> BenefitUsage:
+    """Record one use of a benefit; 422 when the member's tier or remaining quota does not allow it."""
+    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
+    if member is None:
+        raise NotFound(f"member {member_id} not found")
+    if idempotency_key:
+        found = session.scalar(select(BenefitUsage).where(BenefitUsage.idempotency_key == idempotency_key))
+        if found is not None:
+            if found.member_id != member_id:
+                raise Conflict(f"idempotency key {idempotency_key!r} was used for another member")
+            return found
+    row = next((r for r in benefit_rows(session) if r.code == code), None)
+    if row is None:
+        raise NotFound(f"no active benefit {code!r}")
+    used = _usages(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])
+    state = status(
+        definition(row),
+        _tier(session, member_id),
+        now.date(),
+        [d for c, d in used if c == code],
+        member.birthday,
+        member.joined_on,
+    )
+    if not state.available:
+        raise InvalidInput(f"{row.name} is not available: {state.reason}")
+    usage = BenefitUsage(
+        member_id=member_id,
+        benefit_id=row.id,
+        used_at=now,
+        staff_id=staff_id,
+        store_id=store_id,
+        transaction_id=transaction_id,
+        idempotency_key=idempotency_key,
+    )
+    session.add(usage)
+    session.flush()
+    return usage
+
+
+def remind_benefits(session: Session, now: datetime, within_days: int = 14) -> int:
+    """Raise a consultant event for each benefit with uses left that lapse within `within_days`; new ones."""
+    defs = [definition(r) for r in benefit_rows(session) if r.quota is not None]
+    tiers = sorted({t for d in defs for t in d.tiers})
+    if not tiers:
+        return 0
+    stmt = (
+        select(Member.id, Member.birthday, Member.joined_on, MemberTier.tier)
+        .join(MemberTier, MemberTier.member_id == Member.id)
+        .where(MemberTier.tier.in_(tiers))
+    )
+    members = list(session.execute(stmt))
+    used = _usages(session, None, now - timedelta(days=LOOKBACK_DAYS))
+    events = []
+    for member_id, birthday, joined_on, tier in members:
+        states = statuses(defs, tier, now.date(), used.get(member_id, []), birthday, joined_on)
+        for r in reminders(states, now.date(), within_days):
+            key = f"benefit-expiring:{member_id}:{r.code}:{r.expires_on.isoformat()}"
+            payload = {"benefit": r.code, "remaining": r.remaining, "expires_on": r.expires_on.isoformat()}
+            events.append(NewEvent(member_id, "benefit_expiring", r.text, now, key, payload))
+    return raise_events(session, events)

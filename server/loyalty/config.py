@@ -1,0 +1,91 @@
+"""The loyalty programme's configuration as stored data: tier ladder, earn and redemption rules, benefits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.errors import InvalidInput
+from server.db.tables import Benefit, LoyaltySetting
+from server.loyalty.benefits import DEFAULT_BENEFITS, BenefitDefinition
+from server.loyalty.points import EarnRules, RedemptionRules
+from server.loyalty.tiers import DEFAULT_LADDER, TierLadder
+
+SETTINGS: dict[str, type[BaseModel]] = {"tiers": TierLadder, "earn": EarnRules, "redemption": RedemptionRules}
+
+
+@dataclass(frozen=True)
+class LoyaltyConfig:
+    """The configuration in force."""
+
+    ladder: TierLadder
+    earn: EarnRules
+    redemption: RedemptionRules
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
+    return "; ".join(parts)
+
+
+def load_config(session: Session) -> LoyaltyConfig:
+    """The stored configuration, with the defaults for any part never configured."""
+    stored = {row.key: row.value for row in session.scalars(select(LoyaltySetting))}
+    return LoyaltyConfig(
+        ladder=TierLadder.model_validate(stored["tiers"]) if "tiers" in stored else DEFAULT_LADDER,
+        earn=EarnRules.model_validate(stored["earn"]) if "earn" in stored else EarnRules(),
+        redemption=RedemptionRules.model_validate(stored["redemption"])
+        if "redemption" in stored
+        else RedemptionRules(),
+    )
+
+
+def save_setting(
+    session: Session, key: str, value: dict[str, Any], now: datetime, staff_id: int | None = None
+) -> LoyaltySetting:
+    """Validate and store one part of the configuration ("tiers", "earn", "redemption"); 422 if invalid."""
+    model = SETTINGS.get(key)
+    if model is None:
+        raise InvalidInput(f"unknown loyalty setting {key!r}; expected one of {', '.join(SETTINGS)}")
+    try:
+        clean = model.model_validate(value).model_dump(mode="json")
+    except ValidationError as exc:
+        raise InvalidInput(f"{key}: {_reason(exc)}") from None
+    row = session.get(LoyaltySetting, key)
+    if row is None:
+        row = LoyaltySetting(key=key, value=clean, version=1, updated_at=now, updated_by_id=staff_id)
+        session.add(row)
+    else:
+        row.value, row.version, row.updated_at, row.updated_by_id = clean, row.version + 1, now, staff_id
+    session.flush()
+    return row
+
+
+def benefit_rows(session: Session) -> list[Benefit]:
+    """The active benefits; the default set is stored the first time there are none at all."""
+    rows = list(session.scalars(select(Benefit).order_by(Benefit.id)))
+    if not rows:
+        rows = [Benefit(**b.model_dump()) for b in DEFAULT_BENEFITS]
+        session.add_all(rows)
+        session.flush()
+    return [r for r in rows if r.active]
+
+
+def definition(row: Benefit) -> BenefitDefinition:
+    """A stored benefit as data."""
+    return BenefitDefinition(
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        tiers=list(row.tiers),
+        quota=row.quota,
+        period=row.period,  # type: ignore[arg-type]
+    )

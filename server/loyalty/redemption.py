@@ -1,0 +1,167 @@
+"""Redeeming points at the till: partial redemption, FIFO across lots, a one-time code for large amounts.
+
+A redemption at or above the configured threshold first sends the member a six-digit code through the
+message outbox; the clerk repeats the call with the code the member reads out. The code is bound to the
+redemption (idempotency key and points), expires after a few minutes and allows a few wrong attempts.
+A wrong code is a result, not an exception, so the attempt count is committed with the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.crypto import Keys
+from server.core.errors import Conflict, InvalidInput
+from server.db.tables import OutboxMessage, PointsEntry
+from server.loyalty import repository as repo
+from server.loyalty.config import load_config
+from server.loyalty.points import RedemptionRules, allocate, available, points_value
+
+RESEND_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    """What happened: points redeemed, a code sent (repeat with it), or a wrong code (attempts left)."""
+
+    status: Literal["redeemed", "code_sent", "wrong_code"]
+    points: int
+    value: Decimal
+    available: int
+    entry_id: int | None = None
+    message_id: int | None = None
+    attempts_left: int | None = None
+    replayed: bool = False
+
+
+def code_hash(keys: Keys, key: str, points: int, code: str) -> str:
+    """The keyed hash stored for a one-time code; binding key and points stops reuse for another amount."""
+    message = f"redemption-code:{key}:{points}:{code}".encode()
+    return hmac.new(keys.lookup, message, hashlib.sha256).hexdigest()
+
+
+def redeem_points(
+    session: Session,
+    keys: Keys,
+    member_id: int,
+    points: int,
+    idempotency_key: str,
+    now: datetime,
+    code: str | None = None,
+    store_id: int | None = None,
+    staff_id: int | None = None,
+) -> RedemptionResult:
+    """Redeem `points` (any part of the balance) oldest lots first; large amounts need the member's code."""
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise InvalidInput("an idempotency key of 1 to 100 characters is required")
+    member = repo.lock_member(session, member_id)
+    rules = load_config(session).redemption
+    key = f"redeem:{idempotency_key}"
+    lots = repo.lots(session, member.id)
+    spendable = available(lots, now.date(), sum(o for _, o in repo.debts(session, member.id)))
+    found = repo.entry_by_key(session, key)
+    if found is not None:
+        if found.member_id != member.id or found.kind != "redeem" or -found.points != points:
+            raise Conflict(f"idempotency key {idempotency_key!r} was used for a different redemption")
+        return RedemptionResult(
+            "redeemed", points, points_value(rules, points), spendable, found.id, replayed=True
+        )
+    if points < rules.min_points:
+        raise InvalidInput(f"at least {rules.min_points} points must be redeemed at a time, got {points}")
+    if points > spendable:
+        raise InvalidInput(f"only {spendable} points are available, {points} requested")
+    if points >= rules.code_threshold:
+        message = _latest_code(session, member.id, key, now)
+        if code is None:
+            return _send_code(session, keys, rules, member.id, key, points, spendable, now, message)
+        if message is None:
+            raise InvalidInput("no valid code for this redemption (expired or used): request a new one")
+        if message.attempts >= rules.code_attempts:
+            raise InvalidInput("too many wrong codes for this redemption: request a new one")
+        if not hmac.compare_digest(message.secret_hash or "", code_hash(keys, key, points, code.strip())):
+            message.attempts += 1
+            session.flush()
+            left = rules.code_attempts - message.attempts
+            return RedemptionResult(
+                "wrong_code",
+                points,
+                points_value(rules, points),
+                spendable,
+                message_id=message.id,
+                attempts_left=left,
+            )
+        message.consumed_at = now
+    taken = allocate(lots, points, now.date())
+    entry = PointsEntry(
+        member_id=member.id,
+        kind="redeem",
+        points=-points,
+        idempotency_key=key,
+        occurred_at=now,
+        detail={"value": str(points_value(rules, points))},
+        store_id=store_id,
+        staff_id=staff_id,
+        created_at=now,
+    )
+    repo.add_entry(session, entry, taken)
+    return RedemptionResult("redeemed", points, points_value(rules, points), spendable - points, entry.id)
+
+
+def _latest_code(session: Session, member_id: int, key: str, now: datetime) -> OutboxMessage | None:
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.member_id == member_id, OutboxMessage.reference == key)
+        .where(OutboxMessage.kind == "redemption_code", OutboxMessage.consumed_at.is_(None))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    message = session.scalar(stmt)
+    if message is None or message.expires_at is None or message.expires_at <= now:
+        return None
+    return message
+
+
+def _send_code(
+    session: Session,
+    keys: Keys,
+    rules: RedemptionRules,
+    member_id: int,
+    key: str,
+    points: int,
+    spendable: int,
+    now: datetime,
+    pending: OutboxMessage | None,
+) -> RedemptionResult:
+    value = points_value(rules, points)
+    if pending is not None and (now - pending.created_at).total_seconds() < RESEND_SECONDS:
+        # A double tap on "send code" must not flood the member: the code just sent stands.
+        return RedemptionResult("code_sent", points, value, spendable, message_id=pending.id)
+    if pending is not None:
+        pending.expires_at = now  # a new code replaces the old one
+    code = f"{secrets.randbelow(10**6):06d}"
+    message = OutboxMessage(
+        member_id=member_id,
+        channel="sms",
+        kind="redemption_code",
+        body=(
+            f"Your code to redeem {points} points ({value}) is {{code}}. "
+            f"It expires in {rules.code_minutes} minutes. Staff will never ask for it by phone."
+        ),
+        secret_encrypted=keys.encrypt(code),
+        secret_hash=code_hash(keys, key, points, code),
+        reference=key,
+        expires_at=now + timedelta(minutes=rules.code_minutes),
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return RedemptionResult("code_sent", points, value, spendable, message_id=message.id)

@@ -1,0 +1,299 @@
+"""Applying till transactions to the loyalty programme: points earned or reversed, then the tier.
+
+Every entry point is idempotent: a transaction applied twice (same idempotency key, or the same
+transaction under another key) returns the entry written the first time and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy.orm import Session
+
+from server.core.errors import Conflict, NotFound
+from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction, TransactionLine
+from server.insights.events import NewEvent, raise_events
+from server.loyalty import repository as repo
+from server.loyalty.config import LoyaltyConfig, load_config
+from server.loyalty.points import (
+    LineAward,
+    Lot,
+    SaleContext,
+    SaleLine,
+    available,
+    earn_points,
+    expiring_soon,
+    expiry_date,
+    plan_reversal,
+    points_value,
+    reversal,
+    settle_debts,
+)
+from server.loyalty.tiers import Growth, Progress, TierDecision, Trigger, decide, growth, progress
+
+
+@dataclass(frozen=True)
+class PointsOutcome:
+    """The ledger entry a transaction produced (or found, when `replayed`), and the tier decision."""
+
+    entry: PointsEntry
+    replayed: bool
+    tier: TierDecision | None
+
+
+def apply_transaction(
+    session: Session, transaction_id: int, now: datetime, idempotency_key: str | None = None
+) -> PointsOutcome | None:
+    """Earn points for a sale or reverse them for a return, then re-judge the tier; None if anonymous."""
+    txn = session.get(Transaction, transaction_id)
+    if txn is None:
+        raise NotFound(f"transaction {transaction_id} not found")
+    if txn.member_id is None or txn.kind not in ("sale", "return"):
+        return None
+    member = repo.lock_member(session, txn.member_id)
+    config = load_config(session)
+    kind = "earn" if txn.kind == "sale" else "reverse"
+    key = idempotency_key or f"{kind}:transaction:{txn.id}"
+    found = repo.entry_by_key(session, key) or repo.entry_for_transaction(session, txn.id, kind)
+    if found is not None:
+        if found.transaction_id != txn.id:
+            raise Conflict(f"idempotency key {key!r} was used for another operation")
+        return PointsOutcome(found, True, None)
+    entry = (
+        _earn(session, txn, member, now, key, config)
+        if kind == "earn"
+        else _reverse(session, txn, now, key, config)
+    )
+    trigger: Trigger = "purchase" if kind == "earn" else "return"
+    return PointsOutcome(entry, False, update_tier(session, member, trigger, now, config, txn.id))
+
+
+def _current_tier(session: Session, member: Member, config: LoyaltyConfig) -> tuple[MemberTier | None, str]:
+    state = session.get(MemberTier, member.id)
+    return state, state.tier if state else config.ladder.lowest
+
+
+def _earn(
+    session: Session, txn: Transaction, member: Member, now: datetime, key: str, cfg: LoyaltyConfig
+) -> PointsEntry:
+    _, tier = _current_tier(session, member, cfg)
+    lines = [
+        SaleLine(line.id, line.amount, abs(line.quantity), category, merch)
+        for line, category, merch in repo.lines_with_products(session, txn.id)
+    ]
+    award = earn_points(
+        cfg.earn, lines, SaleContext(txn.store_id, txn.occurred_at.date(), tier, member.birthday)
+    )
+    detail = {
+        "lines": {str(i): {"points": a.points, "quantity": a.quantity} for i, a in award.lines.items()},
+        "rules": list(award.applied),
+        "tier": tier,
+    }
+    entry = PointsEntry(
+        member_id=member.id,
+        kind="earn",
+        points=award.total,
+        idempotency_key=key,
+        occurred_at=txn.occurred_at,
+        expires_on=expiry_date(txn.occurred_at.date(), cfg.earn.lifetime_days),
+        transaction_id=txn.id,
+        detail=detail,
+        store_id=txn.store_id,
+        staff_id=txn.staff_id,
+        created_at=now,
+    )
+    repo.add_entry(session, entry)
+    # A new lot first pays back what earlier returns could not take back.
+    for debt_id, paid in settle_debts(entry.points, repo.debts(session, member.id)):
+        repo.add_allocations(session, debt_id, [(entry.id, paid)])
+    return entry
+
+
+def _awards(detail: dict[str, object]) -> dict[int, LineAward]:
+    lines = detail.get("lines", {})
+    assert isinstance(lines, dict)
+    return {int(k): LineAward(int(v["points"]), int(v["quantity"])) for k, v in lines.items()}
+
+
+def _link_lines(
+    session: Session, txn: Transaction
+) -> tuple[dict[int, int], list[tuple[TransactionLine, bool]]]:
+    """Returned quantity per original sale line, and the return lines whose sale line is unknown."""
+    rows = repo.lines_with_products(session, txn.id)
+    originals = {}
+    if txn.original_transaction_id is not None:
+        originals = {
+            line.product_id: line
+            for line, _, _ in repo.lines_with_products(session, txn.original_transaction_id)
+        }
+    returned: dict[int, int] = defaultdict(int)
+    unlinked: list[tuple[TransactionLine, bool]] = []
+    for line, _, merch in rows:
+        original_id = line.original_line_id
+        if original_id is None and line.product_id in originals:
+            original_id = originals[line.product_id].id
+        if original_id is None:
+            unlinked.append((line, merch))
+        else:
+            returned[original_id] += abs(line.quantity)
+    return dict(returned), unlinked
+
+
+def _reverse(session: Session, txn: Transaction, now: datetime, key: str, cfg: LoyaltyConfig) -> PointsEntry:
+    assert txn.member_id is not None
+    today = now.date()
+    returned, unlinked = _link_lines(session, txn)
+    by_sale: dict[int, dict[int, int]] = defaultdict(dict)
+    for line_id, line in repo.lines_by_id(session, list(returned)).items():
+        by_sale[line.transaction_id][line_id] = returned[line_id]
+    before: dict[int, LineAward] = {}
+    for old in repo.reverse_entries(session, txn.member_id):
+        for line_id, award in _awards(old.detail).items():
+            prior = before.get(line_id, LineAward(0, 0))
+            before[line_id] = LineAward(prior.points + award.points, prior.quantity + award.quantity)
+    lots = {lot.id: lot for lot in repo.lots(session, txn.member_id)}
+    taken: dict[int, int] = defaultdict(int)
+    reversed_lines: dict[int, LineAward] = {}
+    forgiven = debt = 0
+
+    def cover(points: int, origin_id: int | None) -> None:
+        nonlocal forgiven, debt
+        origin = lots.get(origin_id) if origin_id is not None else None
+        gone = repo.expired_from(session, origin_id) if origin_id is not None else 0
+        plan = plan_reversal(list(lots.values()), points, origin, gone, today)
+        for lot_id, pts in plan.taken:
+            taken[lot_id] += pts
+            lot = lots[lot_id]
+            lots[lot_id] = Lot(lot.id, lot.earned_on, lot.expires_on, lot.remaining - pts)
+        forgiven, debt = forgiven + plan.forgiven, debt + plan.debt
+
+    for sale_id, quantities in sorted(by_sale.items()):
+        earned = repo.entry_for_transaction(session, sale_id, "earn")
+        if earned is None:
+            continue  # the sale earned nothing (made before the programme): nothing to take back
+        plan = reversal(_awards(earned.detail), before, quantities)
+        reversed_lines.update(plan)
+        cover(sum(a.points for a in plan.values()), earned.id)
+    # A return whose sale cannot be found takes back what the base rate would have earned.
+    fallback = {
+        line.id: int((abs(line.amount) * cfg.earn.points_per_unit).to_integral_value(ROUND_FLOOR))
+        for line, merch in unlinked
+        if merch
+    }
+    if sum(fallback.values()):
+        cover(sum(fallback.values()), None)
+    total = sum(taken.values()) + debt
+    detail = {
+        "lines": {str(i): {"points": a.points, "quantity": a.quantity} for i, a in reversed_lines.items()},
+        "unlinked": {str(i): p for i, p in fallback.items()},
+        "forgiven": forgiven,
+    }
+    note = f"{forgiven} points of the sale had already expired" if forgiven else ""
+    entry = PointsEntry(
+        member_id=txn.member_id,
+        kind="reverse",
+        points=-total,
+        idempotency_key=key,
+        occurred_at=txn.occurred_at,
+        transaction_id=txn.id,
+        detail=detail,
+        note=note,
+        store_id=txn.store_id,
+        staff_id=txn.staff_id,
+        created_at=now,
+    )
+    return repo.add_entry(session, entry, sorted(taken.items()))
+
+
+def _since(state: MemberTier | None, member: Member) -> datetime:
+    return state.since if state else datetime.combine(member.joined_on, time.min, UTC)
+
+
+def update_tier(
+    session: Session,
+    member: Member,
+    trigger: Trigger,
+    now: datetime,
+    config: LoyaltyConfig | None = None,
+    transaction_id: int | None = None,
+) -> TierDecision:
+    """Re-judge one member's tier from their growth in the window; record and announce any change."""
+    config = config or load_config(session)
+    ladder = config.ladder
+    state, current = _current_tier(session, member, config)
+    acts = repo.tier_activities(session, member.id, now, ladder.window_days)
+    g = growth(acts, ladder.window_days, now.date())
+    decision = decide(ladder, current, _since(state, member), g, trigger, now)
+    record_tier(session, member.id, state, decision, g, now, trigger, transaction_id)
+    return decision
+
+
+def record_tier(
+    session: Session,
+    member_id: int,
+    state: MemberTier | None,
+    decision: TierDecision,
+    g: Growth,
+    now: datetime,
+    trigger: Trigger,
+    transaction_id: int | None = None,
+) -> None:
+    """Store a member's tier state; a change also gets a tier-change record and a consultant event."""
+    if state is None:
+        state = MemberTier(member_id=member_id, tier=decision.new, since=now)
+        session.add(state)
+    state.reviewed_at, state.spend, state.visits = now, g.spend, g.visits
+    if decision.changed:
+        state.tier, state.since = decision.new, now
+        session.add(
+            TierChange(
+                member_id=member_id,
+                from_tier=decision.current,
+                to_tier=decision.new,
+                trigger=trigger,
+                reason=decision.reason,
+                transaction_id=transaction_id,
+                occurred_at=now,
+            )
+        )
+        payload = {"from": decision.current, "to": decision.new, "trigger": trigger}
+        raise_events(session, [NewEvent(member_id, "tier_change", decision.reason, now, None, payload)])
+    session.flush()
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    """What a member's points look like today."""
+
+    balance: int
+    available: int
+    debt: int
+    value: Decimal
+    expiring: list[tuple[str, int]]  # (ISO day, points) within the next 30 days
+
+
+def points_summary(session: Session, member_id: int, now: datetime, within_days: int = 30) -> PointsSummary:
+    """Balance, spendable points, their value, and what expires in the next `within_days` days."""
+    if session.get(Member, member_id) is None:
+        raise NotFound(f"member {member_id} not found")
+    config = load_config(session)
+    lots = repo.lots(session, member_id)
+    owed = sum(o for _, o in repo.debts(session, member_id))
+    spendable = available(lots, now.date(), owed)
+    soon = [(d.isoformat(), p) for d, p in expiring_soon(lots, now.date(), within_days)]
+    value = points_value(config.redemption, spendable)
+    return PointsSummary(repo.balance(session, member_id), spendable, owed, value, soon)
+
+
+def tier_progress(session: Session, member_id: int, now: datetime) -> Progress:
+    """The member's tier and what they still need for the next ("200.00 more to VIP")."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} not found")
+    config = load_config(session)
+    _, current = _current_tier(session, member, config)
+    acts = repo.tier_activities(session, member_id, now, config.ladder.window_days)
+    return progress(config.ladder, current, growth(acts, config.ladder.window_days, now.date()))

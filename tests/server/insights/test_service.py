@@ -1,0 +1,71 @@
+"""Heat alerts reach the member's consultant once; the profile's heat, persona and dormancy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.tables import Interaction, Member, MemberEvent
+from server.insights.service import member_insights, raise_heat_alerts
+from tests.server.loyalty.rows import Shop, at
+
+
+def _weekly_shopper(shop: Shop) -> Member:
+    """A member who bought every Wednesday from 6 March to 15 May 2024, then stopped."""
+    ann = shop.member()
+    scarf = shop.product("accessories", "40.00")
+    day = at(2024, 3, 6)
+    while day <= at(2024, 5, 15):
+        shop.sale(ann, day, [(scarf, 1, "40.00")])
+        day += timedelta(days=7)
+    return ann
+
+
+def test_two_weekly_falls_alert_the_consultant_once(session: Session) -> None:
+    shop = Shop(session)
+    ann = _weekly_shopper(shop)
+    staff = shop.consultant(ann)
+    steady = shop.member("Steady")  # came once long ago: cold, never alerted
+    shop.sale(steady, at(2023, 1, 4), [(shop.product(), 1, "10.00")])
+    assert raise_heat_alerts(session, at(2024, 5, 27, 2)) == 0  # one fall so far
+    assert raise_heat_alerts(session, at(2024, 6, 3, 2)) == 1
+    assert raise_heat_alerts(session, at(2024, 6, 3, 4)) == 0  # the job ran twice that night
+    assert raise_heat_alerts(session, at(2024, 6, 10, 2)) == 0  # still falling: already told
+    events = session.scalars(select(MemberEvent).where(MemberEvent.kind == "heat_alert")).all()
+    assert [(e.member_id, e.staff_id, e.payload["weekly"]) for e in events] == [
+        (ann.id, staff.id, [83, 78, 72])
+    ]
+    assert "fell two weeks running: 83 → 78 → 72" in events[0].text
+
+
+def test_a_consultants_call_counts_towards_the_heat(session: Session) -> None:
+    shop = Shop(session)
+    ann = _weekly_shopper(shop).id
+    before = member_insights(session, ann, at(2024, 6, 3)).heat_index
+    session.add(Interaction(member_id=ann, channel="call", occurred_at=at(2024, 6, 2), note="new season"))
+    session.flush()
+    after = member_insights(session, ann, at(2024, 6, 3))
+    assert after.heat_index > before
+    assert [w.value for w in after.weekly_heat][-2:] == [
+        78,
+        74,
+    ]  # the call on Sunday softened the second fall (72)
+
+
+def test_the_profile_shows_persona_and_dormancy(session: Session) -> None:
+    shop = Shop(session)
+    bargain = shop.member("Bargain Hunter")
+    mug = shop.product("kitchen", "10.00")
+    shop.product("kitchen", "12.00")
+    for day in (3, 10, 17, 24):
+        shop.sale(bargain, at(2024, 1, day), [(mug, 2, "6.50")], coupon="SALE")
+    found = member_insights(session, bargain.id, at(2024, 6, 30))
+    assert found.persona.label == "price-sensitive"
+    assert found.persona.reasons == (
+        "100% of purchases used a coupon or discount",
+        "pays 0.59x the usual price of what they buy",
+    )
+    assert (found.dormancy.status, found.dormancy.days_since_last_purchase) == ("at_risk", 158)
+    assert len(found.weekly_heat) == 8

@@ -1,0 +1,113 @@
+"""Member facts: computed from plain rows, and the same from the set-based SQL on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from server.tags.facts import (
+    LineRow,
+    MemberAggregates,
+    TransactionRow,
+    aggregate,
+    member_facts,
+)
+from server.tags.service import compute_facts
+from tests.server.loyalty.rows import Shop, at
+
+NOW = datetime(2024, 6, 30, 12, tzinfo=UTC)
+MEDIANS = {"home": Decimal("10"), "jewellery": Decimal("100"), "garden": Decimal("20")}
+
+
+def test_facts_from_plain_rows() -> None:
+    txns = [
+        TransactionRow(1, at(2024, 6, 20), "sale", Decimal("150.00"), coupon=True),  # 10 days ago
+        TransactionRow(2, at(2024, 6, 20, 15), "sale", Decimal("50.00"), coupon=False),  # same day: one visit
+        TransactionRow(3, at(2024, 4, 2), "sale", Decimal("300.00"), coupon=False),  # 89 days ago
+        TransactionRow(4, at(2024, 4, 1, 11), "sale", Decimal("1000.00"), coupon=True),  # 90 days + 1 h ago
+        TransactionRow(5, at(2024, 6, 25), "return", Decimal("-20.00"), coupon=False),
+        TransactionRow(6, at(2024, 7, 2), "sale", Decimal("999.00"), coupon=False),  # after now: ignored
+        TransactionRow(7, at(2022, 1, 1), "sale", Decimal("75.00"), coupon=False),  # older than a year
+    ]
+    lines = [
+        LineRow(1, Decimal("150.00"), 15, "home", True, first_seen_at=at(2024, 6, 1)),  # new product
+        LineRow(2, Decimal("50.00"), 1, "jewellery", True, first_seen_at=at(2020, 1, 1)),
+        LineRow(3, Decimal("300.00"), 2, "jewellery", True, first_seen_at=None),
+        LineRow(4, Decimal("995.00"), 50, "garden", True, first_seen_at=None),
+        LineRow(4, Decimal("5.00"), 1, "postage", False, first_seen_at=None),
+        LineRow(5, Decimal("-20.00"), -2, "home", True, first_seen_at=at(2024, 6, 1)),
+    ]
+    base = MemberAggregates(
+        joined_on=date(2021, 5, 1), birthday=date(1988, 6, 3), tier="loyal", heat_index=64
+    )
+    facts = member_facts(aggregate(base, txns, lines, NOW), NOW, MEDIANS)
+    assert (facts["spend_30d"], facts["spend_90d"], facts["spend_365d"]) == (
+        Decimal("180.00"),
+        Decimal("480.00"),
+        Decimal("1480.00"),
+    )
+    assert (facts["visits_30d"], facts["visits_90d"], facts["visits_365d"]) == (1, 2, 3)
+    assert facts["purchases_365d"] == 4
+    assert facts["average_basket_365d"] == Decimal("370.00")
+    assert facts["coupon_redemption_rate"] == 0.5
+    assert facts["days_since_last_purchase"] == 10 and facts["last_purchase_date"] == date(2024, 6, 20)
+    assert facts["favourite_categories"] == ["garden", "jewellery", "home"]
+    # paid 130 + 350 + 995 against 13 x 10 + 3 x 100 + 50 x 20 = 1430
+    assert facts["price_index"] == round(1475 / 1430, 3) and facts["price_band"] == "mid"
+    assert facts["new_product_share"] == round(130 / 1475, 3)
+    assert (facts["birthday_month"], facts["is_birthday_month"], facts["tier"]) == (6, True, "loyal")
+    assert facts["heat_index"] == 64 and facts["dormancy"] == "active"
+    assert facts["persona"] == "balanced"
+
+
+def test_products_seen_in_the_catalogues_first_60_days_are_not_new() -> None:
+    txns = [TransactionRow(1, at(2024, 3, 20), "sale", Decimal("100.00"), coupon=False)]
+    lines = [
+        LineRow(1, Decimal("60.00"), 1, "home", True, first_seen_at=at(2024, 2, 1)),  # catalogue began 1 Jan
+        LineRow(1, Decimal("40.00"), 1, "home", True, first_seen_at=at(2024, 3, 5)),  # launched in March
+    ]
+    start = at(2024, 1, 1, 0)
+    agg = aggregate(MemberAggregates(joined_on=date(2024, 1, 1)), txns, lines, NOW, catalog_start=start)
+    assert agg.categories["home"].new_amount == Decimal("40.00")
+    without = aggregate(MemberAggregates(joined_on=date(2024, 1, 1)), txns, lines, NOW)
+    assert without.categories["home"].new_amount == Decimal("100.00")
+
+
+def test_a_member_without_purchases() -> None:
+    facts = member_facts(MemberAggregates(joined_on=date(2024, 1, 1)), NOW, MEDIANS)
+    assert facts["days_since_last_purchase"] is None and facts["average_basket_365d"] is None
+    assert (facts["dormancy"], facts["persona"], facts["price_band"]) == (
+        "never_purchased",
+        "not enough history",
+        None,
+    )
+
+
+def test_the_set_based_facts_match_the_row_based_ones(session: Session) -> None:
+    shop = Shop(session)
+    ann, bob = shop.member(birthday=date(1988, 6, 3)), shop.member("Bob")
+    home = shop.product("home", "10.00", first_seen=at(2024, 6, 1))
+    ring = shop.product("jewellery", "100.00", first_seen=at(2020, 1, 1))
+    shop.product("jewellery", "120.00")
+    fee = shop.product("postage", "5.00", merchandise=False)
+    first = shop.sale(ann, at(2024, 6, 20), [(home, 15, "10.00")], coupon="SUMMER")
+    shop.sale(ann, at(2024, 6, 20, 15), [(ring, 1, "50.00"), (fee, 1, "5.00")])
+    shop.sale(ann, at(2024, 4, 2), [(ring, 3, "100.00")], discount="30")
+    shop.give_back(first, at(2024, 6, 25), {1: 2})
+    shop.sale(ann, at(2024, 7, 2), [(ring, 1, "100.00")])  # after "now"
+    shop.sale(bob, at(2023, 12, 1), [(home, 1, "10.00")])
+    facts = compute_facts(session, NOW)
+    a, b = facts[ann.id], facts[bob.id]
+    assert (a["spend_30d"], a["spend_90d"], a["visits_90d"]) == (Decimal("185.00"), Decimal("485.00"), 2)
+    assert a["coupon_redemption_rate"] == round(2 / 3, 3)
+    assert a["favourite_categories"] == ["jewellery", "home"]
+    assert a["new_product_share"] == round(130 / 480, 3)
+    # paid 130 + 350 against 13 x 10 + 4 x 110 (median of 100 and 120) = 570
+    assert a["price_index"] == round(480 / 570, 3) and a["price_band"] == "budget"
+    assert a["last_purchase_date"] == date(2024, 6, 20) and a["is_birthday_month"] is True
+    # Ann: 2 purchases on one visit 10 days ago, 1 on a visit 89 days ago; Bob: one visit 212 days ago.
+    assert (a["heat_index"], b["heat_index"]) == (36, 0)
+    assert (b["days_since_last_purchase"], b["dormancy"], b["tier"]) == (212, "dormant", "new")
+    assert compute_facts(session, NOW, [bob.id]) == {bob.id: b}
