@@ -22,6 +22,7 @@ RECOMMENDERS: dict[str, str] = {
     "tifu-knn": "models.baselines.tifu_knn:TifuKnn",
     "cooccurrence": "models.baselines.cooccurrence:ItemCooccurrence",
     "als": "models.baselines.als:ALS",
+    "aisle": "models.aisle:AisleRecommender",
 }
 
 

@@ -1,0 +1,301 @@
+"""Candidates for one member, each with a reason the clerk can say out loud and the facts behind it.
+
+Three sources: replenish (items the member rebuys, timed by their own purchase cycle or the catalog's
+typical one), cross-sell (never-bought items often in the same basket as theirs: `CoPurchase`) and
+explore (never-bought items whose embeddings sit next to what they bought: the item index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from models.catalog import Catalog
+from models.i18n import resolve_lang, say
+from models.member import MemberFacts
+from models.purchase_patterns import CoPurchase, RepurchaseCycles
+
+Fact = str | int | float
+KINDS = ("replenish", "cross_sell", "explore", "chat")
+DUE_FROM = 0.8  # suggest a repeat once this share of the usual cycle has passed
+RECENCY_HALF_LIFE_DAYS = 180.0
+TASTE_ITEMS = 200  # the latest distinct items that make up a member's taste vector
+
+
+class ItemIndex(Protocol):
+    """Item vectors searchable by inner product, keyed by catalog item id (as `models.index.CatalogIndex`)."""
+
+    def __contains__(self, item_id: object) -> bool:
+        """True when the index holds a vector for this item id."""
+        ...
+
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int,
+        exclude: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the k nearest items per query row, best first, padded with -1; never an id in
+        `exclude`, only ids where the boolean mask `allowed` (indexed by item id) is true."""
+        ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vector of each item id (KeyError for an id not in the index)."""
+        ...
+
+
+def indexed(index: ItemIndex, item_ids: np.ndarray) -> np.ndarray:
+    """Which of these item ids the index holds (a new product may not be embedded yet)."""
+    return np.fromiter((int(i) in index for i in item_ids), dtype=bool, count=len(item_ids))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One item to mention, why, and the facts the reason was made from."""
+
+    item_id: int
+    score: float
+    kind: str
+    reason: str
+    facts: dict[str, Fact] = field(default_factory=dict)
+
+
+def _weights(days_since: np.ndarray) -> np.ndarray:
+    """Recent purchases count more: half weight after RECENCY_HALF_LIFE_DAYS."""
+    return np.power(0.5, np.asarray(days_since, dtype=np.float64) / RECENCY_HALF_LIFE_DAYS)
+
+
+@dataclass(frozen=True)
+class _Bought:
+    """The member's distinct catalog items with catalog rows and days since each was last bought."""
+
+    ids: np.ndarray
+    rows: np.ndarray
+    since: np.ndarray
+    days_bought: np.ndarray
+    median_gap: np.ndarray
+
+    @classmethod
+    def of(cls, member: MemberFacts, catalog: Catalog, today: dt.date) -> _Bought:
+        """The member's history restricted to items still in the catalog."""
+        h = member.history
+        rows = catalog.rows(h.items)
+        keep = rows >= 0
+        since = today.toordinal() - h.last_day[keep]
+        return cls(h.items[keep], rows[keep], since, h.days_bought[keep], h.median_gap[keep])
+
+    def since_of(self, item_id: int) -> int:
+        """Days since the member last bought this item."""
+        return int(self.since[np.searchsorted(self.ids, item_id)])
+
+
+def replenish(
+    member: MemberFacts,
+    catalog: Catalog,
+    today: dt.date,
+    cycles: RepurchaseCycles | None = None,
+    lang: str | None = None,
+    k: int | None = None,
+) -> list[Suggestion]:
+    """Items the member is due to buy again (the k best, or all): own median interval, else the catalog's
+    typical cycle."""
+    lang = resolve_lang(lang, member.locale)
+    b = _Bought.of(member, catalog, today)
+    own = b.days_bought >= 2
+    typical = cycles.cycles(b.ids) if cycles is not None else np.full(len(b.ids), np.nan)
+    cycle = np.where(own, b.median_gap, typical)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = b.since / cycle
+        timing = np.where(ratio <= 1.5, 1.0, 1.5 / ratio)  # long overdue: maybe they buy it elsewhere now
+    confidence = np.where(own, b.days_bought / (b.days_bought + 1.0), 0.4)
+    score = np.round(confidence * timing, 6)
+    due = np.flatnonzero((ratio >= DUE_FROM) & (b.since >= 0) & np.isfinite(ratio))
+    due = due[np.lexsort((b.ids[due], -score[due]))][:k]
+    out = []
+    for n in due:
+        item_id, since, times = int(b.ids[n]), int(b.since[n]), int(b.days_bought[n])
+        source = "member" if own[n] else "catalog"
+        name = catalog.name_at(b.rows[n], lang)
+        cycle_days = max(int(round(cycle[n])), 1)
+        due_in = max(cycle_days - since, 0)
+        facts: dict[str, Fact] = {
+            "item_id": item_id,
+            "item_name": name,
+            "last_bought": dt.date.fromordinal(today.toordinal() - since).isoformat(),
+            "days_since": since,
+            "cycle_days": cycle_days,
+            "cycle_source": source,
+            "times_bought": times,
+            "due_in_days": due_in,
+        }
+        if source == "catalog":
+            reason = say("replenish_typical", lang, item=name, since=since, cycle=cycle_days)
+        elif due_in == 0:
+            reason = say("replenish_due", lang, item=name, since=since, cycle=cycle_days)
+        else:
+            reason = say("replenish_soon", lang, item=name, since=since, cycle=cycle_days, due_in=due_in)
+        out.append(Suggestion(item_id, float(score[n]), "replenish", reason, facts))
+    return out
+
+
+def cross_sell(
+    member: MemberFacts,
+    catalog: Catalog,
+    copurchase: CoPurchase,
+    today: dt.date,
+    k: int = 10,
+    lang: str | None = None,
+) -> list[Suggestion]:
+    """Never-bought items most often in the same baskets as the member's items, recent ones weighing more."""
+    lang = resolve_lang(lang, member.locale)
+    b = _Bought.of(member, catalog, today)
+    partners = copurchase.scores(b.ids, _weights(b.since))
+    scores = partners.total
+    cols = np.flatnonzero(scores > 0)
+    ids = copurchase.item_ids[cols]
+    rows = catalog.rows(ids)
+    keep = (rows >= 0) & ~np.isin(ids, b.ids)
+    cols, rows = cols[keep], rows[keep]
+    best = np.lexsort((copurchase.item_ids[cols], -scores[cols]))[:k]
+    anchors = partners.strongest(cols[best])
+    return [
+        _anchored(
+            int(copurchase.item_ids[cols[n]]),
+            int(rows[n]),
+            float(scores[cols[n]]),
+            "cross_sell",
+            int(b.ids[anchor]),
+            b,
+            catalog,
+            lang,
+        )
+        for n, anchor in zip(best, anchors, strict=True)
+    ]
+
+
+def taste_vector(
+    member: MemberFacts, index: ItemIndex, catalog: Catalog, today: dt.date
+) -> np.ndarray | None:
+    """Recency-weighted mean of the vectors of the member's latest items, unit length (None if none)."""
+    ids, since, vectors = _recent_vectors(_Bought.of(member, catalog, today), index)
+    if len(ids) == 0:
+        return None
+    mean = (_weights(since)[:, None] * vectors).sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm > 0 else None
+
+
+def _recent_vectors(b: _Bought, index: ItemIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids, days since and vectors of the TASTE_ITEMS most recently bought items the index holds."""
+    latest = np.lexsort((b.ids, b.since))[:TASTE_ITEMS]  # a wholesale buyer's 900th item adds little
+    ids, since = b.ids[latest], b.since[latest]
+    held = indexed(index, ids)
+    ids, since = ids[held], since[held]
+    return ids, since, np.asarray(index.vectors(ids), dtype=np.float32).reshape(len(ids), -1)
+
+
+def explore(
+    member: MemberFacts,
+    catalog: Catalog,
+    index: ItemIndex,
+    today: dt.date,
+    k: int = 10,
+    lang: str | None = None,
+    taste: np.ndarray | None = None,
+) -> list[Suggestion]:
+    """Never-bought items nearest to the member's taste vector, each explained by its closest bought item."""
+    lang = resolve_lang(lang, member.locale)
+    b = _Bought.of(member, catalog, today)
+    recent, since, bought_vectors = _recent_vectors(b, index)
+    if len(recent) == 0:
+        return []
+    query = taste
+    if query is None:
+        mean = (_weights(since)[:, None] * bought_vectors).sum(axis=0)
+        query = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    found, rows, scores = search_excluding(index, catalog, np.asarray(query, dtype=np.float32), k, b.ids)
+    if len(found) == 0:
+        return []
+    closest = np.argmax(np.asarray(index.vectors(found), dtype=np.float32) @ bought_vectors.T, axis=1)
+    anchors = recent[closest]
+    return [
+        _anchored(int(found[n]), int(rows[n]), float(scores[n]), "explore", int(anchors[n]), b, catalog, lang)
+        for n in range(len(found))
+    ]
+
+
+def search_excluding(
+    index: ItemIndex, catalog: Catalog, query: np.ndarray, k: int, exclude: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k nearest catalog items not in `exclude`: ids, catalog rows and scores, best first.
+
+    The index skips the excluded items itself; items it holds that the catalog lacks are dropped here, so
+    the search widens until k survive or the catalog is done.
+    """
+    fetch = k
+    while True:
+        ids, scores = index.search(query.reshape(1, -1), min(fetch, len(catalog)), exclude=exclude)
+        rows = catalog.rows(ids[0])
+        keep = (ids[0] >= 0) & (rows >= 0)
+        if keep.sum() >= k or fetch >= len(catalog):
+            return ids[0][keep][:k], rows[keep][:k], scores[0][keep][:k]
+        fetch *= 4
+
+
+def _anchored(
+    item_id: int, row: int, score: float, kind: str, anchor: int, b: _Bought, catalog: Catalog, lang: str
+) -> Suggestion:
+    days = b.since_of(anchor)
+    name = catalog.name_at(row, lang)
+    anchor_name = catalog.name_at(b.rows[np.searchsorted(b.ids, anchor)], lang)
+    key = "together_with" if kind == "cross_sell" else "similar_to"
+    facts: dict[str, Fact] = {
+        "item_id": item_id,
+        "item_name": name,
+        "anchor_item_id": anchor,
+        "anchor_name": anchor_name,
+        "anchor_days_since": days,
+        "price": float(catalog.prices[row]),
+    }
+    return Suggestion(item_id, round(score, 6), kind, say(key, lang, anchor=anchor_name, since=days), facts)
+
+
+# How much each source counts when merged: a repeat due now (score >= 2/3 for two purchases) outranks
+# the best co-purchase or neighbour guess; one timed only by the catalog-wide cycle (0.4) does not.
+SOURCE_WEIGHTS = {"replenish": 1.0, "cross_sell": 0.6, "explore": 0.5}
+
+
+def recommend(
+    member: MemberFacts,
+    *,
+    catalog: Catalog,
+    today: dt.date,
+    cycles: RepurchaseCycles | None = None,
+    copurchase: CoPurchase | None = None,
+    index: ItemIndex | None = None,
+    k: int = 10,
+    lang: str | None = None,
+    taste: np.ndarray | None = None,
+) -> list[Suggestion]:
+    """The member's top-k suggestions over all sources, each item once with its strongest reason."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    pools = {"replenish": replenish(member, catalog, today, cycles, lang, k)}
+    if copurchase is not None:
+        pools["cross_sell"] = cross_sell(member, catalog, copurchase, today, k, lang)
+    if index is not None:
+        pools["explore"] = explore(member, catalog, index, today, k, lang, taste)
+    best: dict[int, Suggestion] = {}
+    for kind, pool in pools.items():
+        # A replenish score is already on 0..1 (confidence x timing); co-purchase strength and similarity
+        # have no fixed scale, so each of those is scaled to its own best first.
+        top = 1.0 if kind == "replenish" else max((s.score for s in pool), default=0.0)
+        for s in pool:
+            scaled = SOURCE_WEIGHTS[kind] * (s.score / top if top > 0 else 0.0)
+            if s.item_id not in best or scaled > best[s.item_id].score:
+                best[s.item_id] = Suggestion(s.item_id, round(scaled, 6), s.kind, s.reason, s.facts)
+    return sorted(best.values(), key=lambda s: (-s.score, s.item_id))[:k]

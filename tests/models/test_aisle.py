@@ -1,0 +1,159 @@
+"""Aisle's recommender: the contract, its own known answers, the real text model, and the bar it must
+clear on the development data."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.aisle import EXPLORE_PRIOR, PRIOR, AisleRecommender
+from models.aisle_features import EXPLORE, FEATURES
+from models.dataset import Dataset
+from models.encoder import TextEncoder
+from models.evaluate import run_evaluation
+from models.recommender import ArtefactError, Recommender, top_k
+from models.registry import method_names
+from tests.models.contract import RecommenderContract
+from tests.models.synthetic import N_ITEMS, NEVER_BOUGHT, PAIR_LEFT, PAIR_RIGHT, REBOUGHT, REBUYERS
+
+
+class FakeEncoder:
+    """Words hashed into 32 dimensions: texts sharing words point the same way. Counts calls."""
+
+    model_id = "fake-words"
+    dimensions = 32
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                digest = hashlib.sha256(word.encode()).digest()
+                out[row, digest[0] % self.dimensions] += 1.0
+                out[row, digest[1] % self.dimensions] += 0.5
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
+
+
+def with_texts(data: Dataset, texts: dict[int, str]) -> Dataset:
+    """The same baskets with some item descriptions replaced."""
+    item_texts = data.item_texts.astype(object)
+    for item, text in texts.items():
+        item_texts[item] = text
+    return dataclasses.replace(data, item_texts=item_texts.astype(str))
+
+
+class TestAisle(RecommenderContract):
+    method = "aisle"
+    has_similar_items = True
+
+    def make(self) -> Recommender:
+        return AisleRecommender(encoder=FakeEncoder())
+
+    def test_pair_partners_are_similar(self, fitted: Recommender) -> None:
+        assert fitted.similar_items(np.array([PAIR_LEFT]), 1)[0, 0] == PAIR_RIGHT
+        assert fitted.similar_items(np.array([PAIR_RIGHT]), 1)[0, 0] == PAIR_LEFT
+
+    def test_members_are_offered_what_others_went_on_to_discover(self) -> None:
+        # members who keep buying item 1 go on to buy item 2 on their third visit
+        rng = np.random.default_rng(3)
+        starters = [[[1, int(f)] for f in rng.integers(4, 12, size=2)] for _ in range(12)]
+        sequences = [visits + [[1, 2, int(rng.integers(4, 12))]] for visits in starters]
+        sequences.append([[1, 5], [1, 9]])  # a newer member, two visits in
+        data = Dataset.from_baskets(sequences, n_items=12)
+        model = AisleRecommender(encoder=FakeEncoder()).fit(data)
+        assert model.recommend(np.array([12]), 1, exclude_history=True)[0, 0] == 2
+
+    def test_explore_list_ignores_the_repeat_ranker(
+        self, fitted: AisleRecommender, everyone: np.ndarray
+    ) -> None:
+        explore = fitted.recommend(everyone, 5, exclude_history=True)
+        scores = fitted.explore_score(everyone)
+        scores[fitted.history(everyone).toarray() > 0] = -np.inf
+        np.testing.assert_array_equal(explore, top_k(scores, 5))
+        fitted.weights = -fitted.weights  # turn the all-items ranker upside down
+        np.testing.assert_array_equal(fitted.recommend(everyone, 5, exclude_history=True), explore)
+        assert not np.array_equal(fitted.recommend(everyone, 5), explore)
+
+    def test_rankers_learn_from_held_out_visits(self, fitted: AisleRecommender, data: Dataset) -> None:
+        prior = np.array([PRIOR.get(name, 0.0) for name in FEATURES])
+        assert not np.allclose(fitted.weights, prior)
+        assert fitted.weights[FEATURES.index("decayed")] > 0  # rebuyers' decayed favourites came back
+        # two visits each: nobody can spare a visit to learn from, so the starting blends stay
+        short = Dataset.from_baskets([[[1, 2], [1, 3]], [[2, 4], [2, 5]], [[4], [1]]], n_items=6)
+        model = AisleRecommender(encoder=FakeEncoder()).fit(short)
+        np.testing.assert_array_equal(model.weights, prior)
+        np.testing.assert_array_equal(model.explore_weights, [EXPLORE_PRIOR.get(n, 0.0) for n in EXPLORE])
+        assert (model.recommend(np.array([0]), 2)[0] >= 0).all()
+
+    def test_never_bought_item_is_found_by_its_description(self, data: Dataset) -> None:
+        named = with_texts(data, {NEVER_BOUGHT: "white metal lantern", PAIR_RIGHT: "lantern white metal"})
+        encoder = FakeEncoder()
+        model = AisleRecommender(encoder=encoder).fit(named)
+        assert encoder.calls == 1  # both fits of the signals share one encoding
+        assert model.similar_items(np.array([NEVER_BOUGHT]), 1)[0, 0] == PAIR_RIGHT
+        assert model.text_vectors.shape == (N_ITEMS, FakeEncoder.dimensions)
+
+    def test_text_can_be_left_out(self, data: Dataset) -> None:
+        encoder = FakeEncoder()
+        model = AisleRecommender(use_text=False, encoder=encoder).fit(data)
+        assert encoder.calls == 0 and not model.text_vectors.any()
+        assert (model.recommend(np.array(list(REBUYERS)), 1)[:, 0] >= 0).all()
+
+    def test_item_models_limited_to_the_best_sellers(self, data: Dataset, everyone: np.ndarray) -> None:
+        model = AisleRecommender(dense_items=4, encoder=FakeEncoder()).fit(data)
+        assert model._fitted_signals().ease.shape == (4, 4)
+        assert (model.recommend(np.array(list(REBUYERS)), 1)[:, 0] == REBOUGHT).all()
+        similar = model.similar_items(np.arange(N_ITEMS), 2)  # items outside the four: text only
+        assert not (similar == np.arange(N_ITEMS)[:, None]).any()
+        assert model.recommend(everyone, 3, exclude_history=True).shape == (len(everyone), 3)
+
+    def test_parameters_are_checked(self) -> None:
+        for bad in ({"within_decay": 0.0}, {"k_neighbors": 0}, {"ease_l2": -1.0}, {"ranker_l2": -0.1}):
+            with pytest.raises(ValueError):
+                AisleRecommender(**bad)  # type: ignore[arg-type]
+
+    def test_load_refuses_weights_of_another_feature_set(self, fitted: Recommender, tmp_path: Path) -> None:
+        folder = fitted.save(tmp_path / "artefact")
+        np.save(folder / "model.weights.npy", np.zeros(3))
+        with pytest.raises(ArtefactError, match="features"):
+            AisleRecommender.load(folder)
+
+
+def test_real_text_model(data_with_products: Dataset, tmp_path: Path) -> None:
+    encoder = TextEncoder(cache_dir=tmp_path)
+    model = AisleRecommender(encoder=encoder).fit(data_with_products)
+    assert model.text_vectors.shape == (N_ITEMS, 384)
+    np.testing.assert_allclose(np.linalg.norm(model.text_vectors, axis=1), 1.0, atol=1e-5)
+    # the lantern nobody bought yet is most like the other lantern, not the cake
+    similar = model.similar_items(np.array([NEVER_BOUGHT]), 3)[0].tolist()
+    assert similar[0] == PAIR_RIGHT
+    assert list(tmp_path.glob("*.keys.npy"))  # the descriptions are cached for the next fit
+
+
+@pytest.fixture
+def data_with_products() -> Dataset:
+    from tests.models.synthetic import synthetic_dataset
+
+    names = {PAIR_LEFT: "chocolate cake", PAIR_RIGHT: "white metal lantern"}
+    return with_texts(synthetic_dataset(), {**names, NEVER_BOUGHT: "metal lantern white"})
+
+
+@pytest.mark.slow
+def test_development_data_targets(dev_data: Path) -> None:
+    """Above TIFU-KNN on recall@10; explore-only recall@10 at least 1.3x the best baseline's."""
+    result = run_evaluation(dev_data, method_names(), seed=0)
+    m = result.methods
+    baselines = [name for name in m if name != "aisle"]
+    assert m["aisle"]["recall@10"] > m["tifu-knn"]["recall@10"]
+    best_explore = max(m[name]["explore_only_recall@10"] for name in baselines)
+    assert m["aisle"]["explore_only_recall@10"] >= 1.3 * best_explore
+    assert result.seconds["aisle"] < 120
