@@ -7,9 +7,14 @@ from fastapi import FastAPI
 from server.auth.router import router as auth_router
 from server.catalog.router import router as catalog_router
 from server.health.router import router as health_router
+from server.insights.router import router as events_router
+from server.interactions.router import router as interactions_router
+from server.loyalty.router import router as loyalty_router
 from server.members.router import router as members_router
+from server.profile.router import router as profile_router
 from server.staff.router import router as staff_router
 from server.stores.router import router as stores_router
+from server.tags.router import router as rules_router
 from server.transactions.router import router as transactions_router
 
 
@@ -18,6 +23,12 @@ def include_routers(app: FastAPI, prefix: str) -> None:
     app.include_router(auth_router, prefix=prefix)
     app.include_router(stores_router, prefix=prefix)
     app.include_router(staff_router, prefix=prefix)
+    # /members/lookup must be matched before /members/{id}.
+    app.include_router(profile_router, prefix=prefix)
     app.include_router(members_router, prefix=prefix)
     app.include_router(transactions_router, prefix=prefix)
     app.include_router(catalog_router, prefix=prefix)
+    app.include_router(loyalty_router, prefix=prefix)
+    app.include_router(rules_router, prefix=prefix)
+    app.include_router(interactions_router, prefix=prefix)
+    app.include_router(events_router, prefix=prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,7 +61,16 @@ def demo(
 
     from server.app import create_app
 
-    uvicorn.run(create_app(settings, context=context), host=host, port=port)
+    app = create_app(settings, context=context)
+    app.state.clock_offset = _clock_offset(report)
+    uvicorn.run(app, host=host, port=port)
+
+
+def _clock_offset(report: DemoReport) -> timedelta | None:
+    """For historical data, run the business clock from the day after the data ends (time still runs)."""
+    as_of = report.loyalty.as_of if report.loyalty else None
+    now = datetime.now(UTC)
+    return as_of - now if as_of is not None and now - as_of > timedelta(days=2) else None
 
 
 def _print_report(report: DemoReport) -> None:
@@ -79,6 +89,7 @@ def _print_report(report: DemoReport) -> None:
         out.print(f"Gave {report.identities_added} imported members a demo phone, card number and QR token")
     if report.vips_assigned:
         out.print(f"Assigned {report.vips_assigned} VIP members to their store's consultant")
+    _print_loyalty(report)
     out.print(f"Ready in {report.seconds:.1f} s")
 
     staff = Table(title="Demo staff (local demo passwords: change them for anything real)")
@@ -96,3 +107,23 @@ def _print_report(report: DemoReport) -> None:
     for member in report.members:
         members.add_row(member.name, member.phone, member.card, member.store)
     out.print(members)
+
+
+def _print_loyalty(report: DemoReport) -> None:
+    loyalty = report.loyalty
+    if loyalty is None or loyalty.as_of is None:
+        return
+    day = loyalty.as_of.date().isoformat()
+    done = loyalty.backfill
+    if done.transactions:
+        out.print(
+            f"Loyalty: applied {done.transactions} transactions of {done.members} members to points and "
+            f"tiers ({done.tier_changes} tier changes) in {done.seconds:.1f} s"
+        )
+    if loyalty.nightly is not None:
+        out.print(f"Ran the nightly pass (points expiry, tier review, tags, alerts) as of {day}")
+    else:
+        out.print(f"Loyalty is up to date as of {day}")
+    if _clock_offset(report) is not None:
+        last = (loyalty.as_of - timedelta(days=1)).date().isoformat()
+        out.print(f"The data ends on {last}: the demo server's clock starts on {day} and runs on from there")

@@ -21,6 +21,8 @@ from server.demo import imported, team, writer
 from server.demo.generator import DEFAULT_SEED, FEATURED_MEMBER_CARD, generate_demo
 from server.demo.identities import pretty_phone
 from server.demo.people_data import STAFF_NAMES, STORES
+from server.jobs.catch_up import CatchUp, catch_up, data_as_of
+from server.tags.examples import ensure_example_rules
 
 TEAM_STORES = 3  # stores of imported data that get a demo team: those with the most members
 
@@ -48,6 +50,7 @@ class DemoReport:
     vips_assigned: int = 0
     members: list[MemberToTry] = field(default_factory=list)
     seconds: float = 0.0
+    loyalty: CatchUp | None = None  # points, tiers and tags caught up with the history, as of its last day
 
 
 def demo_database_file(settings: Settings) -> Path:
@@ -135,6 +138,7 @@ def _generated(context: AppContext, seed: int, members: int) -> DemoReport:
             authors[(slug, key)] = status.staff_id
         with engine.begin() as conn:
             report.added = writer.write_demo(conn, data, context.keys, store_ids, authors)
+    report.loyalty = _catch_up_loyalty(context)
     _finish(context, report, [s.id for s in staffed], featured_card=FEATURED_MEMBER_CARD)
     return report
 
@@ -152,11 +156,21 @@ def _imported(context: AppContext, path: Path, progress: bool) -> DemoReport:
         report.rejected, report.reject_file = summary["rejected"], summary["reject_file"]
     with engine.begin() as conn:
         report.identities_added = imported.give_demo_identities(conn, context.keys)
+    report.loyalty = _catch_up_loyalty(context)
     stores = _busiest_stores(engine, TEAM_STORES)
     with session_scope(context.sessions) as session:
         report.accounts = team.ensure_accounts(session, team.demo_accounts(stores))
     _finish(context, report, [s.id for s in stores])
     return report
+
+
+def _catch_up_loyalty(context: AppContext) -> CatchUp:
+    """Example tag rules, then points and tiers for the history and one nightly pass as of its end."""
+    with session_scope(context.sessions) as session:
+        as_of = data_as_of(session)
+        if as_of is not None:
+            ensure_example_rules(session, as_of)
+        return catch_up(session)
 
 
 def _busiest_stores(engine: Engine, limit: int) -> list[team.TeamStore]:

@@ -57,11 +57,12 @@ class WeeklyHeat:
 def heat_at(activities: Iterable[DailyActivity], day: date, settings: HeatSettings) -> int:
     """The heat index at the end of `day`, from activities on that day and before."""
     rate = math.log(2) / settings.half_life_days
+    weights = {kind: settings.weight(kind) for kind in ("visit", "purchase", "interaction", "response")}
     score = 0.0
     for act in activities:
         age = (day - act.on).days
         if age >= 0:
-            score += settings.weight(act.kind) * act.count * math.exp(-rate * age)
+            score += weights[act.kind] * act.count * math.exp(-rate * age)
     return round(100 * (1 - math.exp(-score / settings.scale)))
 
 

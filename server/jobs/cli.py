@@ -49,3 +49,39 @@ def nightly(
         _err.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(2) from exc
     typer.echo(json.dumps(report.as_dict(), default=str))
+
+
+@jobs_app.command("backfill-loyalty")
+def backfill(
+    at: str | None = typer.Option(
+        None, help="Apply transactions up to this time (ISO); default: the day after the data ends, or now."
+    ),
+    nightly_after: bool = typer.Option(
+        False, "--nightly/--no-nightly", help="Run the nightly pass as of the same moment afterwards."
+    ),
+) -> None:
+    """Apply every imported transaction, oldest first, to points and tiers (idempotent); prints JSON."""
+    from server.db.session import check_connection, make_engine, make_session_factory, session_scope
+    from server.jobs.catch_up import data_as_of
+    from server.jobs.nightly import run_nightly
+    from server.loyalty.backfill import backfill_loyalty
+
+    settings = get_settings()
+    try:
+        engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
+        check_connection(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            moment = _moment(at) if at is not None else data_as_of(session)
+            if moment is None:
+                typer.echo(json.dumps({"transactions": 0, "note": "no transactions in the database"}))
+                return
+            report: dict[str, object] = {
+                "as_of": moment.isoformat(),
+                **backfill_loyalty(session, moment).as_dict(),
+            }
+            if nightly_after:
+                report["nightly"] = run_nightly(session, moment).as_dict()
+    except AisleError as exc:
+        _err.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(report, default=str))

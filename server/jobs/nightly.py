@@ -1,4 +1,5 @@
-"""The nightly job: expire points, review tiers, retag every member, raise heat alerts and reminders.
+"""The nightly job: expire points, review tiers, retag every member, raise heat alerts and reminders
+(expiring points and benefits, follow-ups staff asked for).
 
 Each step is idempotent (expiry keys per lot, events deduplicated per key), so running the job twice
 in a night, or again after a failure, does no harm.
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.insights.service import raise_heat_alerts
+from server.interactions.service import remind_follow_ups
 from server.loyalty.benefit_service import remind_benefits
 from server.loyalty.review import TierReview, expire_points, remind_expiring_points, review_tiers
 from server.tags.service import RetagResult, retag
@@ -29,6 +31,7 @@ class NightlyReport:
     heat_alerts: int = 0
     points_reminders: int = 0
     benefit_reminders: int = 0
+    follow_up_reminders: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,6 +60,7 @@ def run_nightly(session: Session, now: datetime) -> NightlyReport:
     started = timed("heat_alerts")
     report.points_reminders = remind_expiring_points(session, now)
     report.benefit_reminders = remind_benefits(session, now)
+    report.follow_up_reminders = remind_follow_ups(session, now)
     timed("reminders")
     session.flush()
     return report

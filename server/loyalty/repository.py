@@ -221,3 +221,11 @@ def expiring_by_member(session: Session, today: date, days: int) -> list[tuple[i
         lots_due.c.member_id, func.min(lots_due.c.expires_on), func.sum(lots_due.c.remaining)
     ).group_by(lots_due.c.member_id)
     return [(m, first, int(points)) for m, first, points in session.execute(grouped)]
+
+
+def ledger_page(session: Session, member_id: int, limit: int, offset: int) -> tuple[list[PointsEntry], int]:
+    """One page of the member's ledger, newest first, with the number of entries in all."""
+    where = PointsEntry.member_id == member_id
+    total = int(session.scalar(select(func.count()).select_from(PointsEntry).where(where)) or 0)
+    stmt = select(PointsEntry).where(where).order_by(PointsEntry.occurred_at.desc(), PointsEntry.id.desc())
+    return list(session.scalars(stmt.limit(limit).offset(offset))), total

@@ -147,20 +147,20 @@ def aggregate(
             base.sales_365 += 1
             base.coupon_sales_365 += t.coupon
     base.visits = {d: len(v) for d, v in days.items()}
+    year_ago, fresh = starts[365], timedelta(days=NEW_PRODUCT_DAYS)
+    categories = base.categories
     for line in lines:
         kind, at = kinds.get(line.transaction_id, ("", now))
-        if kind not in ("sale", "return") or at < starts[365] or not line.merchandise:
+        if kind not in ("sale", "return") or at < year_ago or not line.merchandise:
             continue
-        totals = base.categories.setdefault(line.category, CategoryTotals())
+        totals = categories.get(line.category)
+        if totals is None:
+            totals = categories[line.category] = CategoryTotals()
         amount = signed(kind, line.amount)
         totals.amount += amount
         totals.quantity += abs(line.quantity) if kind == "sale" else -abs(line.quantity)
         seen = line.first_seen_at
-        if (
-            seen is not None
-            and at - seen < timedelta(days=NEW_PRODUCT_DAYS)
-            and (launched is None or seen >= launched)
-        ):
+        if seen is not None and at - seen < fresh and (launched is None or seen >= launched):
             totals.new_amount += amount
     return base
 

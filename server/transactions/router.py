@@ -1,14 +1,25 @@
-"""GET /members/{id}/transactions."""
+"""GET /members/{id}/transactions and POST /transactions (the till)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
 
 from server.auth.deps import CurrentStaff
-from server.core.deps import SessionDep
+from server.core.clock import NowDep
+from server.core.deps import ContextDep, SessionDep
+from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
-from server.transactions import service
-from server.transactions.schemas import TransactionLineRead, TransactionRead
+from server.transactions import service, till
+from server.transactions.schemas import (
+    PointsMovement,
+    TierChangeRead,
+    TillReceipt,
+    TransactionCreate,
+    TransactionLineRead,
+    TransactionRead,
+)
 
 router = APIRouter(tags=["transactions"])
 
@@ -52,3 +63,63 @@ def member_transactions(
     """A member's purchases and returns, newest first, with their lines."""
     views, total = service.member_history_as(session, caller, member_id, page)
     return Page(items=[_read(v) for v in views], total=total, limit=page.limit, offset=page.offset)
+
+
+def _input(body: TransactionCreate, key: str) -> till.TillInput:
+    return till.TillInput(
+        store_id=body.store_id,
+        idempotency_key=key,
+        lines=[
+            till.TillLineInput(line.sku, line.quantity, line.unit_price, line.discount, line.original_line_id)
+            for line in body.lines
+        ],
+        kind=body.kind,
+        member_id=body.member_id,
+        member_card=body.member_card,
+        member_phone=body.member_phone,
+        coupon_code=body.coupon_code,
+        original_transaction_id=body.original_transaction_id,
+        occurred_at=body.occurred_at,
+    )
+
+
+@router.post(
+    "/transactions",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A replay of an idempotency key: the receipt booked the first time."}},
+)
+def ring_up(
+    body: TransactionCreate,
+    caller: CurrentStaff,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=60)] = None,
+) -> TillReceipt:
+    """Book a sale or return (cashier, clerk or store manager of the store); points, tier and tags follow."""
+    key = body.idempotency_key or idempotency_key
+    if not key:
+        raise InvalidInput("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+    if body.idempotency_key and idempotency_key and body.idempotency_key != idempotency_key:
+        raise InvalidInput("the Idempotency-Key header and the idempotency_key field differ")
+    result = till.ring_up(
+        session,
+        context.keys,
+        caller,
+        _input(body, key),
+        region=context.settings.default_phone_region,
+        now=now,
+    )
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    entry, change = result.points, result.tier_change
+    return TillReceipt(
+        transaction=_read(result.view),
+        points=PointsMovement(entry_id=entry.id, kind=entry.kind, points=entry.points) if entry else None,
+        tier_change=(
+            TierChangeRead(from_tier=change.from_tier, to_tier=change.to_tier, reason=change.reason)
+            if change
+            else None
+        ),
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class TransactionLineRead(BaseModel):
@@ -33,3 +34,68 @@ class TransactionRead(BaseModel):
     original_transaction_id: int | None
     source: str
     lines: list[TransactionLineRead]
+
+
+class TillLine(BaseModel):
+    """A line rung up at the till. A return line names the sale line it takes back and a negative quantity."""
+
+    sku: str | None = Field(None, min_length=1, max_length=64, description="Required on a sale line.")
+    quantity: int = Field(description="Units sold (> 0), or taken back on a return (< 0).")
+    unit_price: Decimal | None = Field(
+        None, ge=0, max_digits=12, decimal_places=3, description="Sale: defaults to the list price."
+    )
+    discount: Decimal = Field(Decimal("0"), ge=0, max_digits=12, decimal_places=2)
+    original_line_id: int | None = Field(None, description="Return: the sale line taken back.")
+
+    @field_validator("quantity")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0 or abs(value) > 100_000:
+            raise ValueError("quantity must be non-zero and at most 100000 units")
+        return value
+
+
+class TransactionCreate(BaseModel):
+    """A sale or return from a till; the member by id, card or phone, or none for an anonymous sale."""
+
+    store_id: int
+    kind: Literal["sale", "return"] = "sale"
+    member_id: int | None = None
+    member_card: str | None = Field(None, min_length=1, max_length=40)
+    member_phone: str | None = Field(None, min_length=1, max_length=40)
+    lines: list[TillLine] = Field(min_length=1, max_length=500)
+    coupon_code: str | None = Field(None, min_length=1, max_length=40)
+    original_transaction_id: int | None = Field(None, description="Return: the sale being returned.")
+    occurred_at: datetime | None = Field(
+        None, description="When rung up (a till that was offline); now if left out."
+    )
+    idempotency_key: str | None = Field(
+        None, min_length=1, max_length=60, description="Or the Idempotency-Key header: a retry books once."
+    )
+
+    @model_validator(mode="after")
+    def _one_member(self) -> TransactionCreate:
+        named = [f for f in ("member_id", "member_card", "member_phone") if getattr(self, f) is not None]
+        if len(named) > 1:
+            raise ValueError(f"name the member once: {' and '.join(named)} were both given")
+        return self
+
+
+class PointsMovement(BaseModel):
+    entry_id: int
+    kind: str = Field(description="earn (a sale) or reverse (a return)")
+    points: int
+
+
+class TierChangeRead(BaseModel):
+    from_tier: str
+    to_tier: str
+    reason: str
+
+
+class TillReceipt(BaseModel):
+    """What the till prints: the transaction, the points it moved and any tier change it caused."""
+
+    transaction: TransactionRead
+    points: PointsMovement | None
+    tier_change: TierChangeRead | None

@@ -205,7 +205,11 @@ class OutboxMessage(Base):
 
 
 class LookupAudit(Base):
-    """Who looked up or opened which member's profile, when, from where and how."""
+    """Who looked up or opened which member's profile, when, from where and how.
+
+    `method` is how the member was found (phone, card, qr) or "profile" for opening the 360° view; a
+    look-up that found nobody is kept too, with no member.
+    """
 
     __tablename__ = "lookup_audit"
     __table_args__ = (
@@ -215,7 +219,7 @@ class LookupAudit(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
-    method: Mapped[str] = mapped_column(String(20))  # phone, card, qr, name, id
+    method: Mapped[str] = mapped_column(String(20))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

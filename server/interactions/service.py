@@ -1,0 +1,135 @@
+"""Logging a call, WeChat message or visit with a member, reading them back, and follow-up reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.core.errors import Conflict, InvalidInput
+from server.core.pagination import PageParams
+from server.db.tables import Interaction, MemberEvent, Staff
+from server.insights.events import existing_keys
+from server.profile.access import member_for
+from server.profile.service import till_store
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A stored interaction, who logged it, and whether this call only found it again."""
+
+    interaction: Interaction
+    staff_name: str | None
+    replayed: bool = False
+
+
+def log_interaction(
+    session: Session,
+    caller: Staff,
+    member_id: int,
+    *,
+    channel: str,
+    note: str,
+    now: datetime,
+    occurred_at: datetime | None = None,
+    follow_up_on: date | None = None,
+    store_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> Logged:
+    """Store one contact with a member the caller may open; a replayed idempotency key stores nothing new."""
+    member_for(session, caller, member_id)
+    if idempotency_key:
+        found = session.scalar(select(Interaction).where(Interaction.idempotency_key == idempotency_key))
+        if found is not None:
+            return _replay(session, found, member_id, idempotency_key)
+    when = occurred_at or now
+    if when.tzinfo is None:
+        raise InvalidInput("occurred_at: give a time zone, e.g. 2024-03-01T10:15:00+08:00")
+    if when > now + CLOCK_SKEW:
+        raise InvalidInput(f"occurred_at: {when.isoformat()} is in the future")
+    if follow_up_on is not None and follow_up_on < when.date():
+        raise InvalidInput(f"follow_up_on: {follow_up_on.isoformat()} is before the interaction")
+    row = Interaction(
+        member_id=member_id,
+        staff_id=caller.id,
+        store_id=till_store(caller, store_id),
+        channel=channel,
+        note=note.strip(),
+        occurred_at=when,
+        follow_up_on=follow_up_on,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raced = session.scalar(select(Interaction).where(Interaction.idempotency_key == idempotency_key))
+        if raced is None:
+            raise
+        return _replay(session, raced, member_id, idempotency_key or "")
+    return Logged(row, caller.display_name)
+
+
+def _replay(session: Session, found: Interaction, member_id: int, key: str) -> Logged:
+    if found.member_id != member_id:
+        raise Conflict(f"idempotency key {key!r} was used for another member's interaction")
+    name = (
+        session.scalar(select(Staff.display_name).where(Staff.id == found.staff_id))
+        if found.staff_id
+        else None
+    )
+    return Logged(found, name, replayed=True)
+
+
+def member_interactions(
+    session: Session, caller: Staff, member_id: int, page: PageParams
+) -> tuple[list[Logged], int]:
+    """A member's interactions, newest first, with who logged each."""
+    member_for(session, caller, member_id)
+    where = Interaction.member_id == member_id
+    total = int(session.scalar(select(func.count()).select_from(Interaction).where(where)) or 0)
+    stmt = (
+        select(Interaction, Staff.display_name)
+        .outerjoin(Staff, Staff.id == Interaction.staff_id)
+        .where(where)
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return [Logged(row, name) for row, name in session.execute(stmt)], total
+
+
+def remind_follow_ups(session: Session, now: datetime) -> int:
+    """Raise an event for the staff member who asked to follow up today (or earlier, if missed); new ones."""
+    stmt = select(
+        Interaction.id, Interaction.member_id, Interaction.staff_id, Interaction.follow_up_on
+    ).where(
+        Interaction.follow_up_on.is_not(None),
+        Interaction.follow_up_on <= now.date(),
+        Interaction.follow_up_on >= now.date() - timedelta(days=7),
+    )
+    due = list(session.execute(stmt))
+    done = existing_keys(session, [f"follow-up:{i}" for i, _, _, _ in due])
+    rows = [
+        {
+            "member_id": member_id,
+            "kind": "follow_up",
+            "staff_id": staff_id,
+            "text": f"follow up with the member (asked for {on.isoformat()})",
+            "payload": {"interaction_id": i, "follow_up_on": on.isoformat()},
+            "dedup_key": f"follow-up:{i}",
+            "occurred_at": now,
+        }
+        for i, member_id, staff_id, on in due
+        if on is not None and f"follow-up:{i}" not in done
+    ]
+    if rows:
+        session.execute(insert(MemberEvent), rows)
+    return len(rows)

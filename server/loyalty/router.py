@@ -1,0 +1,175 @@
+"""Loyalty over HTTP: configuration (admin), a member's points ledger, redemptions, benefit uses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Header, status
+from fastapi.responses import JSONResponse
+
+from server.auth.deps import CurrentStaff
+from server.auth.roles import Role
+from server.auth.scope import require
+from server.core.clock import NowDep
+from server.core.deps import ContextDep, SessionDep
+from server.core.errors import InvalidInput
+from server.core.pagination import Page, PageDep
+from server.db.tables import LoyaltySetting, Transaction
+from server.loyalty import repository as repo
+from server.loyalty.benefit_service import use_benefit
+from server.loyalty.config import load_config, save_setting
+from server.loyalty.redemption import RedemptionResult, redeem_points
+from server.loyalty.schemas import (
+    BenefitUsageRead,
+    BenefitUse,
+    ExpiringRead,
+    PointsEntryRead,
+    PointsLedgerRead,
+    RedemptionCreate,
+    RedemptionRead,
+    SettingRead,
+)
+from server.loyalty.service import points_summary
+from server.profile.access import member_for
+from server.profile.service import till_store
+from server.transactions.till import TILL_ROLES
+
+router = APIRouter(tags=["loyalty"])
+SettingKey = Literal["tiers", "earn", "redemption"]
+CONFIG_READERS = frozenset({Role.ADMIN, Role.HQ_ANALYST})
+BENEFIT_ROLES = TILL_ROLES | {Role.VIP_CONSULTANT}
+
+
+def _setting(session: SessionDep, key: str) -> SettingRead:
+    row = session.get(LoyaltySetting, key)
+    if row is not None:
+        return SettingRead(key=key, version=row.version, updated_at=row.updated_at, value=row.value)
+    config = load_config(session)
+    default = {"tiers": config.ladder, "earn": config.earn, "redemption": config.redemption}[key]
+    return SettingRead(key=key, version=0, updated_at=None, value=default.model_dump(mode="json"))
+
+
+@router.get("/loyalty/config/{key}")
+def get_setting(key: SettingKey, caller: CurrentStaff, session: SessionDep) -> SettingRead:
+    """The tier ladder, earn rules or redemption rules in force (admin or hq_analyst)."""
+    require(caller, CONFIG_READERS)
+    return _setting(session, key)
+
+
+@router.put("/loyalty/config/{key}")
+def put_setting(
+    key: SettingKey,
+    value: Annotated[dict[str, Any], Body()],
+    caller: CurrentStaff,
+    session: SessionDep,
+    now: NowDep,
+) -> SettingRead:
+    """Replace one part of the configuration (admin); 422 says which field is wrong and why."""
+    require(caller, {Role.ADMIN})
+    save_setting(session, key, value, now, caller.id)
+    return _setting(session, key)
+
+
+@router.get("/members/{member_id}/points")
+def points_ledger(
+    member_id: int, caller: CurrentStaff, session: SessionDep, now: NowDep, page: PageDep
+) -> PointsLedgerRead:
+    """The member's balance, spendable points, what expires within 30 days, and a page of the ledger."""
+    member_for(session, caller, member_id)
+    summary = points_summary(session, member_id, now)
+    rows, total = repo.ledger_page(session, member_id, page.limit, page.offset)
+    return PointsLedgerRead(
+        balance=summary.balance,
+        available=summary.available,
+        debt=summary.debt,
+        value=summary.value,
+        expiring=[ExpiringRead(on=day, points=p) for day, p in summary.expiring],
+        entries=Page(
+            items=[
+                PointsEntryRead(
+                    id=e.id,
+                    kind=e.kind,
+                    points=e.points,
+                    occurred_at=e.occurred_at,
+                    expires_on=e.expires_on,
+                    transaction_id=e.transaction_id,
+                    store_id=e.store_id,
+                    note=e.note,
+                )
+                for e in rows
+            ],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        ),
+    )
+
+
+def _redemption(result: RedemptionResult) -> RedemptionRead:
+    detail = {
+        "redeemed": f"{result.points} points redeemed ({result.value})",
+        "code_sent": "a code was sent to the member: repeat the call with it",
+        "wrong_code": f"wrong code: {result.attempts_left} attempt(s) left",
+    }[result.status]
+    return RedemptionRead(**vars(result), detail=detail)
+
+
+@router.post(
+    "/members/{member_id}/redemptions",
+    responses={202: {"description": "A code was sent to the member."}, 422: {"description": "Wrong code."}},
+)
+def redeem(
+    member_id: int,
+    body: RedemptionCreate,
+    caller: CurrentStaff,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> Any:
+    """Spend points at the till; at or above the code threshold the first call sends the member a code."""
+    key = body.idempotency_key or idempotency_key
+    if not key:
+        raise InvalidInput("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+    require(caller, TILL_ROLES, body.store_id)
+    member_for(session, caller, member_id)
+    code = body.code.strip() if body.code else None
+    result = redeem_points(
+        session, context.keys, member_id, body.points, key, now, code, body.store_id, caller.id
+    )
+    read = _redemption(result)
+    if result.status == "redeemed":
+        return read
+    # A wrong code is an answer, not an error: the attempt it used must be committed with the request.
+    code_status = status.HTTP_202_ACCEPTED if result.status == "code_sent" else 422
+    return JSONResponse(read.model_dump(mode="json"), status_code=code_status)
+
+
+@router.post("/members/{member_id}/benefits/{code}/use", status_code=status.HTTP_201_CREATED)
+def use(
+    member_id: int, code: str, body: BenefitUse, caller: CurrentStaff, session: SessionDep, now: NowDep
+) -> BenefitUsageRead:
+    """Record one use of a benefit; 422 when the member's tier or remaining quota does not allow it."""
+    store_id = till_store(caller, body.store_id)
+    if store_id is None:
+        raise InvalidInput("store_id: say which store the benefit is used in")
+    require(caller, BENEFIT_ROLES, store_id)
+    member_for(session, caller, member_id)
+    if body.transaction_id is not None:
+        txn = session.get(Transaction, body.transaction_id)
+        if txn is None or txn.member_id != member_id:
+            raise InvalidInput(
+                f"transaction_id: {body.transaction_id} is not a transaction of member {member_id}"
+            )
+    usage = use_benefit(
+        session, member_id, code, now, body.idempotency_key, caller.id, store_id, body.transaction_id
+    )
+    return BenefitUsageRead(
+        id=usage.id,
+        benefit=code,
+        member_id=usage.member_id,
+        used_at=usage.used_at,
+        store_id=usage.store_id,
+        staff_id=usage.staff_id,
+        transaction_id=usage.transaction_id,
+    )

@@ -1,0 +1,208 @@
+"""The member 360° view and the look-up summary at the HTTP edge. Amounts are decimal strings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class StoreRef(BaseModel):
+    id: int
+    name: str
+
+
+class StoreVisitRead(StoreRef):
+    visits: int = Field(description="Days with a purchase in this store.")
+    last_visit: date
+
+
+class TierRead(BaseModel):
+    name: str
+    since: datetime | None
+    next_tier: str | None
+    spend_needed: Decimal
+    visits_needed: int
+    progress: str = Field(description="What the next tier still needs, e.g. '200.00 more to VIP'.")
+    window_spend: Decimal
+    window_visits: int
+    window_days: int
+    review_on: date | None = Field(description="When the tier is next at stake without new purchases.")
+    review: str | None
+
+
+class ExpiringPoints(BaseModel):
+    on: date
+    points: int
+
+
+class PointsRead(BaseModel):
+    balance: int = Field(description="The sum of the ledger.")
+    available: int = Field(description="Points that can be spent today.")
+    debt: int = Field(description="Points returns took back that no lot could cover yet.")
+    value: Decimal = Field(description="What the available points are worth at the till.")
+    expiring_within_30_days: int
+    expiring: list[ExpiringPoints]
+
+
+class BenefitRead(BaseModel):
+    code: str
+    name: str
+    available: bool
+    remaining: int | None = Field(description="Uses left in this period; null means without limit.")
+    valid_until: date | None
+    reason: str
+
+
+class RfmRead(BaseModel):
+    last_purchase_on: date | None
+    recency_days: int | None
+    frequency_365d: int = Field(description="Sales over the last 365 days.")
+    visits_365d: int
+    monetary_365d: Decimal = Field(description="Net spend over the last 365 days (returns deducted).")
+    spend_30d: Decimal
+    spend_90d: Decimal
+    average_basket_365d: Decimal | None
+    first_purchase_on: date | None
+    lifetime_spend: Decimal
+
+
+class CategoryRead(BaseModel):
+    category: str
+    amount: Decimal
+    share: float = Field(description="Share of the member's 365-day merchandise spend.")
+
+
+class ProductRead(BaseModel):
+    product_id: int
+    sku: str
+    name: str
+    purchases: int
+    quantity: int
+    amount: Decimal
+
+
+class TagRead(BaseModel):
+    tag: str
+    source: str = Field(description="rule or staff")
+    rule_id: int | None
+    rule_version: int | None
+    rule: dict[str, Any] | None = Field(description="The condition of the rule that set the tag.")
+    rule_description: str | None
+    explanation: list[str]
+    tagged_at: datetime
+
+
+class PersonaRead(BaseModel):
+    label: str
+    scores: dict[str, float]
+    reasons: list[str]
+
+
+class DormancyRead(BaseModel):
+    status: str
+    days_since_last_purchase: int | None
+    text: str
+
+
+class WeeklyHeatRead(BaseModel):
+    week_end: date
+    value: int
+
+
+class HeatRead(BaseModel):
+    index: int = Field(ge=0, le=100)
+    weekly: list[WeeklyHeatRead] = Field(description="The index at the end of the last eight weeks.")
+
+
+class InteractionBrief(BaseModel):
+    id: int
+    channel: str
+    note: str
+    occurred_at: datetime
+    follow_up_on: date | None
+    staff_id: int | None
+    staff_name: str | None
+
+
+class ConsultantRead(BaseModel):
+    staff_id: int
+    name: str
+    position: str = Field(description="primary or secondary")
+    since: datetime
+
+
+class UpcomingRead(BaseModel):
+    on: date
+    kind: str = Field(description="birthday, tier_review, benefit_expiry, points_expiry or follow_up")
+    text: str
+
+
+class PurchaseLineRead(BaseModel):
+    transaction_id: int
+    occurred_at: datetime
+    kind: str
+    store_id: int
+    line_no: int
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+
+
+class ProfileRead(BaseModel):
+    """Everything a clerk or consultant needs about a member, in one call."""
+
+    id: int
+    name: str
+    phone: str | None
+    phone_masked: bool
+    gender: str
+    birthday: date | None
+    card_number: str | None
+    qr_token: str | None
+    joined_on: date
+    marketing_consent: bool
+    locale: str
+    home_store: StoreRef | None
+    stores_visited: list[StoreVisitRead]
+    tier: TierRead
+    points: PointsRead
+    benefits: list[BenefitRead]
+    rfm: RfmRead
+    favourite_categories: list[CategoryRead]
+    favourite_products: list[ProductRead]
+    price_band: str | None
+    price_index: float | None
+    coupon_redemption_rate: float
+    tags: list[TagRead]
+    persona: PersonaRead
+    dormancy: DormancyRead
+    heat: HeatRead
+    interactions: list[InteractionBrief]
+    consultants: list[ConsultantRead]
+    upcoming: list[UpcomingRead]
+    recent_purchases: list[PurchaseLineRead]
+    as_of: datetime
+
+
+class MemberSummary(BaseModel):
+    """What a look-up at the till shows: who this is and the few things to say first."""
+
+    id: int
+    name: str
+    phone: str | None
+    phone_masked: bool
+    card_number: str | None
+    home_store: StoreRef | None
+    tier: str
+    points_available: int
+    last_purchase_on: date | None
+    dormancy: str
+    tags: list[str]
+    consultants: list[ConsultantRead]
+    profile_url: str

@@ -1,0 +1,149 @@
+"""Assembling one member's 360° view: about twenty indexed queries on their own rows, no full-table pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.insights.dormancy import dormancy
+from server.loyalty.config import load_config
+from server.profile import figures, sections
+from server.profile import repository as repo
+from server.profile.catalog import catalog_stats
+from server.profile.schemas import (
+    ConsultantRead,
+    DormancyRead,
+    InteractionBrief,
+    ProfileRead,
+    StoreRef,
+    StoreVisitRead,
+)
+from server.tags.facts import (
+    MemberAggregates,
+    aggregate,
+    launched_after,
+    member_facts,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LAST_INTERACTIONS = 5
+_FACTS = {"price_index", "price_band", "coupon_redemption_rate", "average_basket_365d"}
+
+
+@dataclass(frozen=True)
+class Phone:
+    """The member's phone as this caller may see it."""
+
+    shown: str | None
+    masked: bool
+
+
+@dataclass(frozen=True)
+class TierState:
+    """The tier the member holds (None: the lowest) and since when."""
+
+    name: str | None
+    since: datetime | None
+
+
+def tier_state(session: Session, member: Any, now: datetime, as_of: bool) -> TierState:
+    """The stored tier, or for a past moment the tier its last change up to then gave."""
+    if not as_of:
+        return TierState(member.tier, member.since)
+    found = repo.rows(session, repo.TIER_AT, member_id=member.id, until=now)
+    return TierState(found[0][0], found[0][1]) if found else TierState(None, None)
+
+
+def transactions(session: Session, member_id: int, now: datetime) -> list[figures.Txn]:
+    """The member's transactions up to `now`, oldest first."""
+    return [figures.Txn.of(r) for r in repo.rows(session, repo.TRANSACTIONS, member_id=member_id, until=now)]
+
+
+def consultants(session: Session, member_id: int) -> list[ConsultantRead]:
+    """The member's active consultants, primary first."""
+    found = repo.rows(session, repo.CONSULTANTS, member_id=member_id)
+    return [ConsultantRead(staff_id=s, name=n, position=p, since=at) for s, p, at, n in found]
+
+
+def build_profile(
+    session: Session,
+    member: Any,
+    phone: Phone,
+    txns: Sequence[figures.Txn],
+    advisers: list[ConsultantRead],
+    now: datetime,
+    state: TierState,
+) -> ProfileRead:
+    """The 360° view of `member` (a `repository.MEMBER` row) as of `now`, in tier `state`."""
+    config = load_config(session)
+    today, mid = now.date(), member.id
+    stats = catalog_stats(session)
+    tier = state.name or config.ladder.lowest
+    base = MemberAggregates(
+        joined_on=member.joined_on, birthday=member.birthday, gender=member.gender, tier=tier
+    )
+    agg = aggregate(base, txns, [], now, stats.catalog_start)
+    launched = launched_after(stats.catalog_start) or EPOCH
+    agg.categories = repo.category_totals(session, mid, now, launched)
+    facts = member_facts(agg, now, stats.medians, _FACTS)
+    visits = figures.store_visits(txns)
+    names = repo.store_names(session, {v.store_id for v in visits} | {member.home_store_id} - {None})
+    tier_read = sections.tier_read(
+        config, tier, state.since or datetime.combine(member.joined_on, time.min, UTC), txns, now
+    )
+    points = sections.points_read(session, config, mid, now)
+    benefits = sections.benefits_read(session, member, tier, now)
+    follow_ups = repo.rows(session, repo.FOLLOW_UPS, member_id=mid, today=today)
+    return ProfileRead(
+        id=mid,
+        name=member.name,
+        phone=phone.shown,
+        phone_masked=phone.masked,
+        gender=member.gender,
+        birthday=member.birthday,
+        card_number=member.card_number,
+        qr_token=member.qr_token,
+        joined_on=member.joined_on,
+        marketing_consent=member.marketing_consent,
+        locale=member.locale,
+        home_store=(
+            StoreRef(id=member.home_store_id, name=names.get(member.home_store_id, ""))
+            if member.home_store_id is not None
+            else None
+        ),
+        stores_visited=[
+            StoreVisitRead(
+                id=v.store_id, name=names.get(v.store_id, ""), visits=v.visits, last_visit=v.last_visit
+            )
+            for v in visits
+        ],
+        tier=tier_read,
+        points=points,
+        benefits=benefits,
+        rfm=sections.rfm_read(agg, txns, facts["average_basket_365d"], now),
+        favourite_categories=sections.categories_read(agg),
+        favourite_products=sections.favourites_read(session, mid, now),
+        price_band=facts["price_band"],
+        price_index=facts["price_index"],
+        coupon_redemption_rate=facts["coupon_redemption_rate"],
+        tags=sections.tags_read(session, mid),
+        persona=sections.persona_read(agg, stats.medians),
+        dormancy=DormancyRead(**vars(dormancy(agg.last_purchase, today))),
+        heat=sections.heat_read(session, mid, txns, now),
+        interactions=[
+            InteractionBrief(
+                id=i, channel=c, note=n, occurred_at=at, follow_up_on=f, staff_id=s, staff_name=sn
+            )
+            for i, c, n, at, f, s, sn in repo.rows(
+                session, repo.INTERACTIONS, member_id=mid, until=now, limit=LAST_INTERACTIONS
+            )
+        ],
+        consultants=advisers,
+        upcoming=sections.upcoming_read(member, tier_read, points, benefits, follow_ups, now),
+        recent_purchases=sections.recent_read(session, mid, now),
+        as_of=now,
+    )

@@ -1,0 +1,311 @@
+"""Ringing up a sale or a return at the till, then points, tier and tags for the member, in one unit of work.
+
+A till sends an idempotency key with every transaction: a retry finds the transaction booked the first
+time (the same receipt, nothing counted twice). A return names the sale and the lines it takes back; it
+refunds what was paid for those units and can never take back more than was bought.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.auth.roles import Role
+from server.auth.scope import require
+from server.core.crypto import Keys
+from server.core.errors import Conflict, InvalidInput
+from server.core.phone import mask_phone, normalise_phone
+from server.db.tables import Member, PointsEntry, Product, Staff, TierChange, Transaction, TransactionLine
+from server.loyalty.service import apply_transaction
+from server.tags.service import retag_member
+from server.transactions.service import LineView, TransactionView
+
+TILL_ROLES = frozenset({Role.CASHIER, Role.CLERK, Role.STORE_MANAGER})
+CLOCK_SKEW = timedelta(minutes=5)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class TillLineInput:
+    """One line as the till sent it."""
+
+    sku: str | None
+    quantity: int
+    unit_price: Decimal | None = None
+    discount: Decimal = Decimal("0")
+    original_line_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TillInput:
+    """A transaction as the till sent it."""
+
+    store_id: int
+    idempotency_key: str
+    lines: list[TillLineInput]
+    kind: str = "sale"
+    member_id: int | None = None
+    member_card: str | None = None
+    member_phone: str | None = None
+    coupon_code: str | None = None
+    original_transaction_id: int | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class Receipt:
+    """The booked transaction, the points entry it produced and the tier change it caused, if any."""
+
+    view: TransactionView
+    points: PointsEntry | None = None
+    tier_change: TierChange | None = None
+    replayed: bool = False
+
+
+def _member_id(session: Session, keys: Keys, data: TillInput, region: str) -> int | None:
+    if data.member_id is not None:
+        if session.get(Member, data.member_id) is None:
+            raise InvalidInput(f"member_id: member {data.member_id} does not exist")
+        return data.member_id
+    if data.member_card is not None:
+        found = session.scalar(select(Member.id).where(Member.card_number == data.member_card.strip()))
+        if found is None:
+            raise InvalidInput(f"member_card: no member with card {data.member_card.strip()}")
+        return found
+    if data.member_phone is not None:
+        e164 = normalise_phone(data.member_phone, region)
+        found = session.scalar(select(Member.id).where(Member.phone_hash == keys.phone_hash(e164)))
+        if found is None:
+            raise InvalidInput(f"member_phone: no member with phone {mask_phone(e164)}")
+        return found
+    return None
+
+
+def _sale_lines(session: Session, data: TillInput) -> list[TransactionLine]:
+    skus = {line.sku for line in data.lines if line.sku}
+    products = (
+        {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))} if skus else {}
+    )
+    out = []
+    for i, line in enumerate(data.lines):
+        where = f"lines[{i}]"
+        if line.original_line_id is not None:
+            raise InvalidInput(
+                f"{where}.original_line_id: a sale line takes nothing back; send kind 'return'"
+            )
+        if line.quantity <= 0:
+            raise InvalidInput(f"{where}.quantity: a sale line sells at least one unit, got {line.quantity}")
+        if not line.sku or line.sku not in products:
+            raise InvalidInput(f"{where}.sku: no product with SKU {line.sku!r}")
+        price = products[line.sku].price if line.unit_price is None else line.unit_price
+        gross = (price * line.quantity).quantize(CENT, ROUND_HALF_UP)
+        if line.discount > gross:
+            raise InvalidInput(f"{where}.discount: {line.discount} is more than the line's {gross}")
+        out.append(
+            TransactionLine(
+                line_no=i + 1,
+                product_id=products[line.sku].id,
+                quantity=line.quantity,
+                unit_price=price,
+                amount=gross - line.discount,
+                discount_amount=line.discount,
+            )
+        )
+    return out
+
+
+def _share(value: Decimal, part: int, whole: int) -> Decimal:
+    return (value * part / whole).quantize(CENT, ROUND_HALF_UP)
+
+
+def _return_lines(session: Session, data: TillInput, original: Transaction) -> list[TransactionLine]:
+    sold = {
+        line.id: line
+        for line in session.scalars(
+            select(TransactionLine).where(TransactionLine.transaction_id == original.id)
+        )
+    }
+    back = (
+        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
+        .where(TransactionLine.original_line_id.in_(list(sold)), TransactionLine.quantity < 0)
+        .group_by(TransactionLine.original_line_id)
+    )
+    returned = {line_id: int(qty) for line_id, qty in session.execute(back)} if sold else {}
+    products = {s.product_id for s in sold.values()}
+    skus = {
+        i: sku for i, sku in session.execute(select(Product.id, Product.sku).where(Product.id.in_(products)))
+    }
+    out = []
+    for i, line in enumerate(data.lines):
+        where = f"lines[{i}]"
+        target = sold.get(line.original_line_id) if line.original_line_id is not None else None
+        if target is None:
+            raise InvalidInput(
+                f"{where}.original_line_id: name a line of transaction {original.id} "
+                f"(one of {', '.join(str(k) for k in sorted(sold))})"
+            )
+        if line.quantity >= 0:
+            raise InvalidInput(
+                f"{where}.quantity: a return line takes units back (negative), got {line.quantity}"
+            )
+        if line.sku is not None and line.sku != skus[target.product_id]:
+            raise InvalidInput(
+                f"{where}.sku: line {target.id} sold {skus[target.product_id]}, not {line.sku}"
+            )
+        if line.unit_price is not None or line.discount:
+            raise InvalidInput(f"{where}: a return refunds what was paid; leave unit_price and discount out")
+        left = target.quantity - returned.get(target.id, 0)
+        if -line.quantity > left:
+            raise InvalidInput(
+                f"{where}.quantity: only {left} of the {target.quantity} x {skus[target.product_id]} "
+                f"bought on line {target.id} can still be returned"
+            )
+        before = returned.get(target.id, 0)
+        after = returned[target.id] = before - line.quantity
+        # Cumulative shares: however the units come back, the refunds add up to what the line cost.
+        out.append(
+            TransactionLine(
+                line_no=i + 1,
+                product_id=target.product_id,
+                quantity=line.quantity,
+                unit_price=target.unit_price,
+                amount=_share(target.amount, before, target.quantity)
+                - _share(target.amount, after, target.quantity),
+                discount_amount=_share(target.discount_amount, before, target.quantity)
+                - _share(target.discount_amount, after, target.quantity),
+                original_line_id=target.id,
+            )
+        )
+    return out
+
+
+def _when(occurred_at: datetime | None, now: datetime) -> datetime:
+    if occurred_at is None:
+        return now
+    if occurred_at.tzinfo is None:
+        raise InvalidInput("occurred_at: give a time zone, e.g. 2024-03-01T10:15:00+08:00")
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidInput(f"occurred_at: {occurred_at.isoformat()} is in the future")
+    return occurred_at
+
+
+def _fingerprint(data: TillInput) -> list[tuple[str | None, int, int | None]]:
+    return [
+        (None if data.kind == "return" else line.sku, line.quantity, line.original_line_id)
+        for line in data.lines
+    ]
+
+
+def _check_replay(session: Session, found: Transaction, data: TillInput) -> None:
+    booked = [
+        (None if found.kind == "return" else lv.sku, lv.line.quantity, lv.line.original_line_id)
+        for lv in _line_views(session, found.id)
+    ]
+    same_member = data.member_id is None or data.member_id == found.member_id
+    if found.kind != data.kind or booked != _fingerprint(data) or not same_member:
+        raise Conflict(
+            f"idempotency key {data.idempotency_key!r} was used for another transaction "
+            f"({found.id}) at this store; use a new key for a new transaction"
+        )
+
+
+def _line_views(session: Session, transaction_id: int) -> list[LineView]:
+    stmt = (
+        select(TransactionLine, Product.sku, Product.name)
+        .join(Product, Product.id == TransactionLine.product_id)
+        .where(TransactionLine.transaction_id == transaction_id)
+        .order_by(TransactionLine.line_no)
+    )
+    return [LineView(line, sku, name) for line, sku, name in session.execute(stmt)]
+
+
+def receipt(session: Session, txn: Transaction, replayed: bool = False) -> Receipt:
+    """The receipt of a booked transaction, rebuilt from what is stored (so a replay prints the same)."""
+    entry = session.scalar(
+        select(PointsEntry)
+        .where(PointsEntry.transaction_id == txn.id, PointsEntry.kind.in_(("earn", "reverse")))
+        .order_by(PointsEntry.id)
+        .limit(1)
+    )
+    change = session.scalar(
+        select(TierChange).where(TierChange.transaction_id == txn.id).order_by(TierChange.id.desc()).limit(1)
+    )
+    return Receipt(TransactionView(txn, _line_views(session, txn.id)), entry, change, replayed)
+
+
+def _original(session: Session, data: TillInput, member_id: int | None, when: datetime) -> Transaction:
+    if data.original_transaction_id is None:
+        raise InvalidInput("original_transaction_id: a return names the sale it takes back")
+    stmt = select(Transaction).where(Transaction.id == data.original_transaction_id).with_for_update()
+    original = session.scalar(stmt)
+    if original is None or original.kind != "sale":
+        raise InvalidInput(f"original_transaction_id: {data.original_transaction_id} is not a sale")
+    if member_id is not None and member_id != original.member_id:
+        raise InvalidInput(f"sale {original.id} was not made to this member; return it to whoever bought it")
+    if when < original.occurred_at:
+        raise InvalidInput(f"a return cannot come before its sale ({original.occurred_at.isoformat()})")
+    return original
+
+
+def ring_up(
+    session: Session, keys: Keys, caller: Staff, data: TillInput, *, region: str, now: datetime
+) -> Receipt:
+    """Book a sale or return in `data.store_id`, then apply points and tier and re-tag the member.
+
+    A replay of an idempotency key already used at this store returns the first receipt, `replayed`.
+    """
+    require(caller, TILL_ROLES, data.store_id)
+    ref = f"till:{data.store_id}:{data.idempotency_key}"
+    found = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
+    if found is not None:
+        _check_replay(session, found, data)
+        return receipt(session, found, replayed=True)
+    when = _when(data.occurred_at, now)
+    member_id = _member_id(session, keys, data, region)
+    original = None
+    if data.kind == "return":
+        original = _original(session, data, member_id, when)
+        member_id = original.member_id
+        lines = _return_lines(session, data, original)
+    else:
+        if data.original_transaction_id is not None:
+            raise InvalidInput("original_transaction_id: only a return names an earlier sale")
+        lines = _sale_lines(session, data)
+    txn = Transaction(
+        external_ref=ref,
+        store_id=data.store_id,
+        member_id=member_id,
+        staff_id=caller.id,
+        occurred_at=when,
+        kind=data.kind,
+        total_amount=sum((line.amount for line in lines), Decimal("0")),
+        discount_amount=sum((line.discount_amount for line in lines), Decimal("0")),
+        coupon_code=data.coupon_code,
+        original_transaction_id=original.id if original else None,
+        source="till",
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(txn)
+            session.flush()
+            for line in lines:
+                line.transaction_id = txn.id
+            session.add_all(lines)
+            session.flush()
+    except IntegrityError:
+        # The same key from a till retrying while the first request was still being booked.
+        raced = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
+        if raced is None:
+            raise
+        _check_replay(session, raced, data)
+        return receipt(session, raced, replayed=True)
+    if member_id is not None:
+        apply_transaction(session, txn.id, now)
+        retag_member(session, member_id, now)
+    return receipt(session, txn)
