@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.core.errors import AisleError
+from server.realtime.service import run_floor
 
 API = "/api/v1"
 
@@ -22,7 +23,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "context", None) is None:
             app.state.context = AppContext.from_settings(settings or get_settings())
-        yield
+        async with run_floor(app):
+            yield
 
     app = FastAPI(
         title="Aisle",

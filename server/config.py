@@ -25,12 +25,18 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "", description="Redis URL for fan-out across server processes; empty = in-process."
     )
+    floor_heartbeat_seconds: float = Field(
+        25.0, gt=0, le=300, description="Seconds between the live floor's pings to each connected phone."
+    )
     secret_key: SecretStr | None = Field(
         None, description="Master secret; JWT, phone HMAC and phone encryption keys derive from it."
     )
     default_phone_region: str = Field("CN", description="Region assumed for phone numbers without a +prefix.")
     token_minutes: int = Field(12 * 60, ge=1, description="Lifetime of a staff sign-in (one shift).")
     model_path: str = Field("", description="Sentence-transformers model folder; empty = bundled MiniLM.")
+    attribution_days: int = Field(
+        14, ge=1, le=365, description="Days after a recommendation in which its sale is credited to it."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False

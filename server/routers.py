@@ -12,6 +12,8 @@ from server.interactions.router import router as interactions_router
 from server.loyalty.router import router as loyalty_router
 from server.members.router import router as members_router
 from server.profile.router import router as profile_router
+from server.realtime.router import router as realtime_router
+from server.recommendations.router import router as recommendations_router
 from server.staff.router import router as staff_router
 from server.stores.router import router as stores_router
 from server.tags.router import router as rules_router
@@ -32,3 +34,5 @@ def include_routers(app: FastAPI, prefix: str) -> None:
     app.include_router(rules_router, prefix=prefix)
     app.include_router(interactions_router, prefix=prefix)
     app.include_router(events_router, prefix=prefix)
+    app.include_router(realtime_router, prefix=prefix)
+    app.include_router(recommendations_router, prefix=prefix)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +12,9 @@ from server.config import Settings
 from server.core.crypto import Keys
 from server.db.session import check_connection, make_engine, make_session_factory
 
+if TYPE_CHECKING:
+    from server.recommendations.engine import RecommenderHolder
+
 
 @dataclass
 class AppContext:
@@ -18,6 +22,7 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker[Session]
     keys: Keys
+    recommender: RecommenderHolder | None = None  # built on first use (server.recommendations.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine | None = None) -> AppContext:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.core.crypto import Keys
+from server.recommendations.engine import Recommender, holder_for
 
 
 def get_context(request: Request) -> AppContext:
@@ -33,6 +34,12 @@ def get_keys(context: Annotated[AppContext, Depends(get_context)]) -> Keys:
     return context.keys
 
 
+def get_recommender(context: Annotated[AppContext, Depends(get_context)]) -> Recommender:
+    """The process's recommender, built on first use (tests override this with a small one)."""
+    return holder_for(context).get()
+
+
 ContextDep = Annotated[AppContext, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session)]
 KeysDep = Annotated[Keys, Depends(get_keys)]
+RecommenderDep = Annotated[Recommender, Depends(get_recommender)]

@@ -22,6 +22,7 @@ from server.core.errors import Conflict, InvalidInput
 from server.core.phone import mask_phone, normalise_phone
 from server.db.tables import Member, PointsEntry, Product, Staff, TierChange, Transaction, TransactionLine
 from server.loyalty.service import apply_transaction
+from server.recommendations.attribution import attribute_sale
 from server.tags.service import retag_member
 from server.transactions.service import LineView, TransactionView
 
@@ -308,4 +309,5 @@ def ring_up(
     if member_id is not None:
         apply_transaction(session, txn.id, now)
         retag_member(session, member_id, now)
+        attribute_sale(session, txn.id)  # credits the clerk and model version of a recommendation it fulfils
     return receipt(session, txn)

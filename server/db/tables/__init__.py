@@ -15,6 +15,8 @@ from server.db.tables.loyalty import (
     TierChange,
 )
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
+from server.db.tables.realtime import FloorEvent, FloorEventCounter
+from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
 from server.db.tables.tags import MemberTag, TagRule
@@ -23,7 +25,11 @@ from server.db.tables.transactions import Transaction, TransactionLine
 __all__ = [
     "Benefit",
     "BenefitUsage",
+    "ChatSession",
+    "ChatTurn",
     "ConsultantAssignment",
+    "FloorEvent",
+    "FloorEventCounter",
     "ImportRun",
     "Interaction",
     "LookupAudit",
@@ -36,6 +42,8 @@ __all__ = [
     "PointsAllocation",
     "PointsEntry",
     "Product",
+    "Recommendation",
+    "RecommendationFeedback",
     "Staff",
     "StaffRole",
     "Store",

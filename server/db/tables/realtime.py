@@ -1,0 +1,43 @@
+"""The live floor's event log: each recipient's copy of an event, numbered per staff member.
+
+A client that reconnects says the last number it saw and is sent every later copy, so the log is
+what makes delivery survive a dropped connection, a restart or a switch to another server process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, BigId, UTCDateTime, utcnow
+
+
+class FloorEventCounter(Base):
+    """The last sequence number handed out to one staff member (never reset, even after pruning)."""
+
+    __tablename__ = "floor_event_counters"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FloorEvent(Base):
+    """One staff member's copy of a floor event; `event_id` is shared by every recipient's copy."""
+
+    __tablename__ = "floor_events"
+    __table_args__ = (
+        UniqueConstraint("staff_id", "seq"),
+        Index("ix_floor_events_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(40))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

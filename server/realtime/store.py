@@ -1,0 +1,112 @@
+"""All SQL of the live floor: sequence numbers, the per-staff event log, replay and pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.db.tables import FloorEvent, FloorEventCounter
+from server.realtime.events import Envelope
+
+_COUNTERS = cast(Table, FloorEventCounter.__table__)
+# Missed events are kept at least this long (the prune job deletes older ones).
+RETENTION = timedelta(hours=24)
+REPLAY_BATCH = 500
+
+
+def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
+    """The next sequence number of each staff member, taken atomically in the current transaction.
+
+    One upsert increments every counter row (creating missing ones) and returns the new values. On
+    PostgreSQL the rows stay locked until commit, so a second publisher waits and numbers commit in
+    order without gaps; SQLite serialises writers anyway. Rows are taken in staff-id order so two
+    publishers can never deadlock.
+    """
+    ids = sorted(set(staff_ids))
+    if not ids:
+        return {}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(_COUNTERS)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(_COUNTERS)
+    else:
+        raise NotImplementedError(f"the live floor supports SQLite and PostgreSQL, not {dialect}")
+    counter = _COUNTERS.c
+    stmt = (
+        stmt.values([{"staff_id": staff_id, "last_seq": 1} for staff_id in ids])
+        .on_conflict_do_update(index_elements=[counter.staff_id], set_={"last_seq": counter.last_seq + 1})
+        .returning(counter.staff_id, counter.last_seq)
+    )
+    return {int(staff_id): int(seq) for staff_id, seq in session.execute(stmt)}
+
+
+def append_event(
+    session: Session,
+    *,
+    event_id: str,
+    event_type: str,
+    store_id: int | None,
+    payload: dict[str, Any],
+    seqs: dict[int, int],
+    now: datetime,
+) -> list[Envelope]:
+    """Write one copy of an event per recipient (staff_id -> seq) and return their envelopes."""
+    session.add_all(
+        FloorEvent(
+            staff_id=staff_id,
+            seq=seq,
+            event_id=event_id,
+            event_type=event_type,
+            store_id=store_id,
+            payload=payload,
+            created_at=now,
+        )
+        for staff_id, seq in seqs.items()
+    )
+    session.flush()
+    return [
+        Envelope(staff_id, seq, event_id, event_type, store_id, now, payload)
+        for staff_id, seq in sorted(seqs.items())
+    ]
+
+
+def last_seq(session: Session, staff_id: int) -> int:
+    """The newest sequence number handed out to the staff member (0 before their first event)."""
+    value = session.scalar(select(FloorEventCounter.last_seq).where(FloorEventCounter.staff_id == staff_id))
+    return int(value or 0)
+
+
+def events_after(
+    session: Session, staff_id: int, after: int, upto: int | None = None, limit: int = REPLAY_BATCH
+) -> list[Envelope]:
+    """The staff member's events numbered above `after` (and up to `upto`), oldest first."""
+    query = select(FloorEvent).where(FloorEvent.staff_id == staff_id, FloorEvent.seq > after)
+    if upto is not None:
+        query = query.where(FloorEvent.seq <= upto)
+    rows = session.scalars(query.order_by(FloorEvent.seq).limit(limit))
+    return [
+        Envelope(
+            staff_id=row.staff_id,
+            seq=row.seq,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            store_id=row.store_id,
+            occurred_at=row.created_at,
+            payload=row.payload,
+        )
+        for row in rows
+    ]
+
+
+def prune_floor_events(session: Session, now: datetime, keep: timedelta = RETENTION) -> int:
+    """Delete events older than `keep` (24 hours by default); returns how many went."""
+    if keep < RETENTION:
+        raise ValueError(f"floor events are kept at least {RETENTION}; got keep={keep}")
+    result = session.execute(delete(FloorEvent).where(FloorEvent.created_at < now - keep))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,178 @@
+"""One signed-in socket on the live floor: replay what the client missed, then live events, in order.
+
+The seam between replay and live is closed by ordering: subscribe first, replay from the log, then
+pass on only live events numbered above the last one sent. Numbers are gapless per staff member and
+commit in order, so a live event that skips ahead means the ones between are already in the log: they
+are read from there first. Nothing is lost, nothing is sent twice, and the client sees seq 1, 2, 3...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server.db.base import utcnow
+from server.realtime import events, store
+from server.realtime.access import Admission, Refused
+from server.realtime.broker import Signal, Subscription
+from server.realtime.events import Envelope
+from server.realtime.service import Floor
+
+logger = logging.getLogger(__name__)
+# What a vanished client raises on send, depending on the server implementation.
+_GONE = (WebSocketDisconnect, RuntimeError, OSError)
+
+
+class FloorConnection:
+    """The life of one accepted socket, from hello to close."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        floor: Floor,
+        admission: Admission,
+        since: int | None,
+        recheck: Callable[[], Admission],
+    ) -> None:
+        self.ws = websocket
+        self.floor = floor
+        self.admission = admission
+        self.since = since
+        self.recheck = recheck
+        self.sent = 0  # the last seq this client has been sent
+        self.conn_id = uuid.uuid4().hex
+        self._send_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        """Serve the socket until either side closes it."""
+        staff_id, store_id = self.admission.staff_id, self.admission.store_id
+        sub = self.floor.broker.subscribe(staff_id)
+        if store_id is not None:
+            await self.floor.presence.join(store_id, staff_id, self.conn_id)
+        try:
+            await self._serve(sub)
+        except _GONE:
+            pass  # the client went away mid-send
+        except Refused as exc:
+            await self._close(exc.code, exc.reason)
+        finally:
+            self.floor.broker.unsubscribe(sub)
+            if store_id is not None:
+                await self.floor.presence.leave(store_id, staff_id, self.conn_id)
+
+    async def _serve(self, sub: Subscription) -> None:
+        staff_id = self.admission.staff_id
+        newest = await self._db(store.last_seq, staff_id)
+        heartbeat = self.floor.heartbeat_seconds
+        await self._send(events.hello(staff_id, self.admission.store_id, newest, heartbeat))
+        if self.since is None:
+            self.sent, complete = newest, True
+        else:
+            self.sent = min(self.since, newest)
+            first = await self._catch_up(None)
+            # Incomplete: the log no longer holds the first missed event, or the client is ahead of it.
+            complete = self.since <= newest and (
+                first == self.since + 1 or (first is None and self.since == newest)
+            )
+        await self._send(events.ready(self.sent, complete))
+        reader = asyncio.create_task(self._read())
+        writer = asyncio.create_task(self._write(sub))
+        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, *_GONE):
+                await task
+        for task in done:
+            task.result()  # re-raise Refused or a send failure
+
+    async def _write(self, sub: Subscription) -> None:
+        loop = asyncio.get_running_loop()
+        next_ping = loop.time() + self.floor.heartbeat_seconds
+        while True:
+            # Checked before every wait, so a busy floor cannot starve the heartbeat (and the re-check).
+            if loop.time() >= next_ping:
+                await self._heartbeat()
+                next_ping = loop.time() + self.floor.heartbeat_seconds
+            try:
+                item = await asyncio.wait_for(sub.queue.get(), timeout=next_ping - loop.time())
+            except TimeoutError:
+                continue
+            if item is Signal.OVERFLOW:
+                raise Refused(events.TRY_AGAIN_LATER, f"fell behind: reconnect with since={self.sent}")
+            if item is Signal.RESYNC:
+                await self._catch_up(None)
+            elif isinstance(item, Envelope) and item.seq > self.sent:
+                if item.seq == self.sent + 1:
+                    await self._send(item.frame())
+                    self.sent = item.seq
+                else:
+                    await self._catch_up(item.seq)
+
+    async def _catch_up(self, upto: int | None) -> int | None:
+        """Send every logged event after the last one sent (up to `upto`); returns the first seq sent."""
+        first: int | None = None
+        staff_id = self.admission.staff_id
+        while True:
+            batch = await self._db(store.events_after, staff_id, self.sent, upto)
+            for envelope in batch:
+                await self._send(envelope.frame())
+                self.sent = envelope.seq
+                first = envelope.seq if first is None else first
+            if len(batch) < store.REPLAY_BATCH:
+                return first
+
+    async def _heartbeat(self) -> None:
+        # A revoked or expired token, or a role taken away, ends the session within one heartbeat.
+        try:
+            self.admission = await run_in_threadpool(self.recheck)
+        except SQLAlchemyError as exc:  # the database is down: keep serving, check again next time
+            logger.warning("live floor: cannot re-check staff %s: %s", self.admission.staff_id, exc)
+        if self.admission.store_id is not None:
+            await self.floor.presence.refresh(self.admission.store_id, self.admission.staff_id, self.conn_id)
+        await self._send(events.ping(utcnow()))
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            kind = _frame_type(message.get("text") or message.get("bytes"))
+            if kind == "ping":
+                await self._send(events.pong(utcnow()))
+            elif kind != "pong":
+                await self._send(events.error('unknown message; send {"type": "ping"} to check the line'))
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.ws.send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(*_GONE):
+            async with self._send_lock:
+                await self.ws.close(code=code, reason=reason)
+
+    async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        def work() -> Any:
+            with self.floor.context.sessions() as session:
+                return fn(session, *args)
+
+        return await run_in_threadpool(work)
+
+
+def _frame_type(raw: str | bytes | None) -> str | None:
+    """The "type" of a client frame, or None when it is not a JSON object with one."""
+    try:
+        frame = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    kind = frame.get("type") if isinstance(frame, dict) else None
+    return kind if isinstance(kind, str) else None

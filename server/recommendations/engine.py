@@ -1,0 +1,178 @@
+"""The recommender's heavy resources, built from the database once and shared by every request.
+
+A `Recommender` holds the catalog (active merchandise), the text encoder, the item index of product
+embeddings (name, description and category), and the store-wide purchase patterns. It is immutable: when
+the catalog changes, `rebuild_recommender` builds a new one and swaps it in, so a request in flight keeps
+the one it started with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.catalog import Catalog
+from models.encoder import Encoder, TextEncoder
+from models.index import CatalogIndex
+from models.purchase_patterns import CoPurchase, RepurchaseCycles
+from server.db.base import utcnow
+from server.db.tables import Product, Transaction, TransactionLine
+
+if TYPE_CHECKING:
+    from server.core.context import AppContext
+
+ALGORITHM = "candidates-1"  # bump when the ranking in models.candidates/conversation changes meaning
+
+
+@dataclass(frozen=True)
+class Recommender:
+    """Everything one recommendation or chat turn reads; never mutated once built."""
+
+    catalog: Catalog
+    encoder: Encoder
+    index: CatalogIndex
+    copurchase: CoPurchase
+    cycles: RepurchaseCycles
+    version: str
+    built_at: datetime
+
+
+def _zh_name(translations: Any) -> str:
+    zh = translations.get("zh") if isinstance(translations, dict) else None
+    name = zh.get("name") if isinstance(zh, dict) else None
+    return str(name) if name else ""
+
+
+def load_catalog(session: Session) -> tuple[Catalog, list[str]]:
+    """The active merchandise as a `Catalog` (item id = product id) and the text to embed per row."""
+    stmt = (
+        select(
+            Product.id,
+            Product.sku,
+            Product.name,
+            Product.description,
+            Product.category,
+            Product.price,
+            Product.translations,
+            Product.first_seen_at,
+        )
+        .where(Product.active.is_(True), Product.is_merchandise.is_(True))
+        .order_by(Product.id)
+    )
+    rows = session.execute(stmt).all()
+    catalog = Catalog.from_arrays(
+        item_ids=[r.id for r in rows],
+        skus=[r.sku for r in rows],
+        names_en=[r.name for r in rows],
+        names_zh=[_zh_name(r.translations) for r in rows],
+        categories=[r.category for r in rows],
+        prices=[float(r.price) for r in rows],
+        first_seen=[r.first_seen_at.date() if r.first_seen_at else None for r in rows],
+    )
+    texts = [" - ".join(p for p in (r.name, (r.description or "").strip(), r.category) if p) for r in rows]
+    return catalog, texts
+
+
+def load_patterns(session: Session) -> tuple[CoPurchase, RepurchaseCycles]:
+    """Same-basket counts over every sale, and repurchase cycles over members' sales."""
+    stmt = (
+        select(TransactionLine.transaction_id, TransactionLine.product_id, Transaction.member_id)
+        .add_columns(Transaction.occurred_at)
+        .join(Transaction, Transaction.id == TransactionLine.transaction_id)
+        .where(Transaction.kind == "sale", TransactionLine.quantity > 0)
+    )
+    rows = session.execute(stmt).all()
+    baskets = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    items = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    copurchase = CoPurchase.from_lines(baskets, items)
+    members = [(r[2], r[1], r[3].date().toordinal()) for r in rows if r[2] is not None]
+    cycles = RepurchaseCycles.from_lines(
+        np.array([m for m, _, _ in members], dtype=np.int64),
+        np.array([i for _, i, _ in members], dtype=np.int64),
+        np.array([d for _, _, d in members], dtype=np.int64),
+    )
+    return copurchase, cycles
+
+
+def _version(encoder: Encoder, catalog: Catalog, texts: list[str]) -> str:
+    """Names the algorithm, the embedding model and the catalog the index was built from."""
+    digest = hashlib.sha256()
+    for item_id, text, price in zip(catalog.ids.tolist(), texts, catalog.prices.tolist(), strict=True):
+        digest.update(f"{item_id}\0{text}\0{price}\n".encode())
+    model = Path(encoder.model_id).name or encoder.model_id
+    return f"{ALGORITHM}/{model[:60]}/{digest.hexdigest()[:12]}"
+
+
+def build_recommender(session: Session, encoder: Encoder) -> Recommender:
+    """Read the catalog and sales, embed the products (cached texts skip the model) and index them."""
+    catalog, texts = load_catalog(session)
+    index = CatalogIndex(encoder.dimensions, model_name=encoder.model_id)
+    if len(catalog):
+        index.add(catalog.ids, encoder.encode(texts))
+    copurchase, cycles = load_patterns(session)
+    version = _version(encoder, catalog, texts)
+    return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow())
+
+
+class RecommenderHolder:
+    """The process's current `Recommender`: built on first use (once, whatever the concurrency)."""
+
+    def __init__(self, sessions: sessionmaker[Session], encoder: Callable[[], Encoder]) -> None:
+        self._sessions = sessions
+        self._make_encoder = encoder
+        self._encoder: Encoder | None = None
+        self._current: Recommender | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Recommender:
+        """The current recommender, building it first if nobody has yet."""
+        current = self._current
+        if current is not None:
+            return current
+        with self._lock:
+            if self._current is None:
+                self._current = self._build()
+            return self._current
+
+    def rebuild(self) -> Recommender:
+        """Build a fresh recommender from the database and make it the current one."""
+        with self._lock:
+            self._current = self._build()
+            return self._current
+
+    def _build(self) -> Recommender:
+        if self._encoder is None:
+            self._encoder = self._make_encoder()
+        with self._sessions() as session:
+            return build_recommender(session, self._encoder)
+
+
+def text_encoder(model_path: str, data_dir: Path) -> Callable[[], Encoder]:
+    """A factory of the configured sentence-transformers encoder, caching vectors in the data folder."""
+    return lambda: TextEncoder(model_path or None, cache_dir=data_dir / "embeddings")
+
+
+_holder_lock = threading.Lock()
+
+
+def holder_for(context: AppContext) -> RecommenderHolder:
+    """The app's recommender holder, created on first call from the settings' model path."""
+    with _holder_lock:
+        if context.recommender is None:
+            s = context.settings
+            context.recommender = RecommenderHolder(context.sessions, text_encoder(s.model_path, s.data_dir))
+        return context.recommender
+
+
+def rebuild_recommender(context: AppContext) -> Recommender:
+    """Rebuild after the catalog changed (an import, a price change); requests switch over atomically."""
+    return holder_for(context).rebuild()

@@ -1,0 +1,169 @@
+"""All SQL of the recommendations domain: what was shown, feedback, chat sessions and attribution."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.db.tables import (
+    ChatSession,
+    ChatTurn,
+    Product,
+    Recommendation,
+    RecommendationFeedback,
+    Staff,
+    Transaction,
+    TransactionLine,
+)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Who was shown what, where, by which model version, and until when a sale counts for it."""
+
+    member_id: int
+    staff_id: int
+    store_id: int | None
+    model_version: str
+    shown_at: datetime
+    window: timedelta
+    chat_session_id: str | None = None
+
+
+def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]]) -> list[Recommendation]:
+    """One recommendation per (product id, kind), each with its "shown" feedback row."""
+    recs = [
+        Recommendation(
+            member_id=shown.member_id,
+            staff_id=shown.staff_id,
+            store_id=shown.store_id,
+            product_id=product_id,
+            kind=kind,
+            model_version=shown.model_version,
+            chat_session_id=shown.chat_session_id,
+            shown_at=shown.shown_at,
+            attributable_until=shown.shown_at + shown.window,
+        )
+        for product_id, kind in items
+    ]
+    session.add_all(recs)
+    session.flush()
+    session.add_all(
+        RecommendationFeedback(
+            recommendation_id=r.id, action="shown", staff_id=shown.staff_id, recorded_at=shown.shown_at
+        )
+        for r in recs
+    )
+    session.flush()
+    return recs
+
+
+def feedback_for(session: Session, recommendation_id: int) -> dict[str, RecommendationFeedback]:
+    """The recommendation's feedback rows by action."""
+    stmt = select(RecommendationFeedback).where(RecommendationFeedback.recommendation_id == recommendation_id)
+    return {f.action: f for f in session.scalars(stmt)}
+
+
+def add_feedback(session: Session, row: RecommendationFeedback) -> tuple[RecommendationFeedback, bool]:
+    """Store a feedback row unless one with its action exists (also under a race); (row, created)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+        return row, True
+    except IntegrityError:
+        existing = feedback_for(session, row.recommendation_id).get(row.action)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def chat_session(session: Session, session_id: str, lock: bool = False) -> ChatSession | None:
+    """A chat session; `lock` serialises two turns sent to one session at once."""
+    stmt = select(ChatSession).where(ChatSession.id == session_id)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def chat_turns(session: Session, session_id: str, last_only: bool = False) -> list[ChatTurn]:
+    """The session's turns in order (only the latest with `last_only`)."""
+    stmt = select(ChatTurn).where(ChatTurn.session_id == session_id)
+    if last_only:
+        return list(session.scalars(stmt.order_by(ChatTurn.turn_no.desc()).limit(1)))
+    return list(session.scalars(stmt.order_by(ChatTurn.turn_no)))
+
+
+def open_recommendations(
+    session: Session, member_id: int, product_ids: Sequence[int], when: datetime
+) -> list[Recommendation]:
+    """The member's recommendations of these products whose window covers `when` and that no sale
+    claimed yet, accepted ones first, then the latest shown."""
+    sold = select(RecommendationFeedback.recommendation_id).where(
+        RecommendationFeedback.recommendation_id == Recommendation.id, RecommendationFeedback.action == "sold"
+    )
+    accepted = select(RecommendationFeedback.id).where(
+        RecommendationFeedback.recommendation_id == Recommendation.id,
+        RecommendationFeedback.action == "accepted",
+    )
+    stmt = (
+        select(Recommendation)
+        .where(Recommendation.member_id == member_id, Recommendation.product_id.in_(list(product_ids)))
+        .where(Recommendation.shown_at <= when, Recommendation.attributable_until >= when)
+        .where(~sold.exists())
+        .order_by(case((accepted.exists(), 0), else_=1), Recommendation.shown_at.desc(), Recommendation.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def sale_amounts(session: Session, transaction_id: int) -> dict[int, Decimal]:
+    """What each product's lines of a transaction brought in."""
+    stmt = (
+        select(TransactionLine.product_id, func.sum(TransactionLine.amount))
+        .where(TransactionLine.transaction_id == transaction_id, TransactionLine.quantity > 0)
+        .group_by(TransactionLine.product_id)
+    )
+    return {int(p): Decimal(a) for p, a in session.execute(stmt)}
+
+
+def transaction(session: Session, transaction_id: int) -> Transaction | None:
+    """One transaction by id."""
+    return session.get(Transaction, transaction_id)
+
+
+def products(session: Session, ids: Sequence[int]) -> dict[int, Product]:
+    """Products by id."""
+    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(ids))))}
+
+
+def attribution_rows(session: Session, store_id: int | None, since: datetime | None) -> Sequence[Any]:
+    """Per clerk and model version: shown, accepted and sold counts and the revenue of the sales."""
+    fb = RecommendationFeedback
+    conditions = []
+    if store_id is not None:
+        conditions.append(Recommendation.store_id == store_id)
+    if since is not None:
+        conditions.append(Recommendation.shown_at >= since)
+    stmt = (
+        select(
+            Recommendation.staff_id,
+            Staff.display_name,
+            Recommendation.model_version,
+            func.count(Recommendation.id.distinct()).label("shown"),
+            func.count(case((fb.action == "accepted", fb.id))).label("accepted"),
+            func.count(case((fb.action == "declined", fb.id))).label("declined"),
+            func.count(case((fb.action == "sold", fb.id))).label("sold"),
+            func.coalesce(func.sum(case((fb.action == "sold", fb.amount))), 0).label("revenue"),
+        )
+        .outerjoin(fb, and_(fb.recommendation_id == Recommendation.id, fb.action != "shown"))
+        .outerjoin(Staff, Staff.id == Recommendation.staff_id)
+        .where(*conditions)
+        .group_by(Recommendation.staff_id, Staff.display_name, Recommendation.model_version)
+        .order_by(Recommendation.staff_id, Recommendation.model_version)
+    )
+    return session.execute(stmt).all()

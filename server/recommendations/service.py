@@ -1,0 +1,188 @@
+"""A member's recommendations, feedback on them, and the attribution report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from models.candidates import Suggestion, recommend
+from models.i18n import resolve_lang
+from models.talking_points import reactivation_offer, talking_points
+from server.auth.roles import Role
+from server.auth.scope import require
+from server.core.errors import Conflict, InvalidInput, NotFound
+from server.db.tables import Member, Recommendation, RecommendationFeedback, Staff
+from server.profile.access import member_for
+from server.profile.service import till_store
+from server.recommendations import repository as repo
+from server.recommendations.engine import Recommender
+from server.recommendations.facts import member_facts
+from server.recommendations.schemas import (
+    AttributionRead,
+    AttributionRow,
+    FeedbackRead,
+    ReactivationOfferRead,
+    RecommendationsRead,
+    SuggestionRead,
+    TalkingPointRead,
+)
+
+DORMANT_AFTER_DAYS = 90
+MAX_K = 50
+REPORT_ROLES = frozenset({Role.STORE_MANAGER, Role.HQ_ANALYST, Role.ADMIN})
+CHAIN_REPORT_ROLES = frozenset({Role.HQ_ANALYST, Role.ADMIN})
+EXCLUSIVE = {"accepted": "declined", "declined": "accepted"}
+
+
+def language(lang: str | None, member: Member) -> str:
+    """The reply language: the one asked for, else the member's locale (422 for an unsupported one)."""
+    try:
+        return resolve_lang(lang, member.locale)
+    except ValueError as exc:
+        raise InvalidInput(f"lang: {exc}") from exc
+
+
+def suggestion_read(rec: Recommender, s: Suggestion, recommendation_id: int, lang: str) -> SuggestionRead:
+    """One suggestion as the phone shows it, with the product's name in `lang`."""
+    row = rec.catalog.row(s.item_id)
+    return SuggestionRead(
+        recommendation_id=recommendation_id,
+        item_id=s.item_id,
+        sku=rec.catalog.skus[row],
+        name=rec.catalog.name_at(row, lang),
+        price=float(rec.catalog.prices[row]),
+        category=rec.catalog.categories[rec.catalog.category_codes[row]],
+        kind=s.kind,  # type: ignore[arg-type]
+        score=s.score,
+        reason=s.reason,
+        facts=dict(s.facts),
+    )
+
+
+def shown(
+    caller: Staff, member: Member, rec: Recommender, store_id: int | None, now: datetime, window_days: int
+) -> repo.Shown:
+    """The record of one showing by `caller` (in `store_id`, else their only store)."""
+    return repo.Shown(
+        member_id=member.id,
+        staff_id=caller.id,
+        store_id=till_store(caller, store_id),
+        model_version=rec.version,
+        shown_at=now,
+        window=timedelta(days=window_days),
+    )
+
+
+def recommendations_for(
+    session: Session,
+    rec: Recommender,
+    caller: Staff,
+    member_id: int,
+    *,
+    k: int,
+    lang: str | None,
+    store_id: int | None,
+    now: datetime,
+    window_days: int,
+) -> RecommendationsRead:
+    """Suggestions, talking points and (for a dormant member) an offer; each suggestion recorded as shown."""
+    if not 1 <= k <= MAX_K:
+        raise InvalidInput(f"k: ask for 1 to {MAX_K} suggestions, got {k}")
+    member = member_for(session, caller, member_id)
+    lang = language(lang, member)
+    facts = member_facts(session, member, now)
+    today = now.date()
+    found = recommend(
+        facts,
+        catalog=rec.catalog,
+        today=today,
+        cycles=rec.cycles,
+        copurchase=rec.copurchase,
+        index=rec.index,
+        k=k,
+        lang=lang,
+    )
+    points = talking_points(
+        facts, rec.catalog, today, suggestions=found, cycles=rec.cycles, index=rec.index, lang=lang
+    )
+    offer = reactivation_offer(facts, rec.catalog, today, dormant_after_days=DORMANT_AFTER_DAYS, lang=lang)
+    record = shown(caller, member, rec, store_id, now, window_days)
+    recs = repo.record_shown(session, record, [(s.item_id, s.kind) for s in found])
+    return RecommendationsRead(
+        member_id=member.id,
+        lang=lang,
+        model_version=rec.version,
+        suggestions=[suggestion_read(rec, s, r.id, lang) for s, r in zip(found, recs, strict=True)],
+        talking_points=[TalkingPointRead(kind=p.kind, text=p.text, facts=dict(p.facts)) for p in points],
+        reactivation_offer=ReactivationOfferRead(
+            discount_percent=offer.discount_percent,
+            categories=list(offer.categories),
+            item_ids=list(offer.item_ids),
+            text=offer.text,
+            reasons=list(offer.reasons),
+            facts=dict(offer.facts),
+        )
+        if offer is not None
+        else None,
+    )
+
+
+def _feedback_read(row: RecommendationFeedback, created: bool) -> FeedbackRead:
+    return FeedbackRead(
+        recommendation_id=row.recommendation_id,
+        action=row.action,
+        staff_id=row.staff_id,
+        transaction_id=row.transaction_id,
+        amount=row.amount,
+        recorded_at=row.recorded_at,
+        created=created,
+    )
+
+
+def give_feedback(
+    session: Session, caller: Staff, recommendation_id: int, action: str, now: datetime
+) -> FeedbackRead:
+    """Record accepted, declined or sold once per recommendation (a repeat returns the first record)."""
+    rec = session.get(Recommendation, recommendation_id)
+    if rec is None:
+        raise NotFound(f"recommendation {recommendation_id} does not exist")
+    member_for(session, caller, rec.member_id)
+    existing = repo.feedback_for(session, rec.id)
+    if action in existing:
+        return _feedback_read(existing[action], created=False)
+    opposite = EXCLUSIVE.get(action)
+    if opposite is not None and opposite in existing:
+        raise Conflict(f"recommendation {rec.id} was already marked {opposite}; it cannot also be {action}")
+    row = RecommendationFeedback(recommendation_id=rec.id, action=action, staff_id=caller.id, recorded_at=now)
+    stored, created = repo.add_feedback(session, row)
+    return _feedback_read(stored, created)
+
+
+def attribution_report(
+    session: Session, caller: Staff, store_id: int | None, since: datetime | None, window_days: int
+) -> AttributionRead:
+    """Shown, accepted and sold counts and attributed revenue per clerk and model version."""
+    if store_id is None:
+        require(caller, CHAIN_REPORT_ROLES)
+    else:
+        require(caller, REPORT_ROLES, store_id)
+    rows = repo.attribution_rows(session, store_id, since)
+    return AttributionRead(
+        store_id=store_id,
+        since=since,
+        window_days=window_days,
+        rows=[
+            AttributionRow(
+                staff_id=r.staff_id,
+                staff_name=r.display_name,
+                model_version=r.model_version,
+                shown=r.shown,
+                accepted=r.accepted,
+                declined=r.declined,
+                sold=r.sold,
+                attributed_revenue=r.revenue,
+            )
+            for r in rows
+        ],
+    )

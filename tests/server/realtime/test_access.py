@@ -1,0 +1,116 @@
+"""Who may open the floor socket: refusals arrive as close codes with a reason, after the handshake."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+from websockets.sync.client import connect
+
+from server.auth.tokens import issue_token
+from server.db.base import utcnow
+from server.db.tables import Staff, StaffRole
+from tests.fixtures.factories import World
+from tests.server.realtime.conftest import (
+    HEARTBEAT,
+    LiveServer,
+    close_code,
+    floor_url,
+    greet,
+    next_frame,
+    open_floor,
+    token_for,
+)
+
+
+def refusal(live: LiveServer, token: str | None, **params: object) -> tuple[int, str]:
+    with open_floor(live.url, token, **params) as ws:
+        return close_code(ws)
+
+
+def test_refusals_carry_a_code_and_a_reason(live: LiveServer, world: World, session: Session) -> None:
+    ctx = live.context
+    good = token_for(ctx, world.clerk_a)
+    expired = issue_token(
+        ctx.keys.jwt, staff_id=world.clerk_a.id, version=0, minutes=5, now=utcnow() - timedelta(minutes=10)
+    )
+    cases: list[tuple[str | None, dict[str, object], int, str]] = [
+        (None, {}, 4401, "not signed in"),
+        ("not-a-jwt", {}, 4401, "invalid token"),
+        (token_for(ctx, world.clerk_a)[:-4] + "AAAA", {}, 4401, "invalid token"),
+        (expired, {}, 4401, "token expired"),
+        (token_for(ctx, world.nobody), {}, 4403, "no role assigned"),
+        (good, {"store_id": world.store_b.id}, 4403, f"no role in store {world.store_b.id}"),
+        (good, {"store_id": 987654}, 4404, "store 987654 does not exist"),
+        (good, {"since": "yesterday"}, 4400, "since='yesterday' must be a whole number"),
+        (good, {"since": "-1"}, 4400, "since='-1' must be a whole number"),
+        (good, {"store_id": "A"}, 4400, "store_id='A' must be a whole number"),
+    ]
+    for token, params, code, reason in cases:
+        got_code, got_reason = refusal(live, token, **params)
+        assert (got_code, reason in got_reason) == (code, True), (params, got_code, got_reason)
+
+    staff = session.get(Staff, world.clerk_a.id)
+    assert staff is not None
+    staff.token_version += 1  # a password change revokes every earlier token
+    session.commit()
+    assert refusal(live, good) == (4401, "token revoked: sign in again")
+    staff.active = False
+    session.commit()
+    assert refusal(live, token_for(ctx, staff))[0] == 4401
+
+
+def test_a_token_revoked_mid_shift_closes_the_socket(
+    live: LiveServer, world: World, session: Session
+) -> None:
+    with open_floor(live.url, token_for(live.context, world.clerk_a)) as ws:
+        greet(ws)
+        staff = session.get(Staff, world.clerk_a.id)
+        assert staff is not None
+        staff.token_version += 1
+        session.commit()
+        assert close_code(ws, timeout=4 * HEARTBEAT) == (4401, "token revoked: sign in again")
+
+
+def test_losing_the_store_role_takes_you_off_its_floor(
+    live: LiveServer, world: World, session: Session
+) -> None:
+    with open_floor(live.url, token_for(live.context, world.clerk_b)) as ws:
+        assert greet(ws)[0]["store_id"] == world.store_b.id
+        session.execute(delete(StaffRole).where(StaffRole.staff_id == world.clerk_b.id))
+        session.commit()
+        code, reason = close_code(ws, timeout=4 * HEARTBEAT)
+        assert code == 4403 and "no role" in reason
+
+
+def test_a_token_that_expires_mid_shift_closes_the_socket(live: LiveServer, world: World) -> None:
+    # Issued 60 minutes minus 1.5 seconds ago for 60 minutes: it runs out during the test.
+    now = utcnow() - timedelta(minutes=60) + timedelta(seconds=1.5)
+    token = issue_token(live.context.keys.jwt, staff_id=world.clerk_a.id, version=0, minutes=60, now=now)
+    with open_floor(live.url, token) as ws:
+        greet(ws)
+        assert close_code(ws, timeout=3 + 2 * HEARTBEAT) == (4401, "token expired: sign in again")
+
+
+def test_a_client_that_can_send_headers_may_use_authorization(live: LiveServer, world: World) -> None:
+    headers = {"Authorization": f"Bearer {token_for(live.context, world.clerk_a)}"}
+    with connect(floor_url(live.url, None), additional_headers=headers, open_timeout=5) as ws:
+        assert greet(ws)[0]["staff_id"] == world.clerk_a.id
+
+
+def test_heartbeat_ping_and_pong(live: LiveServer, world: World) -> None:
+    with open_floor(live.url, token_for(live.context, world.clerk_a)) as ws:
+        hello, _, _ = greet(ws)
+        assert hello["heartbeat_seconds"] == HEARTBEAT
+        # The server pings on its own ...
+        assert next_frame(ws, skip=(), timeout=3 * HEARTBEAT)["type"] == "ping"
+        # ... answers a client's ping, and says so when it does not understand a frame.
+        ws.send(json.dumps({"type": "ping"}))
+        assert next_frame(ws)["type"] == "pong"
+        ws.send("hello?")
+        assert next_frame(ws)["type"] == "error"
+        ws.send(json.dumps({"type": "pong"}))  # a reply to the server's ping is welcome and silent
+        ws.send(json.dumps({"type": "ping"}))
+        assert next_frame(ws)["type"] == "pong"

@@ -1,0 +1,82 @@
+"""Floor events reach exactly the right phones, over real sockets."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth.roles import Role
+from server.db.tables import FloorEvent
+from tests.fixtures.factories import World, make_staff
+from tests.server.realtime.conftest import (
+    LiveServer,
+    greet,
+    next_frame,
+    open_floor,
+    publish,
+    token_for,
+    wait_until,
+)
+
+
+def test_a_floor_event_reaches_the_clerks_of_that_store_and_the_consultant(
+    live: LiveServer, world: World, session: Session
+) -> None:
+    consultant = make_staff(session, [(Role.VIP_CONSULTANT, world.store_b.id)])
+    session.commit()
+    ctx = live.context
+    with (
+        open_floor(live.url, token_for(ctx, world.clerk_a)) as clerk_a,
+        open_floor(live.url, token_for(ctx, world.cashier_a)) as cashier_a,
+        open_floor(live.url, token_for(ctx, world.clerk_b)) as clerk_b,
+        open_floor(live.url, token_for(ctx, consultant)) as vip,
+    ):
+        hello_a, _, _ = greet(clerk_a)
+        hello_b, _, _ = greet(clerk_b)
+        greet(cashier_a)
+        greet(vip)
+        assert hello_a["store_id"] == world.store_a.id and hello_b["store_id"] == world.store_b.id
+        sent = publish(live, world.store_a.id, {"member_id": 7}, also=(consultant.id,))
+        assert sent == sorted([(world.clerk_a.id, 1), (world.cashier_a.id, 1), (consultant.id, 1)])
+        got_a, got_cashier, got_vip = next_frame(clerk_a), next_frame(cashier_a), next_frame(vip)
+        assert got_a["type"] == "event" and got_a["seq"] == 1 and got_a["payload"] == {"member_id": 7}
+        assert got_a["event_type"] == "member.arrived" and got_a["store_id"] == world.store_a.id
+        assert got_cashier["event_id"] == got_vip["event_id"] == got_a["event_id"]
+        publish(live, world.store_b.id, {"member_id": 8})
+        got_b = next_frame(clerk_b)
+        # Clerk B's first event is store B's: store A's never reached them.
+        assert (got_b["seq"], got_b["payload"], got_b["store_id"]) == (1, {"member_id": 8}, world.store_b.id)
+    rows = session.scalars(select(FloorEvent).where(FloorEvent.staff_id == world.clerk_b.id)).all()
+    assert [r.store_id for r in rows] == [world.store_b.id]
+
+
+def test_the_floor_a_socket_stands_on(live: LiveServer, world: World, session: Session) -> None:
+    two_stores = make_staff(session, [(Role.CLERK, world.store_a.id), (Role.CLERK, world.store_b.id)])
+    session.commit()
+    ctx = live.context
+    with (
+        open_floor(live.url, token_for(ctx, two_stores)) as nowhere,
+        open_floor(live.url, token_for(ctx, two_stores), store_id=world.store_b.id) as on_b,
+        open_floor(live.url, token_for(ctx, world.admin), store_id=world.store_a.id) as admin_on_a,
+        open_floor(live.url, token_for(ctx, world.admin)) as admin_nowhere,
+    ):
+        # Working in two stores, or chain-wide, stands you on no floor unless you name one.
+        assert greet(nowhere)[0]["store_id"] is None
+        assert greet(on_b)[0]["store_id"] == world.store_b.id
+        assert greet(admin_on_a)[0]["store_id"] == world.store_a.id
+        assert greet(admin_nowhere)[0]["store_id"] is None
+        assert publish(live, world.store_a.id, {"n": 1}) == [(world.admin.id, 1)]
+        assert next_frame(admin_on_a)["payload"] == {"n": 1}
+        assert publish(live, world.store_b.id, {"n": 2}) == [(two_stores.id, 1)]
+        # Both of a staff member's sockets get their copy, whichever floor each stands on.
+        assert next_frame(on_b)["payload"] == next_frame(nowhere)["payload"] == {"n": 2}
+        assert next_frame(admin_nowhere)["payload"] == {"n": 1}
+
+
+def test_leaving_the_floor_stops_the_events(live: LiveServer, world: World) -> None:
+    with open_floor(live.url, token_for(live.context, world.clerk_a)) as clerk_a:
+        greet(clerk_a)
+        assert publish(live, world.store_a.id, {"n": 1}) == [(world.clerk_a.id, 1)]
+    # The socket closed: the clerk left the floor.
+    wait_until(lambda: not live.floor.presence.staff_on_floor(world.store_a.id))
+    assert publish(live, world.store_a.id, {"n": 1}) == []

@@ -1,0 +1,146 @@
+"""The publish API and the event log: atomic numbering, commit-then-send, validation, pruning."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.context import AppContext
+from server.core.errors import InvalidInput, NotFound
+from server.db.base import utcnow
+from server.db.tables import FloorEvent
+from server.realtime import store
+from server.realtime.broker import Broker, Signal, Subscription
+from server.realtime.events import Envelope, decode_batch, encode_batch
+from server.realtime.service import build_floor, publish_to_floor
+from tests.fixtures.factories import World
+
+
+def test_concurrent_publishers_number_each_staff_members_events_without_gaps(
+    context: AppContext, world: World
+) -> None:
+    floor = build_floor(context)  # not started: events are only stored
+    targets = (world.clerk_a.id, world.clerk_b.id)
+    errors: list[BaseException] = []
+
+    def publisher(i: int) -> None:
+        try:
+            for n in range(10):
+                with context.sessions() as s:
+                    publish_to_floor(
+                        s,
+                        floor,
+                        world.store_a.id,
+                        "member.arrived",
+                        {"p": i, "n": n},
+                        also_staff_ids=targets if i % 2 else targets[::-1],
+                    )
+                    s.commit()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publisher, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with context.sessions() as s:
+        for staff_id in targets:
+            assert [e.seq for e in store.events_after(s, staff_id, 0)] == list(range(1, 61))
+            assert store.last_seq(s, staff_id) == 60
+        # Both clerks' copies of one event share its id.
+        a, b = (store.events_after(s, staff_id, 0) for staff_id in targets)
+        assert {e.event_id for e in a} == {e.event_id for e in b}
+
+
+def test_nothing_is_sent_or_kept_when_the_transaction_rolls_back(context: AppContext, world: World) -> None:
+    sent: list[list[Envelope]] = []
+
+    class Recording(Broker):
+        def publish(self, envelopes: list[Envelope]) -> None:
+            sent.append(envelopes)
+
+    floor = build_floor(context)
+    floor.broker = Recording()
+    clerk = world.clerk_a.id
+    with context.sessions() as s:
+        assert publish_to_floor(
+            s, floor, world.store_a.id, "member.arrived", {"n": 1}, also_staff_ids=[clerk]
+        ) == [(clerk, 1)]
+        assert sent == []  # stored, not yet committed: not announced
+        s.rollback()
+    assert sent == []
+    with context.sessions() as s:
+        assert store.last_seq(s, clerk) == 0
+        publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": 2}, also_staff_ids=[clerk])
+        s.commit()
+    assert [[(e.staff_id, e.seq, e.payload) for e in batch] for batch in sent] == [[(clerk, 1, {"n": 2})]]
+
+
+def test_bad_publications_are_refused_with_the_reason(
+    context: AppContext, world: World, session: Session
+) -> None:
+    floor = build_floor(context)
+    to = [world.clerk_a.id]
+    with pytest.raises(InvalidInput, match="dotted lower-case name"):
+        publish_to_floor(session, floor, world.store_a.id, "Member Arrived", {}, also_staff_ids=to)
+    with pytest.raises(InvalidInput, match="not JSON serializable"):
+        publish_to_floor(
+            session, floor, world.store_a.id, "member.arrived", {"at": utcnow()}, also_staff_ids=to
+        )
+    with pytest.raises(NotFound, match="store 987654 does not exist"):
+        publish_to_floor(session, floor, 987654, "member.arrived", {}, also_staff_ids=to)
+    assert session.scalars(select(FloorEvent)).all() == []
+
+
+def test_pruning_keeps_a_day_and_never_reuses_numbers(context: AppContext, world: World) -> None:
+    floor = build_floor(context)
+    clerk = world.clerk_a.id
+    now = utcnow()
+    with context.sessions() as s:
+        for hours in (30, 25, 23, 1):
+            publish_to_floor(
+                s,
+                floor,
+                world.store_a.id,
+                "member.arrived",
+                {"h": hours},
+                also_staff_ids=[clerk],
+                now=now - timedelta(hours=hours),
+            )
+        s.commit()
+        assert store.prune_floor_events(s, now) == 2
+        s.commit()
+        assert [e.payload["h"] for e in store.events_after(s, clerk, 0)] == [23, 1]
+        with pytest.raises(ValueError, match="kept at least"):
+            store.prune_floor_events(s, now, keep=timedelta(hours=1))
+        assert publish_to_floor(s, floor, world.store_a.id, "member.arrived", {}, also_staff_ids=[clerk]) == [
+            (clerk, 5)
+        ]
+
+
+def test_a_broker_message_round_trips_and_garbage_is_refused() -> None:
+    at = utcnow()
+    copies = [Envelope(s, 10 + s, "e-1", "member.arrived", 3, at, {"member_id": 9}) for s in (1, 2)]
+    origin, decoded = decode_batch(encode_batch("proc-1", copies))
+    assert (origin, decoded) == ("proc-1", copies)
+    for garbage in ("", "{}", '{"origin": "x", "event": {}, "to": [[1, 2]]}', "[1, 2]"):
+        with pytest.raises(ValueError, match="not a floor broker message"):
+            decode_batch(garbage)
+
+
+def test_a_phone_that_falls_behind_is_told_to_reconnect() -> None:
+    async def scenario() -> list[object]:
+        sub = Subscription(staff_id=1, maxsize=3)
+        for seq in range(1, 6):
+            sub.offer(Envelope(1, seq, f"e{seq}", "member.arrived", None, utcnow(), {}))
+        return [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+
+    # The queue is emptied and holds only the signal to close; the phone replays from the log.
+    assert asyncio.run(scenario()) == [Signal.OVERFLOW]
