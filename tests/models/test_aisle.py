@@ -136,7 +136,7 @@ def test_real_text_model(data_with_products: Dataset, tmp_path: Path) -> None:
     # the lantern nobody bought yet is most like the other lantern, not the cake
     similar = model.similar_items(np.array([NEVER_BOUGHT]), 3)[0].tolist()
     assert similar[0] == PAIR_RIGHT
-    assert list(tmp_path.glob("*.keys.npy"))  # the descriptions are cached for the next fit
+    assert list(tmp_path.glob("*.emb"))  # the descriptions are cached for the next fit
 
 
 @pytest.fixture

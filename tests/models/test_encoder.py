@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import multiprocessing
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,20 +101,152 @@ def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
         TextEncoder(batch_size=0)
 
 
-def test_cache_merges_chunks_and_skips_broken_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(encoder_module, "MAX_CHUNKS", 3)
-    cache = EmbeddingCache(tmp_path)
-    rng = np.random.default_rng(0)
-    stored = {}
-    for n in range(5):
-        vector = rng.standard_normal((1, 4)).astype(np.float32)
-        cache.put([f"key{n}"], vector)
-        stored[f"key{n}"] = vector[0]
-    assert len(list(tmp_path.glob("*.keys.npy"))) <= 3
-    (tmp_path / "broken.keys.npy").write_bytes(b"not an array")
-    fresh = EmbeddingCache(tmp_path)
-    found = fresh.get([*stored, "absent"])
-    assert found[-1] is None
-    for got, want in zip(found[:-1], stored.values(), strict=True):
-        assert got is not None
+class FakeModel:
+    """Stands in for the sentence-transformers model: a unit vector per text from its hash, at once."""
+
+    def __init__(self, dimensions: int = 384) -> None:
+        self.dimensions = dimensions
+        self.texts: list[str] = []
+
+    def get_embedding_dimension(self) -> int:
+        return self.dimensions
+
+    def encode(self, texts: list[str], **_: Any) -> np.ndarray:
+        self.texts.extend(texts)
+        return np.stack([fake_vector(t, self.dimensions) for t in texts])
+
+
+def fake_vector(text: str, dimensions: int = 384) -> np.ndarray:
+    """The fake model's vector of one text."""
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    v = np.random.default_rng(seed).standard_normal(dimensions).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def fake_encoder(folder: Path, dimensions: int = 384) -> tuple[TextEncoder, FakeModel]:
+    """A TextEncoder caching in `folder` whose model is a FakeModel."""
+    encoder = TextEncoder(cache_dir=folder)
+    encoder._model = model = FakeModel(dimensions)
+    return encoder, model
+
+
+def keys_and_vectors(start: int, n: int, dimensions: int = 8) -> tuple[list[str], np.ndarray]:
+    """n cache keys and their (fake) vectors."""
+    texts = [f"utterance {i}" for i in range(start, start + n)]
+    return [text_key("m", t) for t in texts], np.stack([fake_vector(t, dimensions) for t in texts])
+
+
+def test_one_off_texts_append_without_stalls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scans = []
+    original_scan = EmbeddingCache._scan
+    monkeypatch.setattr(
+        EmbeddingCache, "_scan", lambda self, first: scans.append(first) or original_scan(self, first)
+    )
+    encoder, model = fake_encoder(tmp_path)
+    texts = [f"a gift for my mother, turn {n}" for n in range(1000)]
+    seconds, written = [], []
+    for text in texts:  # a clerk's chat: each utterance new, each its own call
+        t = time.thread_time()  # CPU time: the machine is shared, wall-clock spikes are someone else's
+        written.append(encoder.encode([text])[0])
+        seconds.append(time.thread_time() - t)
+    assert len(model.texts) == 1000
+    assert len(list(tmp_path.iterdir())) <= 10
+    assert scans == [True]  # the folder was read once, not on every miss
+    median = float(np.median(seconds))
+    assert max(seconds[1:]) < 10 * median, (max(seconds[1:]), median)  # no call stalls on a rewrite
+    reader, reader_model = fake_encoder(tmp_path)  # a second encoder on the folder sees everything
+    np.testing.assert_array_equal(reader.encode(texts), np.stack(written))
+    assert reader_model.texts == []
+
+
+def test_a_miss_rereads_the_folder_at_most_every_refresh(tmp_path: Path) -> None:
+    keys, vectors = keys_and_vectors(0, 4)
+    patient, eager = EmbeddingCache(tmp_path), EmbeddingCache(tmp_path, refresh_seconds=0)
+    assert patient.get(keys) == [None] * 4 and eager.get(keys) == [None] * 4
+    writer = EmbeddingCache(tmp_path)
+    writer.put(keys[:2], vectors[:2])
+    writer.put(keys[2:], vectors[2:])  # appended to the same file
+    assert patient.get(keys) == [None] * 4  # read the folder moments ago: no rescan yet
+    found = eager.get(keys)
+    for got, want in zip(found, vectors, strict=True):
         np.testing.assert_array_equal(got, want)
+    assert len(list(tmp_path.iterdir())) == 1
+    with pytest.raises(ValueError, match="64 hex"):
+        writer.put(["key0"], vectors[:1])
+
+
+def test_damaged_files_are_skipped_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    keys, vectors = keys_and_vectors(0, 5)
+    writer = EmbeddingCache(tmp_path)
+    writer.put(keys, vectors)
+    writer.close()
+    (segment,) = tmp_path.iterdir()
+    with segment.open("r+b") as handle:  # a crash in the middle of the last record
+        handle.truncate(segment.stat().st_size - 7)
+    (tmp_path / "broken.emb").write_bytes(b"not an embedding file at all")
+    (tmp_path / "short.emb").write_bytes(b"AISL")
+    with caplog.at_level(logging.WARNING, logger="models.encoder"):
+        found = EmbeddingCache(tmp_path).get([*keys, text_key("m", "absent")])
+    assert found[4] is None and found[5] is None
+    for got, want in zip(found[:4], vectors[:4], strict=True):
+        np.testing.assert_array_equal(got, want)
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "truncated" in messages and "broken.emb" in messages and "short.emb" in messages
+    encoder, model = fake_encoder(tmp_path, 8)  # the lost text is simply encoded again
+    encoder.encode(["utterance 4"])
+    assert model.texts == ["utterance 4"]
+
+
+def test_many_segments_are_merged_but_not_a_live_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(encoder_module, "MAX_SEGMENTS", 3)
+    keys, vectors = keys_and_vectors(0, 60)
+    for n in range(5):  # five finished sessions, then one still writing
+        session = EmbeddingCache(tmp_path)
+        session.put(keys[10 * n : 10 * n + 10], vectors[10 * n : 10 * n + 10])
+        session.close()
+    live = EmbeddingCache(tmp_path)
+    live.put(keys[50:], vectors[50:])
+    merger = EmbeddingCache(tmp_path)
+    found = merger.get(keys)
+    assert len(list(tmp_path.iterdir())) == 2  # the five merged into one, plus the live segment
+    for got, want in zip(found, vectors, strict=True):
+        np.testing.assert_array_equal(got, want)
+    live.put(keys[:1], vectors[:1])  # the live writer still appends to its own file
+    again = EmbeddingCache(tmp_path).get(keys)
+    assert all(v is not None for v in again) and len(list(tmp_path.iterdir())) == 2
+
+
+def write_keys(folder: str, start: int) -> None:
+    """One process's share of the concurrent-writers test: 300 vectors in 30 appends."""
+    cache = EmbeddingCache(folder)
+    for batch in range(30):
+        keys, vectors = keys_and_vectors(start + 10 * batch, 10)
+        cache.put(keys, vectors)
+        cache.get(keys_and_vectors(0, 600)[0])  # reads the others' files while they write
+
+
+def test_processes_writing_one_folder_lose_nothing(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=write_keys, args=(str(tmp_path), s)) for s in (0, 300)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    keys, vectors = keys_and_vectors(0, 600)
+    found = EmbeddingCache(tmp_path).get(keys)
+    for got, want in zip(found, vectors, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_chunks_of_the_earlier_format_are_moved_into_a_segment(tmp_path: Path) -> None:
+    keys, vectors = keys_and_vectors(0, 6)
+    for chunk, rows in (("a", slice(0, 4)), ("b", slice(2, 6))):  # overlapping, as old writers left them
+        np.save(tmp_path / f"{chunk}.keys.npy", np.asarray(keys[rows], dtype="<U64"), allow_pickle=False)
+        np.save(tmp_path / f"{chunk}.vectors.npy", vectors[rows], allow_pickle=False)
+    found = EmbeddingCache(tmp_path).get(keys)
+    for got, want in zip(found, vectors, strict=True):
+        np.testing.assert_array_equal(got, want)
+    (segment,) = tmp_path.iterdir()
+    assert segment.suffix == ".emb" and segment.stat().st_size == 16 + 6 * (32 + 4 * 8)  # each key once
+    assert all(v is not None for v in EmbeddingCache(tmp_path).get(keys))

@@ -149,3 +149,82 @@ def test_bad_input_is_refused(items: tuple[np.ndarray, np.ndarray], tmp_path: Pa
         index.search(vectors[:1], 0)
     with pytest.raises(CatalogIndexError, match="cannot load"):
         CatalogIndex.load(tmp_path)
+
+
+def exact_truth(
+    ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray, k: int, keep: np.ndarray
+) -> np.ndarray:
+    """The k best ids among `keep` (a boolean mask over the rows), by brute force."""
+    scores = queries @ vectors.T
+    scores[:, ~keep] = -np.inf
+    return ids[np.argsort(-scores, axis=1, kind="stable")[:, :k]]
+
+
+@pytest.mark.parametrize("n_excluded", [3, 64, 65, 900])  # dropped after a wider search, or filtered
+def test_exclude_matches_brute_force(items: tuple[np.ndarray, np.ndarray], n_excluded: int) -> None:
+    ids, vectors = items
+    queries = near(vectors[:50])
+    scores = queries @ vectors.T
+    # the queries' own nearest items are among the excluded, so the filter really has to work
+    nearest = np.unique(np.argsort(-scores, axis=1)[:, :3])
+    rows = np.unique(np.concatenate([nearest, np.arange(n_excluded)]))[:n_excluded]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[rows] = False
+    found, got = CatalogIndex.build(ids, vectors).search(queries, 10, exclude=ids[rows])
+    np.testing.assert_array_equal(found, exact_truth(ids, vectors, queries, 10, keep))
+    assert (np.diff(got, axis=1) <= 1e-6).all()
+    approx, _ = CatalogIndex.build(ids, vectors, hnsw_threshold=100).search(queries, 10, exclude=ids[rows])
+    assert not np.isin(approx, ids[rows]).any() and (approx >= 0).all()
+    assert (approx[:, 0] == found[:, 0]).mean() >= 0.95
+
+
+@pytest.mark.parametrize("threshold", [200_000, 100])
+def test_wide_allowed_and_exclude_with_tombstones(
+    items: tuple[np.ndarray, np.ndarray], threshold: int
+) -> None:
+    ids, vectors = items
+    index = CatalogIndex.build(ids, vectors, hnsw_threshold=threshold, rebuild_share=0.5)
+    index.remove(ids[:300])  # HNSW keeps them as tombstones, which every search must skip
+    assert index.tombstones == (300 if threshold == 100 else 0)
+    queries = near(vectors[:60])
+    found, _ = index.search(queries, 10, exclude=ids[300:310])
+    assert not np.isin(found, ids[:310]).any() and (found >= 0).all()
+    allowed = np.zeros(ids.max() + 1, dtype=bool)
+    allowed[ids[::2]] = True  # 2,800 items allowed, 155 of them gone or excluded: faiss filters by bitmap
+    allowed[ids[1:2600:2]] = True
+    keep = allowed[ids].copy()
+    keep[:310] = False
+    found, _ = index.search(queries, 10, exclude=ids[300:310], allowed=allowed)
+    assert keep.sum() > 2048 and np.isin(found, ids[keep]).all()
+    truth = exact_truth(ids, vectors, queries, 10, keep)
+    if threshold == 100:
+        assert (found[:, 0] == truth[:, 0]).mean() >= 0.95
+    else:
+        np.testing.assert_array_equal(found, truth)
+
+
+def test_vectors_in_any_order_and_after_load(items: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    ids, vectors = items
+    index = CatalogIndex.build(ids, vectors, hnsw_threshold=100)
+    order = np.random.default_rng(3).permutation(len(ids))
+    np.testing.assert_array_equal(index.vectors(ids[order]), vectors[order])
+    np.testing.assert_array_equal(index.vectors(ids[[7, 7, 2]]), vectors[[7, 7, 2]])
+    assert index.vectors(np.zeros(0, dtype=np.int64)).shape == (0, DIM)
+    index.remove(ids[:10])
+    with pytest.raises(KeyError, match=f"item {ids[4]} "):
+        index.vectors(np.array([ids[20], ids[4]]))
+    assert ids[4] not in index and ids[20] in index and -1 not in index and 2**70 not in index
+    loaded = CatalogIndex.load(index.save(tmp_path / "index"))
+    np.testing.assert_array_equal(loaded.vectors(ids[10:]), vectors[10:])
+    assert loaded.tombstones == 10
+    loaded.rebuild()
+    assert loaded.tombstones == 0
+    np.testing.assert_array_equal(loaded.vectors(ids[order[order >= 10]]), vectors[order[order >= 10]])
+
+
+def test_a_load_refuses_arrays_that_disagree(items: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    ids, vectors = items
+    folder = CatalogIndex.build(ids[:100], vectors[:100]).save(tmp_path / "index")
+    np.save(folder / "slot_items.npy", np.zeros(100, dtype=np.int64))  # every slot the same item
+    with pytest.raises(CatalogIndexError, match="disagree"):
+        CatalogIndex.load(folder)
