@@ -198,22 +198,9 @@ class AisleRecommender(Recommender):
         pool = self._new_candidates(feats)
         return np.where(pool, feats[..., EXPLORE_COLUMNS].astype(np.float64) @ self.explore_weights, -np.inf)
 
-    def recommend(self, user_indices: np.ndarray, k: int, exclude_history: bool = False) -> np.ndarray:
-        """Top-k lists; with `exclude_history` the discovery ranker's list of never-bought items."""
-        if not exclude_history:
-            return super().recommend(user_indices, k)
-        users = self._check_users(user_indices)
-        if int(k) != k or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
-        out = np.full((len(users), int(k)), -1, dtype=np.int64)
-        rows = self._batch_rows()
-        for start in range(0, len(users), rows):
-            chunk = users[start : start + rows]
-            scores = self.explore_score(chunk)
-            seen = self.history(chunk).tocoo()
-            scores[seen.row, seen.col] = -np.inf
-            out[start : start + len(chunk)] = top_k(scores, int(k))
-        return out
+    def ranking_scores(self, user_indices: np.ndarray, exclude_history: bool) -> np.ndarray:
+        """With `exclude_history`, the discovery ranker (trained on never-bought items only)."""
+        return self.explore_score(user_indices) if exclude_history else self.score(user_indices)
 
     def similar_items(self, item_indices: np.ndarray, k: int) -> np.ndarray:
         """Items best predicted by each item in baskets (EASE weights), plus text similarity, which

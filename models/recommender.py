@@ -130,12 +130,17 @@ class Recommender(ABC):
         rows = self._batch_rows()
         for start in range(0, len(users), rows):
             chunk = users[start : start + rows]
-            scores = self.score(chunk)
+            scores = self.ranking_scores(chunk, exclude_history)
             if exclude_history:
                 seen = self.history(chunk).tocoo()
                 scores[seen.row, seen.col] = -np.inf
             out[start : start + len(chunk)] = top_k(scores, int(k))
         return out
+
+    def ranking_scores(self, user_indices: np.ndarray, exclude_history: bool) -> np.ndarray:
+        """The scores `recommend` ranks by; a method with a ranker of its own for never-bought items
+        (the explore-only track) returns that when `exclude_history` is set."""
+        return self.score(user_indices)
 
     def similar_items(self, item_indices: np.ndarray, k: int) -> np.ndarray:
         """(n, k) items most like each given item (itself excluded), padded with -1."""

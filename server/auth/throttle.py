@@ -11,22 +11,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from server.core.errors import AisleError
+from server.core.errors import TooManyRequests
 
 
-class TooManyAttempts(AisleError):
+class TooManyAttempts(TooManyRequests):
     """Sign-in refused for a while; `retry_after` says how many seconds."""
-
-    status_code = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    @property
-    def headers(self) -> dict[str, str] | None:
-        """Tell the client when it may try again."""
-        return {"Retry-After": str(self.retry_after)}
 
 
 class LoginThrottle:

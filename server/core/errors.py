@@ -36,6 +36,21 @@ class Forbidden(AisleError):
     status_code = 403
 
 
+class TooManyRequests(AisleError):
+    """Refused for a while (sign-in lockout, look-up rate limit); `retry_after` is in seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """Tell the client when it may try again."""
+        return {"Retry-After": str(self.retry_after)}
+
+
 class InvalidInput(AisleError):
     status_code = 422
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.scope import ANY_ROLE, grants, holds
-from server.core.errors import AisleError, Forbidden, NotFound
+from server.core.errors import Forbidden, NotFound, TooManyRequests
 from server.db.base import utcnow
 from server.db.tables import ConsultantAssignment, LookupAudit, Member, Staff
 from server.profile import repository as repo
@@ -25,19 +25,8 @@ WALK_IN = timedelta(hours=12)  # one shift: a look-up opens the member to the st
 LOOKUP_METHODS = ("phone", "card", "qr")
 
 
-class TooManyLookups(AisleError):
+class TooManyLookups(TooManyRequests):
     """Look-ups refused for a while; `retry_after` says how many seconds."""
-
-    status_code = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-    @property
-    def headers(self) -> dict[str, str] | None:
-        """Tell the till when it may look up again."""
-        return {"Retry-After": str(self.retry_after)}
 
 
 @dataclass(frozen=True)
