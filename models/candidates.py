@@ -195,6 +195,8 @@ def _recent_vectors(b: _Bought, index: ItemIndex) -> tuple[np.ndarray, np.ndarra
     ids, since = b.ids[latest], b.since[latest]
     held = indexed(index, ids)
     ids, since = ids[held], since[held]
+    if len(ids) == 0:  # nothing they bought is in the index (e.g. only items since delisted)
+        return ids, since, np.zeros((0, 0), dtype=np.float32)
     return ids, since, np.asarray(index.vectors(ids), dtype=np.float32).reshape(len(ids), -1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from server.arrivals.router import router as arrivals_router
 from server.auth.router import router as auth_router
 from server.catalog.router import router as catalog_router
 from server.health.router import router as health_router
@@ -36,3 +37,4 @@ def include_routers(app: FastAPI, prefix: str) -> None:
     app.include_router(events_router, prefix=prefix)
     app.include_router(realtime_router, prefix=prefix)
     app.include_router(recommendations_router, prefix=prefix)
+    app.include_router(arrivals_router, prefix=prefix)

@@ -198,3 +198,13 @@ def test_items_not_yet_embedded_are_left_out_of_neighbours() -> None:
     m = member(bought(WHITE_LANTERN, D(2024, 5, 1)), bought(MUG, D(2024, 5, 2)))
     out = explore(m, catalog, index, D(2024, 6, 15), k=3)
     assert len(out) == 3 and all(s.facts["anchor_item_id"] == MUG for s in out)
+
+
+def test_a_member_whose_purchases_are_all_missing_from_the_index_still_gets_recommendations() -> None:
+    catalog, encoder = shop_catalog(), FakeEncoder()
+    held = catalog.ids[catalog.ids != WHITE_LANTERN]
+    index = CatalogIndex.build(held, encoder.encode([catalog.texts()[r] for r in catalog.rows(held)]))
+    m = member(bought(WHITE_LANTERN, D(2024, 5, 1)), bought(WHITE_LANTERN, D(2024, 6, 1)))
+    assert explore(m, catalog, index, D(2024, 6, 15), k=3) == []
+    out = recommend(m, catalog=catalog, today=D(2024, 7, 1), index=index, k=3)
+    assert all(s.kind != "explore" for s in out)

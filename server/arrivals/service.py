@@ -1,0 +1,181 @@
+"""A member walks in: find them, build one `member.arrived` event, and tell the floor and their consultants.
+
+The event carries what a clerk needs in the first ten seconds (who this is, tier, points, persona, heat,
+consultants) and what to say (three to five recommendations with reasons, talking points, and the
+reactivation offer for a dormant member). It goes to every phone on the store's floor and to the member's
+active consultants wherever they are, so the phone number in it is always masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.arrivals.schemas import (
+    ArrivalCreate,
+    ArrivalEvent,
+    ArrivalRead,
+    ArrivedConsultant,
+    ArrivedMember,
+)
+from server.auth.scope import ANY_ROLE, require
+from server.core.context import AppContext
+from server.core.errors import NotFound
+from server.core.phone import mask_phone
+from server.db.tables import FloorEvent, Staff, Store
+from server.profile import repository as profile_repo
+from server.profile.access import LookupLimit, member_for, record_access
+from server.profile.schemas import ProfileRead
+from server.profile.service import lookup_member
+from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
+from server.realtime.service import Floor, publish_to_floor
+from server.recommendations.engine import Recommender
+from server.recommendations.schemas import RecommendationsRead
+from server.recommendations.service import recommendations_for
+
+EVENT_TYPE = "member.arrived"
+SUGGESTIONS = 5  # the phone shows three to five; fewer only when the catalogue has nothing more to say
+ARRIVAL_METHOD = "arrival"  # audit method when the member was named by id rather than looked up
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where and when the member walked in, and who (or which scanner account) reported it."""
+
+    caller: Staff
+    store_id: int
+    now: datetime
+    window_days: int
+    limit: LookupLimit | None = None
+
+
+def identify(session: Session, context: AppContext, arrival: Arrival, body: ArrivalCreate) -> int:
+    """The member's id: looked up by phone, card or QR (rate-limited, audited) or checked by id (audited)."""
+    if body.member_id is not None:
+        member = member_for(session, arrival.caller, body.member_id)
+        record_access(session, arrival.caller.id, member.id, ARRIVAL_METHOD, arrival.store_id)
+        return member.id
+    found = lookup_member(
+        session,
+        context.sessions,
+        context.keys,
+        arrival.caller,
+        region=context.settings.default_phone_region,
+        phone=body.phone,
+        card=body.card,
+        qr=body.qr,
+        store_id=arrival.store_id,
+        limit=arrival.limit,
+        now=arrival.now,
+    )
+    return found.id
+
+
+def member_profile(session: Session, context: AppContext, member_id: int, now: datetime) -> ProfileRead:
+    """The member's 360° view with the phone masked whoever asks (the caller's access is already checked)."""
+    member = profile_repo.member(session, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} does not exist")
+    encrypted = member.phone_encrypted
+    phone = Phone(mask_phone(context.keys.decrypt(encrypted)) if encrypted else None, encrypted is not None)
+    state = tier_state(session, member, now, False)
+    txns = transactions(session, member_id, now)
+    return build_profile(session, member, phone, txns, consultants(session, member_id), now, state)
+
+
+def arrived_member(profile: ProfileRead) -> ArrivedMember:
+    """The profile cut down to what the arrival card shows."""
+    expiring = profile.points.expiring
+    return ArrivedMember(
+        id=profile.id,
+        name=profile.name,
+        phone=profile.phone,
+        card_number=profile.card_number,
+        home_store_id=profile.home_store.id if profile.home_store else None,
+        tier=profile.tier.name,
+        tier_progress=profile.tier.progress,
+        points_available=profile.points.available,
+        points_expiring_within_30_days=profile.points.expiring_within_30_days,
+        points_expiring_next_on=expiring[0].on if expiring else None,
+        tags=[t.tag for t in profile.tags],
+        persona=profile.persona.label,
+        dormancy=profile.dormancy.status,
+        days_since_last_purchase=profile.dormancy.days_since_last_purchase,
+        dormancy_text=profile.dormancy.text,
+        heat_index=profile.heat.index,
+        consultants=[
+            ArrivedConsultant(staff_id=c.staff_id, name=c.name, position=c.position)
+            for c in profile.consultants
+        ],
+    )
+
+
+def arrival_event(
+    profile: ProfileRead, recs: RecommendationsRead, body: ArrivalCreate, arrival: Arrival
+) -> ArrivalEvent:
+    """The `member.arrived` payload."""
+    return ArrivalEvent(
+        member=arrived_member(profile),
+        source=body.source,
+        store_id=arrival.store_id,
+        arrived_at=arrival.now,
+        lang=recs.lang,
+        model_version=recs.model_version,
+        recommendations=recs.suggestions,
+        talking_points=recs.talking_points,
+        reactivation_offer=recs.reactivation_offer,
+    )
+
+
+def announce_arrival(
+    session: Session,
+    context: AppContext,
+    floor: Floor,
+    rec: Recommender,
+    arrival: Arrival,
+    body: ArrivalCreate,
+) -> ArrivalRead:
+    """Identify the member, record the recommendations as shown, and publish `member.arrived`.
+
+    The caller needs a role in the store (or chain-wide). Recipients: everyone on the store's floor and
+    the member's active consultants (primary and secondary) wherever they are. Publishing comes last, so
+    the event is only sent once the whole arrival has been committed.
+    """
+    if session.get(Store, arrival.store_id) is None:
+        raise NotFound(f"store {arrival.store_id} does not exist")
+    require(arrival.caller, ANY_ROLE, arrival.store_id)
+    member_id = identify(session, context, arrival, body)
+    profile = member_profile(session, context, member_id, arrival.now)
+    recs = recommendations_for(
+        session,
+        rec,
+        arrival.caller,
+        member_id,
+        k=SUGGESTIONS,
+        lang=None,
+        store_id=arrival.store_id,
+        now=arrival.now,
+        window_days=arrival.window_days,
+    )
+    payload = arrival_event(profile, recs, body, arrival).model_dump(mode="json")
+    sent = publish_to_floor(
+        session,
+        floor,
+        arrival.store_id,
+        EVENT_TYPE,
+        payload,
+        also_staff_ids=[c.staff_id for c in profile.consultants],
+    )
+    delivered = [staff_id for staff_id, _ in sent]
+    return ArrivalRead(event_id=_event_id(session, sent), delivered_to=delivered, member_id=member_id)
+
+
+def _event_id(session: Session, sent: list[tuple[int, int]]) -> str | None:
+    if not sent:
+        return None
+    staff_id, seq = sent[0]
+    stmt = select(FloorEvent.event_id).where(FloorEvent.staff_id == staff_id, FloorEvent.seq == seq)
+    return session.scalar(stmt)
