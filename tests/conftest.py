@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,12 +38,9 @@ def _backends() -> list[object]:
     return ["sqlite", pg]
 
 
-@pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'aisle-test.db'}"
-        return
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL to a fresh, empty schema on the test PostgreSQL server, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
@@ -54,6 +52,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'aisle-test.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

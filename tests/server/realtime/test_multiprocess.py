@@ -9,13 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.auth.roles import Role
@@ -24,7 +22,7 @@ from server.core.crypto import Keys
 from server.db import migrate
 from server.db.session import make_engine
 from server.db.tables import Staff
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, postgres_schema
 from tests.fixtures.factories import World, build_world, make_staff
 from tests.server.realtime.conftest import greet, next_frame, open_floor
 
@@ -122,18 +120,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster_db(tmp_path: Path) -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def cluster_db() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url
 
 
 def test_two_processes_share_events_and_presence(cluster_db: str, tmp_path: Path) -> None:
