@@ -12,8 +12,14 @@ from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.core.errors import AisleError
 from server.realtime.service import run_floor
+from server.recommendations import floor_chat
+from server.recommendations.lifecycle import run_recommender
 
 API = "/api/v1"
+# How uvicorn should serve the app. No per-message deflate on WebSockets: an arrival goes to a whole floor
+# at once, and compressing the same 4 kB frame once per socket cost more than everything else in the
+# fan-out (bench/floor_latency.py); uncompressed it is nothing on a store's Wi-Fi.
+SERVE_OPTIONS: dict[str, object] = {"ws_per_message_deflate": False}
 
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
@@ -23,7 +29,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "context", None) is None:
             app.state.context = AppContext.from_settings(settings or get_settings())
-        async with run_floor(app):
+        async with run_floor(app) as floor, run_recommender(app):
+            floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat
             yield
 
     app = FastAPI(

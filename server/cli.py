@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,7 +58,7 @@ def serve(
     """Serve the API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from server.app import create_app
+    from server.app import SERVE_OPTIONS, create_app
     from server.core.context import AppContext
     from server.db import migrate as migrations
 
@@ -65,7 +66,8 @@ def serve(
     context = AppContext.from_settings(settings)
     if migrate:
         migrations.upgrade(context.engine)
-    uvicorn.run(create_app(settings, context=context), host=host or settings.host, port=port or settings.port)
+    app = create_app(settings, context=context)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
 @db_app.command("upgrade")
@@ -95,7 +97,13 @@ def db_current() -> None:
 @app.command("app")
 def run_app() -> None:
     """Start the clerk's phone app on this desktop."""
+    from importlib.util import find_spec
+
     entry = Path(__file__).resolve().parent.parent / "mobile_app" / "main.py"
     if not entry.exists():
         raise fail("the phone app is not built yet (see the mobile app issue)", code=1)
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "mobile_app"]))
+    if find_spec("kivy") is None:
+        raise fail("the phone app needs Kivy: pip install -e '.[app]'", code=1)
+    # Its own process: Kivy reads sys.argv and owns the main thread; the CLI only waits for it.
+    env = {**os.environ, "KIVY_NO_ARGS": "1"}
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "mobile_app"], env=env))

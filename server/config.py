@@ -28,14 +28,39 @@ class Settings(BaseSettings):
     floor_heartbeat_seconds: float = Field(
         25.0, gt=0, le=300, description="Seconds between the live floor's pings to each connected phone."
     )
+    floor_grace_seconds: float = Field(
+        900.0,
+        ge=0,
+        le=24 * 3600,
+        description="How long a clerk whose phone lost its connection still receives the floor's events "
+        "(to replay on reconnect); signing out leaves at once.",
+    )
     secret_key: SecretStr | None = Field(
         None, description="Master secret; JWT, phone HMAC and phone encryption keys derive from it."
     )
     default_phone_region: str = Field("CN", description="Region assumed for phone numbers without a +prefix.")
     token_minutes: int = Field(12 * 60, ge=1, description="Lifetime of a staff sign-in (one shift).")
     model_path: str = Field("", description="Sentence-transformers model folder; empty = bundled MiniLM.")
+    recommender_warm_up: bool = Field(
+        True, description="Build the recommender when the server starts, so the first arrival is not slow."
+    )
+    recommender_refresh_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How often to look for catalog changes and rebuild the recommender; 0 = never.",
+    )
+    search_threads: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="Threads one search or encoding may use (0 = the libraries' default, every core); "
+        "a server's parallelism comes from its requests.",
+    )
     attribution_days: int = Field(
         14, ge=1, le=365, description="Days after a recommendation in which its sale is credited to it."
+    )
+    offer_valid_days: int = Field(
+        30, ge=1, le=365, description="Days a reactivation offer issued to a member stays valid."
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -79,6 +79,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=db_url,
         secret_key=SecretStr("test-secret-key-0123456789abcdef"),
+        # Tests that need the recommender build it on first use; most never do.
+        recommender_warm_up=False,
+        search_threads=0,  # leave the model tests in this process their threads
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -29,7 +29,7 @@ from server.db.tables import FloorEvent, Staff, Store
 from server.profile import repository as profile_repo
 from server.profile.access import LookupLimit, member_for, record_access
 from server.profile.schemas import ProfileRead
-from server.profile.service import lookup_member
+from server.profile.service import find_member_id
 from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
 from server.realtime.service import Floor, publish_to_floor
 from server.recommendations.engine import Recommender
@@ -58,8 +58,7 @@ def identify(session: Session, context: AppContext, arrival: Arrival, body: Arri
         member = member_for(session, arrival.caller, body.member_id)
         record_access(session, arrival.caller.id, member.id, ARRIVAL_METHOD, arrival.store_id)
         return member.id
-    found = lookup_member(
-        session,
+    return find_member_id(
         context.sessions,
         context.keys,
         arrival.caller,
@@ -69,9 +68,7 @@ def identify(session: Session, context: AppContext, arrival: Arrival, body: Arri
         qr=body.qr,
         store_id=arrival.store_id,
         limit=arrival.limit,
-        now=arrival.now,
     )
-    return found.id
 
 
 def member_profile(session: Session, context: AppContext, member_id: int, now: datetime) -> ProfileRead:

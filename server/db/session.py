@@ -31,6 +31,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                # Keep a connection (and its page cache) per worker thread instead of reopening: an
+                # opened connection starts with a cold cache and runs the pragmas again.
+                kwargs |= {"pool_size": 20, "max_overflow": 20}
         else:
             kwargs["pool_pre_ping"] = True
         engine = create_engine(parsed, **kwargs)

@@ -59,11 +59,11 @@ def demo(
         return
     import uvicorn
 
-    from server.app import create_app
+    from server.app import SERVE_OPTIONS, create_app
 
     app = create_app(settings, context=context)
     app.state.clock_offset = _clock_offset(report)
-    uvicorn.run(app, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
 
 
 def _clock_offset(report: DemoReport) -> timedelta | None:

@@ -114,6 +114,7 @@ def remind_follow_ups(session: Session, now: datetime) -> int:
         Interaction.follow_up_on.is_not(None),
         Interaction.follow_up_on <= now.date(),
         Interaction.follow_up_on >= now.date() - timedelta(days=7),
+        Interaction.follow_up_done_at.is_(None),  # marked done on the task list: nothing to remind
     )
     due = list(session.execute(stmt))
     done = existing_keys(session, [f"follow-up:{i}" for i, _, _, _ in due])

@@ -64,6 +64,34 @@ def _criterion(
     return method, Member.qr_token == value, "this QR code"
 
 
+def find_member_id(
+    sessions: sessionmaker[Session],
+    keys: Keys,
+    caller: Staff,
+    *,
+    region: str,
+    phone: str | None = None,
+    card: str | None = None,
+    qr: str | None = None,
+    store_id: int | None = None,
+    limit: LookupLimit | None = None,
+) -> int:
+    """The id of the member with exactly one of phone, card or QR token; rate-limited and audited.
+
+    The audit row is written in its own transaction, so a look-up that finds nobody is kept too.
+    """
+    method, condition, shown = _criterion(keys, region, phone, card, qr)
+    require_any_role(caller)
+    where = till_store(caller, store_id)
+    with session_scope(sessions) as audit:
+        check_lookup_rate(audit, caller.id, limit or LookupLimit())
+        member_id = audit.scalar(select(Member.id).where(condition))
+        record_access(audit, caller.id, member_id, method, where)
+    if member_id is None:
+        raise NotFound(f"no member with {shown}")
+    return int(member_id)
+
+
 def lookup_member(
     session: Session,
     sessions: sessionmaker[Session],
@@ -78,19 +106,10 @@ def lookup_member(
     limit: LookupLimit | None = None,
     now: datetime,
 ) -> MemberSummary:
-    """Find a member of any store by exactly one of phone, card or QR token; rate-limited and audited.
-
-    The audit row is written in its own transaction, so a look-up that finds nobody is kept too.
-    """
-    method, condition, shown = _criterion(keys, region, phone, card, qr)
-    require_any_role(caller)
-    where = till_store(caller, store_id)
-    with session_scope(sessions) as audit:
-        check_lookup_rate(audit, caller.id, limit or LookupLimit())
-        member_id = audit.scalar(select(Member.id).where(condition))
-        record_access(audit, caller.id, member_id, method, where)
-    if member_id is None:
-        raise NotFound(f"no member with {shown}")
+    """Find a member of any store by exactly one of phone, card or QR token and summarise them."""
+    member_id = find_member_id(
+        sessions, keys, caller, region=region, phone=phone, card=card, qr=qr, store_id=store_id, limit=limit
+    )
     return summary(session, keys, caller, member_id, now)
 
 

@@ -3,6 +3,10 @@
 Each process counts its own sockets. With Redis every socket is also a member of a sorted set per
 store, scored with the moment it expires; the heartbeat pushes that moment forward, so a process that
 dies without saying goodbye drops off the floor within the TTL and all processes agree on who is there.
+
+A phone whose socket closes (Wi-Fi lost, app in the background) stays on the floor for a grace period:
+events published meanwhile are logged for that clerk, and the phone replays them with `?since=` when it
+is back. Only a clerk who signs out (the "leave" frame) leaves at once.
 """
 
 from __future__ import annotations
@@ -22,11 +26,16 @@ logger = logging.getLogger(__name__)
 class Presence:
     """The floor presence registry of one server process (shared through Redis when configured)."""
 
-    def __init__(self, *, ttl_seconds: float, namespace: str, redis_url: str = "") -> None:
+    def __init__(
+        self, *, ttl_seconds: float, namespace: str, redis_url: str = "", grace_seconds: float = 0.0
+    ) -> None:
         self.ttl_seconds = ttl_seconds
+        self.grace_seconds = grace_seconds
         self._prefix = f"aisle:{namespace}:floor:"
         self._redis_url = redis_url
         self._local: dict[int, Counter[int]] = {}
+        # store -> staff -> monotonic time until which a staff member who lost their socket still counts
+        self._away: dict[int, dict[int, float]] = {}
         self._lock = threading.Lock()
         self._aio: aioredis.Redis | None = None
         self._sync: redis.Redis | None = None
@@ -52,6 +61,7 @@ class Presence:
         """Put one socket of `staff_id` on the store's floor."""
         with self._lock:
             self._local.setdefault(store_id, Counter())[staff_id] += 1
+            self._away.get(store_id, {}).pop(staff_id, None)
         await self.refresh(store_id, staff_id, conn_id)
 
     async def refresh(self, store_id: int, staff_id: int, conn_id: str) -> None:
@@ -68,27 +78,44 @@ class Presence:
         except (redis.RedisError, OSError) as exc:
             logger.warning("floor presence: cannot refresh store %s in Redis: %s", store_id, exc)
 
-    async def leave(self, store_id: int, staff_id: int, conn_id: str) -> None:
-        """Take one socket of `staff_id` off the store's floor."""
+    async def leave(self, store_id: int, staff_id: int, conn_id: str, *, signed_out: bool = False) -> None:
+        """Take one socket of `staff_id` off the floor (kept for the grace period unless signed out)."""
+        grace = 0.0 if signed_out else self.grace_seconds
         with self._lock:
             counts = self._local.get(store_id)
             if counts is not None:
                 counts[staff_id] -= 1
                 if counts[staff_id] <= 0:
                     del counts[staff_id]
+                    if grace > 0:
+                        self._away.setdefault(store_id, {})[staff_id] = time.monotonic() + grace
                 if not counts:
                     del self._local[store_id]
+            if signed_out:
+                self._away.get(store_id, {}).pop(staff_id, None)
         if self._aio is None:
             return
+        key, entry = self._key(store_id), f"{staff_id}:{conn_id}"
         try:
-            await self._aio.zrem(self._key(store_id), f"{staff_id}:{conn_id}")
+            if grace > 0:
+                # The entry lapses at the end of the grace period instead of at once.
+                async with self._aio.pipeline(transaction=False) as pipe:
+                    pipe.zadd(key, {entry: time.time() + grace})
+                    pipe.expire(key, int(max(grace, self.ttl_seconds)) + 1)
+                    await pipe.execute()
+            else:
+                await self._aio.zrem(key, entry)
         except (redis.RedisError, OSError) as exc:
             logger.warning("floor presence: cannot leave store %s in Redis: %s", store_id, exc)
 
     def local_staff(self, store_id: int) -> set[int]:
-        """The staff members on the store's floor through this process's sockets."""
+        """The staff on the store's floor through this process's sockets (or within their grace period)."""
+        now = time.monotonic()
         with self._lock:
-            return set(self._local.get(store_id, ()))
+            away = self._away.get(store_id, {})
+            for staff_id in [s for s, until in away.items() if until <= now]:
+                del away[staff_id]
+            return set(self._local.get(store_id, ())) | set(away)
 
     def staff_on_floor(self, store_id: int) -> set[int]:
         """Every staff member on the store's floor, through any process (thread-safe, blocking)."""

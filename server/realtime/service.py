@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +42,20 @@ FIRST_PRUNE_SECONDS = 60.0
 _PENDING = "aisle.realtime.pending"
 
 
+@dataclass(frozen=True)
+class FrameCall:
+    """A request a signed-in phone sent over its floor socket (e.g. a chat turn), for its handler."""
+
+    app: FastAPI
+    staff_id: int
+    store_id: int | None
+    frame: dict[str, Any]
+
+
+# Runs in the thread pool; returns the reply frame. AisleError becomes an error frame with its status.
+FrameHandler = Callable[[FrameCall], dict[str, Any]]
+
+
 @dataclass
 class Floor:
     """One process's live floor: the broker, the presence registry and the heartbeat interval."""
@@ -50,6 +64,8 @@ class Floor:
     broker: Broker
     presence: Presence
     heartbeat_seconds: float
+    # What phones may ask over the socket besides ping/pong/leave, by frame type ("chat").
+    handlers: dict[str, FrameHandler] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -93,7 +109,12 @@ def build_floor(context: AppContext) -> Floor:
     url = settings.redis_url.strip()
     broker = RedisBroker(url, namespace) if url else Broker()
     # Three missed heartbeats and a socket's process is presumed gone.
-    presence = Presence(ttl_seconds=max(3 * heartbeat, 5.0), namespace=namespace, redis_url=url)
+    presence = Presence(
+        ttl_seconds=max(3 * heartbeat, 5.0),
+        namespace=namespace,
+        redis_url=url,
+        grace_seconds=settings.floor_grace_seconds,
+    )
     return Floor(context=context, broker=broker, presence=presence, heartbeat_seconds=heartbeat)
 
 

@@ -6,14 +6,16 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.db.tables import FloorEvent, FloorEventCounter
-from server.realtime.events import Envelope
+from server.db.tables import FloorEvent, FloorEventBody, FloorEventCounter
+from server.realtime.events import Envelope, SharedText
 
 _COUNTERS = cast(Table, FloorEventCounter.__table__)
+_BODIES = cast(Table, FloorEventBody.__table__)
+_COPIES = cast(Table, FloorEvent.__table__)
 # Missed events are kept at least this long (the prune job deletes older ones).
 RETENTION = timedelta(hours=24)
 REPLAY_BATCH = 500
@@ -38,12 +40,13 @@ def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
     else:
         raise NotImplementedError(f"the live floor supports SQLite and PostgreSQL, not {dialect}")
     counter = _COUNTERS.c
-    stmt = (
-        stmt.values([{"staff_id": staff_id, "last_seq": 1} for staff_id in ids])
-        .on_conflict_do_update(index_elements=[counter.staff_id], set_={"last_seq": counter.last_seq + 1})
-        .returning(counter.staff_id, counter.last_seq)
-    )
-    return {int(staff_id): int(seq) for staff_id, seq in session.execute(stmt)}
+    # One statement compiled once and cached, whatever the number of recipients: SQLAlchemy batches the
+    # parameter list into multi-row VALUES ("insertmanyvalues"), rows in staff-id order.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[counter.staff_id], set_={"last_seq": counter.last_seq + 1}
+    ).returning(counter.staff_id, counter.last_seq)
+    rows = session.execute(stmt, [{"staff_id": staff_id, "last_seq": 1} for staff_id in ids])
+    return {int(staff_id): int(seq) for staff_id, seq in rows}
 
 
 def append_event(
@@ -56,23 +59,18 @@ def append_event(
     seqs: dict[int, int],
     now: datetime,
 ) -> list[Envelope]:
-    """Write one copy of an event per recipient (staff_id -> seq) and return their envelopes."""
-    session.add_all(
-        FloorEvent(
-            staff_id=staff_id,
-            seq=seq,
-            event_id=event_id,
-            event_type=event_type,
-            store_id=store_id,
-            payload=payload,
-            created_at=now,
-        )
-        for staff_id, seq in seqs.items()
+    """Store the event once and one numbered copy per recipient (staff_id -> seq); their envelopes."""
+    body = {"event_id": event_id, "event_type": event_type, "store_id": store_id, "payload": payload}
+    session.execute(insert(_BODIES), [body | {"created_at": now}])
+    copies = sorted(seqs.items())
+    session.execute(
+        insert(_COPIES),
+        [{"staff_id": s, "seq": seq, "event_id": event_id, "created_at": now} for s, seq in copies],
     )
-    session.flush()
+    shared = SharedText()
     return [
-        Envelope(staff_id, seq, event_id, event_type, store_id, now, payload)
-        for staff_id, seq in sorted(seqs.items())
+        Envelope(staff_id, seq, event_id, event_type, store_id, now, payload, shared)
+        for staff_id, seq in copies
     ]
 
 
@@ -86,27 +84,33 @@ def events_after(
     session: Session, staff_id: int, after: int, upto: int | None = None, limit: int = REPLAY_BATCH
 ) -> list[Envelope]:
     """The staff member's events numbered above `after` (and up to `upto`), oldest first."""
-    query = select(FloorEvent).where(FloorEvent.staff_id == staff_id, FloorEvent.seq > after)
+    query = (
+        select(FloorEvent.seq, FloorEventBody)
+        .join(FloorEventBody, FloorEventBody.event_id == FloorEvent.event_id)
+        .where(FloorEvent.staff_id == staff_id, FloorEvent.seq > after)
+    )
     if upto is not None:
         query = query.where(FloorEvent.seq <= upto)
-    rows = session.scalars(query.order_by(FloorEvent.seq).limit(limit))
+    rows = session.execute(query.order_by(FloorEvent.seq).limit(limit))
     return [
         Envelope(
-            staff_id=row.staff_id,
-            seq=row.seq,
-            event_id=row.event_id,
-            event_type=row.event_type,
-            store_id=row.store_id,
-            occurred_at=row.created_at,
-            payload=row.payload,
+            staff_id=staff_id,
+            seq=seq,
+            event_id=body.event_id,
+            event_type=body.event_type,
+            store_id=body.store_id,
+            occurred_at=body.created_at,
+            payload=body.payload,
         )
-        for row in rows
+        for seq, body in rows
     ]
 
 
 def prune_floor_events(session: Session, now: datetime, keep: timedelta = RETENTION) -> int:
-    """Delete events older than `keep` (24 hours by default); returns how many went."""
+    """Delete events and their copies older than `keep` (24 hours by default); the number of events."""
     if keep < RETENTION:
         raise ValueError(f"floor events are kept at least {RETENTION}; got keep={keep}")
-    result = session.execute(delete(FloorEvent).where(FloorEvent.created_at < now - keep))
+    cutoff = now - keep
+    session.execute(delete(FloorEvent).where(FloorEvent.created_at < cutoff))
+    result = session.execute(delete(FloorEventBody).where(FloorEventBody.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -16,20 +16,24 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from server.core.errors import AisleError
 from server.db.base import utcnow
 from server.realtime import events, store
 from server.realtime.access import Admission, Refused
 from server.realtime.broker import Signal, Subscription
 from server.realtime.events import Envelope
-from server.realtime.service import Floor
+from server.realtime.service import Floor, FrameCall, FrameHandler
 
 logger = logging.getLogger(__name__)
 # What a vanished client raises on send, depending on the server implementation.
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)
+# Requests (chat turns) one socket may have in flight; more are answered 429 at once.
+MAX_REQUESTS = 4
 
 
 class FloorConnection:
@@ -50,10 +54,19 @@ class FloorConnection:
         self.recheck = recheck
         self.sent = 0  # the last seq this client has been sent
         self.conn_id = uuid.uuid4().hex
+        self.signed_out = False  # the client said "leave": off the floor at once, no grace period
         self._send_lock = asyncio.Lock()
+        self._requests: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Serve the socket until either side closes it."""
+        try:
+            await self._run()
+        finally:
+            for task in tuple(self._requests):
+                task.cancel()
+
+    async def _run(self) -> None:
         staff_id, store_id = self.admission.staff_id, self.admission.store_id
         sub = self.floor.broker.subscribe(staff_id)
         if store_id is not None:
@@ -67,7 +80,7 @@ class FloorConnection:
         finally:
             self.floor.broker.unsubscribe(sub)
             if store_id is not None:
-                await self.floor.presence.leave(store_id, staff_id, self.conn_id)
+                await self.floor.presence.leave(store_id, staff_id, self.conn_id, signed_out=self.signed_out)
 
     async def _serve(self, sub: Subscription) -> None:
         staff_id = self.admission.staff_id
@@ -112,7 +125,7 @@ class FloorConnection:
                 await self._catch_up(None)
             elif isinstance(item, Envelope) and item.seq > self.sent:
                 if item.seq == self.sent + 1:
-                    await self._send(item.frame())
+                    await self._send_text(item.text())
                     self.sent = item.seq
                 else:
                     await self._catch_up(item.seq)
@@ -124,7 +137,7 @@ class FloorConnection:
         while True:
             batch = await self._db(store.events_after, staff_id, self.sent, upto)
             for envelope in batch:
-                await self._send(envelope.frame())
+                await self._send_text(envelope.text())
                 self.sent = envelope.seq
                 first = envelope.seq if first is None else first
             if len(batch) < store.REPLAY_BATCH:
@@ -145,15 +158,53 @@ class FloorConnection:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            kind = _frame_type(message.get("text") or message.get("bytes"))
-            if kind == "ping":
+            raw = message.get("text") or message.get("bytes")
+            kind = _frame_type(raw)
+            handler = self.floor.handlers.get(kind) if kind else None
+            if handler is not None:
+                self._start_request(handler, raw)
+            elif kind == "ping":
                 await self._send(events.pong(utcnow()))
+            elif kind == "leave":
+                self.signed_out = True
+                await self._close(events.NORMAL_CLOSURE, "signed out")
+                return
             elif kind != "pong":
                 await self._send(events.error('unknown message; send {"type": "ping"} to check the line'))
 
+    def _start_request(self, handler: FrameHandler, raw: str | bytes | None) -> None:
+        frame = json.loads(raw) if raw else {}
+        ref = frame.get("ref")
+        if len(self._requests) >= MAX_REQUESTS:
+            error = events.error(f"at most {MAX_REQUESTS} requests at a time on one socket; wait for a reply")
+            task = asyncio.create_task(self._send(error | {"ref": ref, "status": 429}))
+        else:
+            call = FrameCall(self.ws.app, self.admission.staff_id, self.admission.store_id, frame)
+            task = asyncio.create_task(self._answer(handler, call, ref))
+        self._requests.add(task)
+        task.add_done_callback(self._requests.discard)
+
+    async def _answer(self, handler: FrameHandler, call: FrameCall, ref: Any) -> None:
+        try:
+            reply = await run_in_threadpool(handler, call)
+        except AisleError as exc:
+            reply = events.error(exc.message) | {"status": exc.status_code}
+        except ValidationError as exc:
+            reply = events.error(f"bad {call.frame.get('type')} request: {_first_problem(exc)}") | {
+                "status": 422
+            }
+        except Exception:
+            logger.exception("live floor: a %s request failed", call.frame.get("type"))
+            reply = events.error("the server could not answer; try again") | {"status": 500}
+        with contextlib.suppress(*_GONE):
+            await self._send(reply | {"ref": ref})
+
     async def _send(self, frame: dict[str, Any]) -> None:
+        await self._send_text(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+
+    async def _send_text(self, text: str) -> None:
         async with self._send_lock:
-            await self.ws.send_text(json.dumps(frame, separators=(",", ":")))
+            await self.ws.send_text(text)
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(*_GONE):
@@ -176,3 +227,10 @@ def _frame_type(raw: str | bytes | None) -> str | None:
         return None
     kind = frame.get("type") if isinstance(frame, dict) else None
     return kind if isinstance(kind, str) else None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """The first validation problem as "field: message"."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "frame"
+    return f"{where}: {first.get('msg', 'invalid')}"

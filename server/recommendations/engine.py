@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.catalog import Catalog
@@ -112,6 +112,20 @@ def _version(encoder: Encoder, catalog: Catalog, texts: list[str]) -> str:
     return f"{ALGORITHM}/{model[:60]}/{digest.hexdigest()[:12]}"
 
 
+def catalog_fingerprint(session: Session) -> tuple[Any, ...]:
+    """A cheap summary of the active merchandise that changes when products are added, removed, renamed
+    or repriced (an import in another process, an edit): compared to decide on a rebuild."""
+    stmt = select(
+        func.count(Product.id),
+        func.max(Product.id),
+        func.sum(Product.price),
+        func.sum(func.length(Product.name) + func.coalesce(func.length(Product.description), 0)),
+        func.sum(Product.id * func.length(Product.category)),
+    ).where(Product.active.is_(True), Product.is_merchandise.is_(True))
+    row = session.execute(stmt).one()
+    return tuple(str(v) for v in row)
+
+
 def build_recommender(session: Session, encoder: Encoder) -> Recommender:
     """Read the catalog and sales, embed the products (cached texts skip the model) and index them."""
     catalog, texts = load_catalog(session)
@@ -132,6 +146,7 @@ class RecommenderHolder:
         self._encoder: Encoder | None = None
         self._current: Recommender | None = None
         self._lock = threading.Lock()
+        self.fingerprint: tuple[Any, ...] | None = None  # of the catalog the current one was built from
 
     def get(self) -> Recommender:
         """The current recommender, building it first if nobody has yet."""
@@ -149,11 +164,30 @@ class RecommenderHolder:
             self._current = self._build()
             return self._current
 
+    @property
+    def built(self) -> bool:
+        """Whether a recommender has been built yet."""
+        return self._current is not None
+
+    def refresh(self) -> bool:
+        """Rebuild if the catalog changed since the current one was built; whether it did."""
+        if self._current is None:
+            return False
+        with self._sessions() as session:
+            changed = catalog_fingerprint(session) != self.fingerprint
+        if changed:
+            self.rebuild()
+        return changed
+
     def _build(self) -> Recommender:
         if self._encoder is None:
             self._encoder = self._make_encoder()
         with self._sessions() as session:
-            return build_recommender(session, self._encoder)
+            # Read first: a change made while building is then seen by the next refresh.
+            fingerprint = catalog_fingerprint(session)
+            built = build_recommender(session, self._encoder)
+        self.fingerprint = fingerprint
+        return built
 
 
 def text_encoder(model_path: str, data_dir: Path) -> Callable[[], Encoder]:

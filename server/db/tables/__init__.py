@@ -1,6 +1,7 @@
 """All ORM tables, one module per table family; importing this package registers them all."""
 
 from server.db.tables.catalog import Product
+from server.db.tables.clienteling import IssuedOffer, TaskCompletion
 from server.db.tables.imports import ImportRun
 from server.db.tables.loyalty import (
     Benefit,
@@ -15,7 +16,7 @@ from server.db.tables.loyalty import (
     TierChange,
 )
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
-from server.db.tables.realtime import FloorEvent, FloorEventCounter
+from server.db.tables.realtime import FloorEvent, FloorEventBody, FloorEventCounter
 from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
@@ -29,9 +30,11 @@ __all__ = [
     "ChatTurn",
     "ConsultantAssignment",
     "FloorEvent",
+    "FloorEventBody",
     "FloorEventCounter",
     "ImportRun",
     "Interaction",
+    "IssuedOffer",
     "LookupAudit",
     "LoyaltySetting",
     "Member",
@@ -48,6 +51,7 @@ __all__ = [
     "StaffRole",
     "Store",
     "TagRule",
+    "TaskCompletion",
     "TierChange",
     "Transaction",
     "TransactionLine",

@@ -47,6 +47,8 @@ class Interaction(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     follow_up_on: Mapped[date | None] = mapped_column(Date)
+    # When the follow-up was marked done on the task list; it then leaves the list and is not reminded.
+    follow_up_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by the phone app so an offline write replayed twice is stored once.
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

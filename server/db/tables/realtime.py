@@ -1,4 +1,4 @@
-"""The live floor's event log: each recipient's copy of an event, numbered per staff member.
+"""The live floor's event log: each event stored once, and each recipient's numbered copy of it.
 
 A client that reconnects says the last number it saw and is sent every later copy, so the log is
 what makes delivery survive a dropped connection, a restart or a switch to another server process.
@@ -24,8 +24,20 @@ class FloorEventCounter(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class FloorEventBody(Base):
+    """What happened, stored once however many staff members receive it."""
+
+    __tablename__ = "floor_event_bodies"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class FloorEvent(Base):
-    """One staff member's copy of a floor event; `event_id` is shared by every recipient's copy."""
+    """One staff member's copy of a floor event: its number in their stream and which body it is."""
 
     __tablename__ = "floor_events"
     __table_args__ = (
@@ -36,8 +48,7 @@ class FloorEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(BigInteger)
-    event_id: Mapped[str] = mapped_column(String(36))
-    event_type: Mapped[str] = mapped_column(String(40))
-    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("floor_event_bodies.event_id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
 from server.db import migrate, tables  # noqa: F401
 from server.db.base import Base
 from server.db.session import make_engine
+from server.realtime.store import events_after
 
 
 def test_upgrade_matches_the_models(engine: Engine) -> None:
@@ -34,3 +36,43 @@ def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == before
+
+
+def test_floor_events_logged_before_0007_are_kept_as_one_body_per_event(db_url: str) -> None:
+    eng = make_engine(db_url)
+    migrate.upgrade(eng, "0006")
+    at = "2011-12-10 10:00:00+00:00"
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff (id, login, display_name, password_hash, active, locale, token_version,"
+                " created_at) VALUES (1, 'a', 'A', 'x', true, 'en', 0, :at),"
+                " (2, 'b', 'B', 'x', true, 'en', 0, :at)"
+            ),
+            {"at": at},
+        )
+        rows = [(1, 1, "e-1"), (2, 1, "e-1"), (1, 2, "e-2")]
+        for staff_id, seq, event_id in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO floor_events (staff_id, seq, event_id, event_type, store_id, payload,"
+                    " created_at) VALUES (:s, :q, :e, 'member.arrived', NULL, :p, :at)"
+                ),
+                {"s": staff_id, "q": seq, "e": event_id, "p": f'{{"n": "{event_id}"}}', "at": at},
+            )
+    migrate.upgrade(eng)
+    with Session(eng) as session:
+        assert [(e.seq, e.event_id, e.payload) for e in events_after(session, 1, 0)] == [
+            (1, "e-1", {"n": "e-1"}),
+            (2, "e-2", {"n": "e-2"}),
+        ]
+        assert [e.event_id for e in events_after(session, 2, 0)] == ["e-1"]
+    migrate.downgrade(eng, "0006")
+    with eng.connect() as conn:
+        back = conn.execute(text("SELECT staff_id, seq, event_type FROM floor_events ORDER BY id")).all()
+    assert [tuple(r) for r in back] == [
+        (1, 1, "member.arrived"),
+        (2, 1, "member.arrived"),
+        (1, 2, "member.arrived"),
+    ]
+    eng.dispose()

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.roles import Role
-from server.db.tables import FloorEvent
+from server.core.context import AppContext
+from server.db.tables import FloorEvent, FloorEventBody
 from tests.fixtures.factories import World, make_staff
 from tests.server.realtime.conftest import (
     LiveServer,
+    close_code,
     greet,
     next_frame,
     open_floor,
     publish,
+    serve,
     token_for,
     wait_until,
 )
@@ -46,8 +53,9 @@ def test_a_floor_event_reaches_the_clerks_of_that_store_and_the_consultant(
         got_b = next_frame(clerk_b)
         # Clerk B's first event is store B's: store A's never reached them.
         assert (got_b["seq"], got_b["payload"], got_b["store_id"]) == (1, {"member_id": 8}, world.store_b.id)
-    rows = session.scalars(select(FloorEvent).where(FloorEvent.staff_id == world.clerk_b.id)).all()
-    assert [r.store_id for r in rows] == [world.store_b.id]
+    stmt = select(FloorEventBody.store_id).join(FloorEvent, FloorEvent.event_id == FloorEventBody.event_id)
+    logged = session.scalars(stmt.where(FloorEvent.staff_id == world.clerk_b.id)).all()
+    assert logged == [world.store_b.id]
 
 
 def test_the_floor_a_socket_stands_on(live: LiveServer, world: World, session: Session) -> None:
@@ -73,10 +81,35 @@ def test_the_floor_a_socket_stands_on(live: LiveServer, world: World, session: S
         assert next_frame(admin_nowhere)["payload"] == {"n": 1}
 
 
-def test_leaving_the_floor_stops_the_events(live: LiveServer, world: World) -> None:
+def test_a_clerk_who_signs_out_leaves_the_floor_at_once(live: LiveServer, world: World) -> None:
     with open_floor(live.url, token_for(live.context, world.clerk_a)) as clerk_a:
         greet(clerk_a)
         assert publish(live, world.store_a.id, {"n": 1}) == [(world.clerk_a.id, 1)]
-    # The socket closed: the clerk left the floor.
+        clerk_a.send(json.dumps({"type": "leave"}))
+        assert close_code(clerk_a) == (1000, "signed out")
     wait_until(lambda: not live.floor.presence.staff_on_floor(world.store_a.id))
-    assert publish(live, world.store_a.id, {"n": 1}) == []
+    assert publish(live, world.store_a.id, {"n": 2}) == []
+
+
+def test_a_dropped_phone_gets_what_it_missed_when_it_is_back(live: LiveServer, world: World) -> None:
+    token = token_for(live.context, world.clerk_a)
+    with open_floor(live.url, token) as clerk_a:
+        greet(clerk_a)
+        publish(live, world.store_a.id, {"n": 1})
+        assert next_frame(clerk_a)["seq"] == 1
+    # Wi-Fi gone, no goodbye: the clerk stays on the floor for the grace period and their events wait.
+    time.sleep(0.3)
+    assert publish(live, world.store_a.id, {"n": 2}) == [(world.clerk_a.id, 2)]
+    with open_floor(live.url, token, since=1) as clerk_a:
+        _, replayed, ready = greet(clerk_a)
+        assert [(f["seq"], f["payload"]) for f in replayed] == [(2, {"n": 2})] and ready["complete"]
+
+
+def test_after_the_grace_period_a_dropped_phone_is_off_the_floor(context: AppContext, world: World) -> None:
+    short = replace(context, settings=context.settings.model_copy(update={"floor_grace_seconds": 0.5}))
+    with serve(short) as live:
+        with open_floor(live.url, token_for(live.context, world.clerk_a)) as clerk_a:
+            greet(clerk_a)
+        assert live.floor.presence.staff_on_floor(world.store_a.id) == {world.clerk_a.id}
+        wait_until(lambda: not live.floor.presence.staff_on_floor(world.store_a.id))
+        assert publish(live, world.store_a.id, {"n": 1}) == []

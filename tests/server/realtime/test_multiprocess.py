@@ -3,6 +3,7 @@ phone connected to the other, and presence on either counts on both."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -24,7 +25,7 @@ from server.db.session import make_engine
 from server.db.tables import Staff
 from tests.conftest import PG_URL, postgres_schema
 from tests.fixtures.factories import World, build_world, make_staff
-from tests.server.realtime.conftest import greet, next_frame, open_floor
+from tests.server.realtime.conftest import close_code, greet, next_frame, open_floor
 
 REDIS_URL = os.environ.get("AISLE_TEST_REDIS_URL", "")
 ROOT = Path(__file__).resolve().parents[3]
@@ -158,8 +159,10 @@ def test_two_processes_share_events_and_presence(cluster_db: str, tmp_path: Path
             with open_floor(cluster.url(0), cluster.token(world.clerk_b), since=0) as clerk_b:
                 _, replayed, ready = greet(clerk_b)
                 assert replayed == [] and ready["seq"] == 0
+            clerk_a.send(json.dumps({"type": "leave"}))
+            assert close_code(clerk_a)[0] == 1000
 
-        # Clerk A left: neither process counts them on the floor any more.
+        # Clerk A signed out: neither process counts them on the floor any more.
         assert cluster.publish(0, a, {"n": 4}) == []
         # Clerk A reconnects on the other process while events keep coming: 2..6 exactly once, in order.
         cluster.publish(0, a, {"n": 5}, also=(world.clerk_a.id,))

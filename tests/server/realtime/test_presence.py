@@ -53,3 +53,32 @@ def test_presence_is_shared_and_expires() -> None:
     started = time.monotonic()
     asyncio.run(scenario())
     assert time.monotonic() - started < 5
+
+
+def test_a_dropped_socket_stays_on_the_floor_for_the_grace_period() -> None:
+    namespace = uuid.uuid4().hex[:16]
+
+    async def scenario() -> None:
+        here = Presence(ttl_seconds=5.0, namespace=namespace, redis_url=REDIS_URL, grace_seconds=0.5)
+        there = Presence(ttl_seconds=5.0, namespace=namespace, redis_url=REDIS_URL, grace_seconds=0.5)
+        for p in (here, there):
+            await p.start()
+        try:
+            await here.join(1, 10, "c1")
+            await here.join(1, 11, "c2")
+            await here.leave(1, 10, "c1")  # Wi-Fi lost
+            await here.leave(1, 11, "c2", signed_out=True)  # signed out
+            assert here.staff_on_floor(1) == there.staff_on_floor(1) == {10}
+            assert here.local_staff(1) == {10}
+            await asyncio.sleep(0.7)
+            assert here.staff_on_floor(1) == there.staff_on_floor(1) == set()
+            await here.join(1, 10, "c3")  # back before the end of a grace period: counted as present
+            await here.leave(1, 10, "c3")
+            await here.join(1, 10, "c4")
+            await asyncio.sleep(0.7)
+            assert here.staff_on_floor(1) == there.staff_on_floor(1) == {10}
+        finally:
+            for p in (here, there):
+                await p.stop()
+
+    asyncio.run(scenario())

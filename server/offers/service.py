@@ -1,0 +1,127 @@
+"""Issuing a dormant member the reactivation offer the recommender works out, and listing what was issued.
+
+The offer (discount, categories, items, wording) is the one GET /members/{id}/recommendations shows;
+issuing stores it with a code the member can redeem until `valid_until`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.talking_points import reactivation_offer
+from server.core.errors import Conflict
+from server.core.pagination import PageParams
+from server.db.tables import IssuedOffer, Member, Staff
+from server.offers.codes import unused_code
+from server.profile.access import member_for
+from server.profile.service import till_store
+from server.recommendations.engine import Recommender
+from server.recommendations.facts import member_facts
+from server.recommendations.service import DORMANT_AFTER_DAYS, language
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A stored offer, who issued it, and whether this call only found it again."""
+
+    offer: IssuedOffer
+    staff_name: str | None
+    replayed: bool = False
+
+
+def _replay(session: Session, found: IssuedOffer, member_id: int, key: str) -> Issued:
+    if found.member_id != member_id:
+        raise Conflict(f"idempotency key {key!r} was used for an offer to another member")
+    name = (
+        session.scalar(select(Staff.display_name).where(Staff.id == found.staff_id))
+        if found.staff_id
+        else None
+    )
+    return Issued(found, name, replayed=True)
+
+
+def _by_key(session: Session, key: str) -> IssuedOffer | None:
+    return session.scalar(select(IssuedOffer).where(IssuedOffer.idempotency_key == key))
+
+
+def _not_dormant(member: Member, since: int | None) -> Conflict:
+    need = f"a reactivation offer is for a member with no purchase for {DORMANT_AFTER_DAYS} days"
+    if since is None:
+        return Conflict(f"member {member.id} has no purchase yet: {need}")
+    plural = "" if since == 1 else "s"
+    return Conflict(f"member {member.id} is not dormant: last purchase {since} day{plural} ago; {need}")
+
+
+def issue_offer(
+    session: Session,
+    rec: Recommender,
+    caller: Staff,
+    member_id: int,
+    *,
+    key: str,
+    now: datetime,
+    valid_days: int,
+) -> Issued:
+    """Issue the member's current reactivation offer with a fresh code; a replayed key issues nothing new."""
+    member = member_for(session, caller, member_id)
+    found = _by_key(session, key)
+    if found is not None:
+        return _replay(session, found, member_id, key)
+    today = now.date()
+    facts = member_facts(session, member, now)
+    lang = language(None, member)
+    offer = reactivation_offer(facts, rec.catalog, today, dormant_after_days=DORMANT_AFTER_DAYS, lang=lang)
+    if offer is None:
+        since = facts.days_since_last_purchase(today)
+        if since is None or since < DORMANT_AFTER_DAYS:
+            raise _not_dormant(member, since)
+        raise Conflict(
+            f"member {member.id} bought nothing that is still on sale, so there is no category to offer"
+        )
+    row = IssuedOffer(
+        member_id=member.id,
+        staff_id=caller.id,
+        store_id=till_store(caller, None),
+        code=unused_code(session),
+        discount_percent=offer.discount_percent,
+        categories=list(offer.categories),
+        item_ids=[int(i) for i in offer.item_ids],
+        text=offer.text,
+        valid_until=today + timedelta(days=valid_days),
+        model_version=rec.version,
+        issued_at=now,
+        idempotency_key=key,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        raced = _by_key(session, key)
+        if raced is None:
+            raise Conflict("the offer code was taken at the same moment; try again") from exc
+        return _replay(session, raced, member_id, key)
+    return Issued(row, caller.display_name)
+
+
+def member_offers(
+    session: Session, caller: Staff, member_id: int, page: PageParams
+) -> tuple[list[Issued], int]:
+    """The offers issued to a member the caller may open, newest first."""
+    member_for(session, caller, member_id)
+    where = IssuedOffer.member_id == member_id
+    total = int(session.scalar(select(func.count()).select_from(IssuedOffer).where(where)) or 0)
+    stmt = (
+        select(IssuedOffer, Staff.display_name)
+        .outerjoin(Staff, Staff.id == IssuedOffer.staff_id)
+        .where(where)
+        .order_by(IssuedOffer.issued_at.desc(), IssuedOffer.id.desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    return [Issued(row, name) for row, name in session.execute(stmt)], total

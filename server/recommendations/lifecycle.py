@@ -1,0 +1,65 @@
+"""The recommender for the server's lifetime: built in the background at start, rebuilt on catalog change.
+
+Building embeds the catalogue (seconds on first run, then from the embedding cache) and loads the model,
+so it starts with the server instead of with the first arrival of the day. Every few minutes the
+catalogue's fingerprint is compared with the one the recommender was built from; an import run from the
+command line or another server process is picked up without a restart, and requests in flight keep the
+recommender they started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from models.runtime import use_threads
+from server.core.context import AppContext
+from server.recommendations.engine import RecommenderHolder, holder_for
+
+logger = logging.getLogger(__name__)
+
+
+async def _warm(holder: RecommenderHolder) -> None:
+    try:
+        rec = await run_in_threadpool(holder.get)
+        logger.info("recommender ready: %s (%d products)", rec.version, len(rec.catalog))
+    except Exception:  # the first request retries and reports the error to its caller
+        logger.exception("building the recommender at start-up failed")
+
+
+async def _keep_fresh(holder: RecommenderHolder, every_seconds: float) -> None:
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            if await run_in_threadpool(holder.refresh):
+                logger.info("catalog changed: recommender rebuilt")
+        except Exception:  # a failed check must not stop the next one
+            logger.exception("checking the catalog for changes failed")
+
+
+@asynccontextmanager
+async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
+    """Limit search threads, warm the recommender up and keep it fresh for the app's lifespan."""
+    context: AppContext = app.state.context
+    settings = context.settings
+    if settings.search_threads:
+        use_threads(settings.search_threads)
+    holder = holder_for(context)
+    tasks = []
+    if settings.recommender_warm_up:
+        tasks.append(asyncio.create_task(_warm(holder)))
+    if settings.recommender_refresh_seconds > 0:
+        tasks.append(asyncio.create_task(_keep_fresh(holder, settings.recommender_refresh_seconds)))
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,168 @@
+"""A consultant's task list: their clients, dormant clients to reach, alerts to read, follow-ups due.
+
+Each task carries a `ref` ("dormant:42", "event:7", "follow_up:12") that POST /tasks/done takes back.
+A dormant client is one the profile calls dormant (no purchase for longer than its threshold) whom
+nobody has contacted, and nobody has marked done, in the last `QUIET_DAYS` days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from server.assignments import access
+from server.assignments.clients import Client, clients_of
+from server.db.tables import Staff
+from server.loyalty.config import load_config
+from server.tasks import repository as repo
+
+QUIET_DAYS = 30  # a dormant client contacted (or marked done) this recently is not a task
+FOLLOW_UP_AHEAD_DAYS = 7  # follow-ups due within a week show up early
+NOTE_CHARS = 80
+CHANNELS = {
+    "call": "call",
+    "wechat": "WeChat message",
+    "face_to_face": "face-to-face talk",
+    "sms": "text message",
+    "email": "e-mail",
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One line of the task list."""
+
+    kind: str
+    member_id: int
+    member_name: str
+    tier: str
+    reason: str
+    due_on: date | None
+    ref: str
+
+
+@dataclass(frozen=True)
+class TaskLists:
+    """The four lists the phone's task screen shows."""
+
+    staff_id: int
+    my_clients: list[Task] = field(default_factory=list)
+    dormant: list[Task] = field(default_factory=list)
+    alerts: list[Task] = field(default_factory=list)
+    follow_ups: list[Task] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        """Tasks waiting to be done (the client list itself is not a task)."""
+        return len(self.dormant) + len(self.alerts) + len(self.follow_ups)
+
+
+def days(n: int) -> str:
+    """'1 day' or 'n days'."""
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _client_task(c: Client) -> Task:
+    since = c.days_since_last_purchase
+    if since is None:
+        bought = "no purchase yet"
+    elif c.dormant:
+        bought = f"dormant, no purchase for {days(since)}"
+    else:
+        bought = f"last purchase {days(since)} ago"
+    reason = f"{c.row.position.capitalize()} client; {bought}"
+    return Task("client", c.row.member_id, c.row.name, c.tier, reason, None, f"client:{c.row.member_id}")
+
+
+def _dormant_tasks(session: Session, clients: list[Client], now: datetime) -> list[Task]:
+    dormant = [c for c in clients if c.dormant]
+    contacts = repo.last_contacts(session, [c.row.member_id for c in dormant], now)
+    quiet_since = now - timedelta(days=QUIET_DAYS)
+    done = repo.done_since(session, [f"dormant:{c.row.member_id}" for c in dormant], quiet_since)
+    out = []
+    for c in sorted(dormant, key=lambda c: (-(c.days_since_last_purchase or 0), c.row.member_id)):
+        ref = f"dormant:{c.row.member_id}"
+        contact = contacts.get(c.row.member_id)
+        if ref in done or (contact is not None and contact >= quiet_since):
+            continue
+        if contact is None:
+            last = "no contact on record"
+        else:
+            ago = (now.date() - contact.date()).days
+            last = f"last contact {days(ago)} ago"
+        reason = f"No purchase for {days(c.days_since_last_purchase or 0)}; {last}"
+        out.append(Task("dormant", c.row.member_id, c.row.name, c.tier, reason, now.date(), ref))
+    return out
+
+
+def _alerts(session: Session, staff_id: int, lowest: str) -> list[Task]:
+    return [
+        Task(
+            e.kind,
+            e.member_id,
+            name,
+            tier or lowest,
+            _sentence(e.text),
+            e.occurred_at.date(),
+            f"event:{e.id}",
+        )
+        for e, name, tier in repo.open_alerts(session, staff_id)
+    ]
+
+
+def _when(due: date, today: date) -> str:
+    if due < today:
+        return f"overdue by {days((today - due).days)}"
+    if due == today:
+        return "due today"
+    return f"due in {days((due - today).days)}"
+
+
+def _follow_ups(session: Session, staff_id: int, today: date, lowest: str) -> list[Task]:
+    out = []
+    for i, name, tier, author in repo.open_follow_ups(
+        session, staff_id, today + timedelta(FOLLOW_UP_AHEAD_DAYS)
+    ):
+        due = i.follow_up_on or today
+        what = CHANNELS.get(i.channel, i.channel)
+        reason = f"Follow-up to a {what} on {i.occurred_at.date().isoformat()}"
+        if i.staff_id != staff_id and author:
+            reason += f" by {author}"
+        note = " ".join(i.note.split())
+        if note:
+            reason += f": {note[:NOTE_CHARS]}{'…' if len(note) > NOTE_CHARS else ''}"
+        reason += f" ({_when(due, today)})"
+        out.append(Task("follow_up", i.member_id, name, tier or lowest, reason, due, f"follow_up:{i.id}"))
+    return out
+
+
+def task_lists(session: Session, staff_id: int, now: datetime) -> TaskLists:
+    """Everything on one staff member's task list as of `now` (the business clock)."""
+    clients, _ = clients_of(session, staff_id, now)
+    lowest = load_config(session).ladder.lowest
+    return TaskLists(
+        staff_id=staff_id,
+        my_clients=[_client_task(c) for c in clients],
+        dormant=_dormant_tasks(session, clients, now),
+        alerts=_alerts(session, staff_id, lowest),
+        follow_ups=_follow_ups(session, staff_id, now.date(), lowest),
+    )
+
+
+def tasks_for(session: Session, caller: Staff, staff_id: int | None, now: datetime) -> TaskLists:
+    """The caller's task list, or another's (a manager of their store, or an admin)."""
+    target = caller if staff_id is None else access.staff(session, staff_id)
+    access.require_staff_view(caller, target)
+    return task_lists(session, target.id, now)
+
+
+def open_task_count(session: Session, staff_id: int, now: datetime) -> int:
+    """How many dormant clients, alerts and follow-ups wait on the staff member's task list."""
+    return task_lists(session, staff_id, now).open_count

@@ -1,0 +1,114 @@
+"""Reactivation offers: issued to dormant members only, with a typeable code, once per idempotency key."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.config import Settings
+from server.core.context import AppContext
+from server.db.tables import IssuedOffer
+from server.offers.codes import ALPHABET, new_code
+from server.recommendations.engine import Recommender
+from tests.fixtures.factories import auth, make_member
+from tests.server.recommendations.conftest import NOW, Shop
+
+CODE = re.compile(rf"^AISLE-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
+
+
+def _offers(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(IssuedOffer)) or 0)
+
+
+def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
+    api: TestClient, session: Session, context: AppContext, shop: Shop, recommender: Recommender
+) -> None:
+    clerk = auth(context, shop.world.clerk_a)
+    url = f"/api/v1/members/{shop.dormant.id}/offers"
+    shown = api.get(f"/api/v1/members/{shop.dormant.id}/recommendations", headers=clerk).json()
+    first = api.post(url, json={"idempotency_key": "phone-3:0007"}, headers=clerk)
+    assert first.status_code == 201, first.text
+    offer = first.json()
+    assert CODE.match(offer["code"]), offer["code"]
+    expected = shown["reactivation_offer"]
+    assert (offer["discount_percent"], offer["categories"], offer["item_ids"], offer["text"]) == (
+        expected["discount_percent"],
+        expected["categories"],
+        expected["item_ids"],
+        expected["text"],
+    )
+    assert offer["valid_until"] == (NOW.date() + timedelta(days=30)).isoformat()
+    assert (offer["model_version"], offer["staff_id"], offer["store_id"]) == (
+        recommender.version,
+        shop.world.clerk_a.id,
+        shop.world.store_a.id,
+    )
+    assert offer["staff_name"] == shop.world.clerk_a.display_name and offer["issued_at"].startswith(
+        "2025-06-02"
+    )
+    again = api.post(url, json={"idempotency_key": "phone-3:0007"}, headers=clerk)
+    assert again.status_code == 200 and again.json() == offer
+    assert _offers(session) == 1
+    second = api.post(
+        url, json={"idempotency_key": "phone-3:0008"}, headers=auth(context, shop.world.manager_a)
+    )
+    assert second.status_code == 201 and second.json()["code"] != offer["code"]
+    listed = api.get(url, headers=clerk).json()
+    assert listed["total"] == 2 and [o["id"] for o in listed["items"]] == [second.json()["id"], offer["id"]]
+    assert api.get(url, params={"limit": 1}, headers=clerk).json()["items"][0]["id"] == second.json()["id"]
+
+
+def test_a_member_who_is_not_dormant_gets_409_with_the_reason(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    clerk = auth(context, shop.world.clerk_a)
+    recent = api.post(
+        f"/api/v1/members/{shop.regular.id}/offers", json={"idempotency_key": "k1"}, headers=clerk
+    )
+    assert recent.status_code == 409
+    assert "not dormant" in recent.json()["detail"] and "35 days ago" in recent.json()["detail"]
+    newcomer = make_member(session, context.keys, shop.world.store_a, name="新会员")
+    session.commit()
+    none = api.post(f"/api/v1/members/{newcomer.id}/offers", json={"idempotency_key": "k2"}, headers=clerk)
+    assert none.status_code == 409 and "no purchase yet" in none.json()["detail"]
+    assert _offers(session) == 0
+
+
+def test_offers_are_for_who_may_open_the_member(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    url = f"/api/v1/members/{shop.dormant.id}/offers"
+    stranger = auth(context, shop.world.clerk_b)
+    refused = api.post(url, json={"idempotency_key": "k1"}, headers=stranger)
+    assert refused.status_code == 403 and "belongs to store" in refused.json()["detail"]
+    assert api.get(url, headers=stranger).status_code == 403
+    assert (
+        api.post(
+            "/api/v1/members/987654/offers", json={"idempotency_key": "k1"}, headers=stranger
+        ).status_code
+        == 404
+    )
+    clerk = auth(context, shop.world.clerk_a)
+    assert api.post(url, json={"idempotency_key": ""}, headers=clerk).status_code == 422
+    assert api.post(url, json={"idempotency_key": "k1"}, headers=clerk).status_code == 201
+    other = api.post(
+        f"/api/v1/members/{shop.regular.id}/offers", json={"idempotency_key": "k1"}, headers=clerk
+    )
+    assert other.status_code == 409 and "another member" in other.json()["detail"]
+    assert _offers(session) == 1
+
+
+def test_codes_are_typeable_and_the_validity_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    codes = {new_code() for _ in range(500)}
+    assert len(codes) == 500 and all(CODE.match(c) for c in codes)
+    assert not set("".join(c.removeprefix("AISLE-") for c in codes)) & set("01OILU")
+    monkeypatch.setenv("AISLE_OFFER_VALID_DAYS", "7")
+    assert Settings(_env_file=None).offer_valid_days == 7  # type: ignore[call-arg]
+    monkeypatch.setenv("AISLE_OFFER_VALID_DAYS", "0")
+    with pytest.raises(ValueError, match="offer_valid_days"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
