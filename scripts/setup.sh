@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  # Mesa and SDL's runtime libraries let Kivy render offscreen (tests, screenshots) without a display.
+  # Mesa and SDL's runtime libraries let Kivy render offscreen (tests, screenshots) without a display;
+  # WenQuanYi Micro Hei is the CJK font the phone app draws Chinese with on a desktop (mobile_app/fonts.py).
   missing=()
-  for pkg in libgl1 libegl1 libgles2 libgl1-mesa-dri libmtdev1; do
+  for pkg in libgl1 libegl1 libgles2 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -1,0 +1,64 @@
+"""The floor: an arrival at the till reaches the signed-in clerk's screen by push, newest first."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from mobile_app.screens.floor import FloorScreen
+from mobile_app.widgets.theme import cjk_wrap
+from tests.mobile_app.screens.conftest import Phone
+
+
+def _till_token(phone: Phone) -> str:
+    return phone.server.token(*phone.server.admin)
+
+
+def test_an_arrival_at_the_till_is_on_the_floor_within_a_second(clerk: Phone, shots: Path) -> None:
+    phone, server = clerk, clerk.server
+    floor: FloorScreen = phone.screen("floor")  # type: ignore[assignment]
+    token = _till_token(phone)
+    before = len({c.member_id for c in phone.state.feed} | {server.featured_member_id})
+    alerts = phone.app.notifier.count
+    started = time.perf_counter()
+    event = phone.pump_while(lambda: server.arrive(token, card=server.featured_card))
+
+    def shown() -> bool:
+        views = floor.card_views()
+        return len(views) == before and views[0].member_id == event["member_id"]
+
+    assert phone.pump(shown, 5.0), "the arrival never reached the floor"
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0, f"the card took {elapsed:.2f} s from the till's POST"
+    card = floor.card_views()[0]
+    assert card.name == server.featured_name == "王芳"
+    assert card.ids.name.text == "王芳"
+    assert card.tier_label in ("New", "Growing", "Loyal", "VIP")
+    assert card.ids.badge.text == card.tier_label
+    assert card.talking_point and card.ids.talking_point.text == cjk_wrap(card.talking_point)
+    assert "at the till" in card.meta
+    assert phone.app.notifier.count == alerts + 1 and phone.app.notifier.last == "王芳"
+    phone.save_png(shots / "floor.png")
+
+
+def test_newest_arrival_goes_on_top_and_a_tap_opens_the_member(clerk: Phone, shots: Path) -> None:
+    phone, server = clerk, clerk.server
+    floor: FloorScreen = phone.screen("floor")  # type: ignore[assignment]
+    token = _till_token(phone)
+    server.arrive(token, card=server.featured_card)
+    other = server.arrive(token, member_id=2 if server.featured_member_id != 2 else 3)
+    assert phone.pump(lambda: floor.card_views()[0].member_id == other["member_id"], 5.0)
+    views = floor.card_views()
+    assert views[1].member_id == server.featured_member_id
+    # One card per member, newest arrival first: the featured member's second arrival did not add a card.
+    members = list(dict.fromkeys(c.member_id for c in phone.state.feed))
+    assert [v.member_id for v in views] == members
+    phone.set_lang("zh")
+    assert floor.card_views()[1].tier_label != "" and "收银台" in floor.card_views()[0].meta
+    phone.save_png(shots / "floor_zh.png")
+    phone.set_lang("en")
+    views[1].dispatch("on_release")
+    assert phone.pump(lambda: phone.current() == "member", 2.0)
+    assert phone.pump(
+        lambda: phone.state.member is not None and phone.state.member.id == server.featured_member_id, 10.0
+    )

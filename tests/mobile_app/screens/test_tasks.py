@@ -1,0 +1,57 @@
+"""Tasks: the VIP consultant's clients, quiet members, alerts and follow-ups, as the server lists them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mobile_app.screens.tasks import GROUPS, TasksScreen
+from tests.mobile_app.screens.conftest import WAIT, Phone
+
+
+def test_the_consultants_lists_match_the_server_and_open_members(phone: Phone, shots: Path) -> None:
+    server = phone.server
+    phone.sign_in(*server.vip)
+    phone.set_lang("en")
+    phone.root.tab("tasks")
+    screen: TasksScreen = phone.screen("tasks")  # type: ignore[assignment]
+    assert phone.pump(lambda: phone.state.tasks is not None and not phone.state.busy, WAIT), phone.state.error
+    phone.settle()
+    listed = phone.get("tasks", server.vip)
+    expected = [(t["member_id"], t["reason"]) for group in GROUPS for t in listed[group]]
+    assert expected, "the demo VIP consultant has clients"
+    rows = screen.rows()
+    assert [(r.member_id, r.reason) for r in rows] == expected
+    assert len(listed["my_clients"]) > 0
+    titles = [w.text for w in screen.ids.groups.children if w.__class__.__name__ == "SectionTitle"]
+    assert f"My clients  ({len(listed['my_clients'])})" in titles
+    # Being a client is not a task to tick off; a follow-up, an alert or a quiet member is.
+    assert all(r.done_text == "" for r in rows[len(rows) - len(listed["my_clients"]) :])
+    assert all(r.done_text == "Done" for r in rows[: len(rows) - len(listed["my_clients"])])
+    phone.save_png(shots / "tasks.png")
+    first = rows[0]
+    first.dispatch("on_release")
+    assert phone.pump(lambda: phone.current() == "member", 2.0)
+    assert phone.pump(
+        lambda: phone.state.member is not None and phone.state.member.id == first.member_id, WAIT
+    )
+
+
+def test_done_takes_the_task_off_the_list_here_and_on_the_server(phone: Phone) -> None:
+    server = phone.server
+    phone.sign_in(*server.vip)
+    phone.root.tab("tasks")
+    screen: TasksScreen = phone.screen("tasks")  # type: ignore[assignment]
+    assert phone.pump(lambda: phone.state.tasks is not None and not phone.state.busy, WAIT)
+    phone.settle()
+    finishable = [r for r in screen.rows() if r.done_text]
+    assert finishable, "the demo consultant has a follow-up, an alert or a quiet client"
+    row = finishable[0]
+    ref = row.task.ref
+    row.finish()
+    assert phone.pump(lambda: phone.state.pending_writes == 0 and not phone.state.busy, WAIT), (
+        phone.state.error
+    )
+    phone.settle()
+    assert ref not in [r.task.ref for r in screen.rows()]
+    listed = phone.get("tasks", server.vip)
+    assert ref not in [t["ref"] for group in GROUPS for t in listed[group]]

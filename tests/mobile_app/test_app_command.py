@@ -1,0 +1,47 @@
+"""`aisle app` starts the phone app (here on SDL's offscreen driver) and it reaches its main loop."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTED = "Start application main loop"
+
+
+def test_aisle_app_runs_the_app_until_it_is_closed(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIVY_", "AISLE_"))}
+    env |= {
+        "SDL_VIDEODRIVER": "offscreen",
+        "KIVY_HOME": str(tmp_path / "kivy"),
+        "AISLE_APP_DATA": str(tmp_path / "phone"),
+    }
+    command = [sys.executable, "-c", "from server.cli import main; main()", "app"]
+    # Its own process group: `aisle app` starts the app as a child, and both must go at the end.
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stderr, selectors.EVENT_READ)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if selector.select(timeout=0.5):
+                    line = proc.stderr.readline().decode(errors="replace")
+                    seen.append(line)
+                    if STARTED in line:
+                        break
+        running = proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    assert running and any(STARTED in line for line in seen), "".join(seen[-30:])
+    # The app made its data folder: prefs, outbox and saved profiles go there.
+    assert (tmp_path / "phone").is_dir()
