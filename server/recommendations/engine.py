@@ -25,7 +25,7 @@ from models.encoder import Encoder, TextEncoder
 from models.index import CatalogIndex
 from models.purchase_patterns import CoPurchase, RepurchaseCycles
 from server.db.base import utcnow
-from server.db.tables import Product, Transaction, TransactionLine
+from server.db.tables import Product, Store, Transaction, TransactionLine
 
 if TYPE_CHECKING:
     from server.core.context import AppContext
@@ -50,6 +50,22 @@ def _zh_name(translations: Any) -> str:
     zh = translations.get("zh") if isinstance(translations, dict) else None
     name = zh.get("name") if isinstance(zh, dict) else None
     return str(name) if name else ""
+
+
+# How a clerk writes a price in each currency; others are written with their ISO code ("CHF 12").
+CURRENCY_SIGNS = {"GBP": "£", "CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "SGD": "S$"}
+
+
+def catalog_currency(session: Session) -> str:
+    """The sign the catalogue's prices are written with: the currency most of the chain's stores use."""
+    stmt = (
+        select(Store.currency, func.count())
+        .group_by(Store.currency)
+        .order_by(func.count().desc(), Store.currency)
+    )
+    row = session.execute(stmt.limit(1)).first()
+    code = row[0] if row else "GBP"
+    return CURRENCY_SIGNS.get(code, f"{code} ")
 
 
 def load_catalog(session: Session) -> tuple[Catalog, list[str]]:
@@ -77,6 +93,7 @@ def load_catalog(session: Session) -> tuple[Catalog, list[str]]:
         categories=[r.category for r in rows],
         prices=[float(r.price) for r in rows],
         first_seen=[r.first_seen_at.date() if r.first_seen_at else None for r in rows],
+        currency=catalog_currency(session),
     )
     texts = [" - ".join(p for p in (r.name, (r.description or "").strip(), r.category) if p) for r in rows]
     return catalog, texts

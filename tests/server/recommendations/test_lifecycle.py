@@ -14,7 +14,7 @@ from models.runtime import search_threads, use_threads
 from server.app import create_app
 from server.config import Settings
 from server.core.context import AppContext
-from server.recommendations.engine import RecommenderHolder, catalog_fingerprint
+from server.recommendations.engine import RecommenderHolder, catalog_fingerprint, load_catalog
 from tests.fixtures.factories import make_product
 from tests.server.recommendations.conftest import HashEncoder, Shop
 
@@ -70,3 +70,16 @@ def test_search_threads_can_be_limited() -> None:
         assert search_threads() == 1 == faiss.omp_get_max_threads()
     finally:
         faiss.omp_set_num_threads(was)
+
+
+def test_prices_are_written_in_the_chains_currency(shop: Shop, session: Session) -> None:
+    assert load_catalog(session)[0].currency == "£"  # both stores of the test chain sell in GBP
+    for store in (shop.world.store_a, shop.world.store_b):
+        session.merge(store).currency = "CNY"
+    session.commit()
+    catalog = load_catalog(session)[0]
+    assert catalog.currency == "¥"
+    session.merge(shop.world.store_a).currency = "CHF"
+    session.merge(shop.world.store_b).currency = "CHF"
+    session.commit()
+    assert load_catalog(session)[0].currency == "CHF "
