@@ -107,7 +107,7 @@ def take_all(s: Shooter, members: list[int]) -> None:
         ask.send(question)  # type: ignore[attr-defined]
         s.wait(lambda n=turns: len(state.chat) == n + 1 and not state.busy, "an answer")
     s.shot("ask")
-    s.sign_in(VIP, "en")
+    s.sign_in(VIP, "zh")
     phone.root.tab("tasks")
     s.wait(lambda: state.tasks is not None and not state.busy, "the task list")
     s.shot("tasks")

@@ -8,24 +8,20 @@ Amounts the server sends as decimal strings stay strings: they are shown, never 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from mobile_app.api.wire_parse import as_datetime, as_int, as_str, items
+from mobile_app.api.wire_loyalty import Benefit, Dormancy, Persona, PersonaEvidence, Points, Tier
+from mobile_app.api.wire_parse import as_date, as_datetime, as_int, as_str, items
 from mobile_app.api.wire_profile import (
-    Benefit,
     CategoryShare,
     Consultant,
-    Dormancy,
     Heat,
     Interaction,
-    Persona,
-    Points,
     Profile,
     Purchase,
     Rfm,
     StoreRef,
-    Tier,
     Upcoming,
 )
 from mobile_app.api.wire_staff import ClientRow, SignIn, StaffSummary, Task, TaskList
@@ -45,6 +41,7 @@ __all__ = [
     "MemberSummary",
     "Offer",
     "Persona",
+    "PersonaEvidence",
     "Points",
     "Profile",
     "Purchase",
@@ -156,6 +153,13 @@ class ArrivalCard:
     heat_index: int
     tier_progress: str
     consultants: list[Consultant]
+    # dormancy_text and tier_progress as figures: each phone words them in its own language.
+    days_since_last_purchase: int | None
+    last_purchase_on: date | None
+    next_tier: str | None
+    spend_needed: str
+    visits_needed: int
+    tier_qualify: str
     recommendations: list[Suggestion]
     talking_points: list[TalkingPoint]
     offer: Offer | None
@@ -188,6 +192,12 @@ class ArrivalCard:
             heat_index=as_int(member.get("heat_index")),
             tier_progress=as_str(member.get("tier_progress")),
             consultants=items(member, "consultants", Consultant.from_json),
+            days_since_last_purchase=member.get("days_since_last_purchase"),
+            last_purchase_on=as_date(member.get("last_purchase_on")),
+            next_tier=member.get("next_tier"),
+            spend_needed=as_str(member.get("spend_needed")),
+            visits_needed=as_int(member.get("visits_needed")),
+            tier_qualify=as_str(member.get("tier_qualify")) or "spend_or_visits",
             recommendations=items(payload, "recommendations", Suggestion.from_json),
             talking_points=points,
             offer=Offer.maybe(payload.get("reactivation_offer")),

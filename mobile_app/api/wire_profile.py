@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from mobile_app.api.wire_loyalty import Benefit, Dormancy, Persona, Points, Tier
 from mobile_app.api.wire_parse import as_date, as_datetime, as_int, as_money, as_str, items
 
 
@@ -68,58 +69,6 @@ class Interaction:
 
 
 @dataclass(frozen=True)
-class Tier:
-    """The member's tier and what the next one still needs."""
-
-    name: str
-    next_tier: str | None
-    progress: str
-    review: str | None
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Tier:
-        """Parse a TierRead."""
-        return cls(as_str(d.get("name")), d.get("next_tier"), as_str(d.get("progress")), d.get("review"))
-
-
-@dataclass(frozen=True)
-class Points:
-    """The points balance, what can be spent today, and what expires soon."""
-
-    balance: int
-    available: int
-    value: str
-    expiring_within_30_days: int
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Points:
-        """Parse a PointsRead."""
-        return cls(
-            balance=as_int(d.get("balance")),
-            available=as_int(d.get("available")),
-            value=as_money(d.get("value")),
-            expiring_within_30_days=as_int(d.get("expiring_within_30_days")),
-        )
-
-
-@dataclass(frozen=True)
-class Benefit:
-    """A tier benefit and whether it can be used now."""
-
-    code: str
-    name: str
-    available: bool
-    reason: str
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Benefit:
-        """Parse a BenefitRead."""
-        return cls(
-            as_str(d.get("code")), as_str(d.get("name")), bool(d.get("available")), as_str(d.get("reason"))
-        )
-
-
-@dataclass(frozen=True)
 class Rfm:
     """Recency, frequency and spend."""
 
@@ -153,33 +102,6 @@ class CategoryShare:
     def from_json(cls, d: dict[str, Any]) -> CategoryShare:
         """Parse a CategoryRead."""
         return cls(as_str(d.get("category")), as_money(d.get("amount")), float(d.get("share") or 0.0))
-
-
-@dataclass(frozen=True)
-class Persona:
-    """The member's persona and why."""
-
-    label: str
-    reasons: list[str]
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Persona:
-        """Parse a PersonaRead."""
-        return cls(as_str(d.get("label")), [str(r) for r in d.get("reasons") or ()])
-
-
-@dataclass(frozen=True)
-class Dormancy:
-    """Whether the member has gone quiet, and a sentence saying so."""
-
-    status: str
-    days_since_last_purchase: int | None
-    text: str
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Dormancy:
-        """Parse a DormancyRead."""
-        return cls(as_str(d.get("status")), d.get("days_since_last_purchase"), as_str(d.get("text")))
 
 
 @dataclass(frozen=True)

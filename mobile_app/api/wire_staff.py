@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -81,9 +81,20 @@ class Task:
     member_id: int
     member_name: str
     tier: str
-    reason: str
+    reason: str  # the server's English sentence: shown only when the figures below do not say it
     due_on: date | None
     ref: str
+    # The reason as figures, worded on the phone in its language (None where they do not apply).
+    position: str | None = None
+    days_since_last_purchase: int | None = None
+    dormant: bool = False
+    days_since_contact: int | None = None
+    channel: str | None = None
+    contact_on: date | None = None
+    contact_by: str | None = None
+    note: str | None = None
+    due_in_days: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Task:
@@ -96,6 +107,16 @@ class Task:
             reason=as_str(d.get("reason")),
             due_on=as_date(d.get("due_on")),
             ref=as_str(d["ref"]),
+            position=d.get("position"),
+            days_since_last_purchase=d.get("days_since_last_purchase"),
+            dormant=bool(d.get("dormant")),
+            days_since_contact=d.get("days_since_contact"),
+            channel=d.get("channel"),
+            contact_on=as_date(d.get("contact_on")),
+            contact_by=d.get("contact_by"),
+            note=d.get("note"),
+            due_in_days=d.get("due_in_days"),
+            data=dict(d.get("data") or {}),
         )
 
 

@@ -17,6 +17,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from mobile_app.platform.notify import Notifier
+from mobile_app.state import phrases
 from mobile_app.state.controller import Controller
 from mobile_app.state.i18n import tr
 from mobile_app.state.store import AppState
@@ -67,9 +68,7 @@ class AisleScreen(Screen):
 
     def tier_label(self, tier: str, lang: str) -> str:
         """A tier's name in `lang`; a chain's own tier names (no translation) show as they are."""
-        key = f"tier.{tier}"
-        text = tr(key, lang)
-        return tier if text == key else text
+        return phrases.tier_name(tier, lang)
 
     def _on_state(self, changed: set[str]) -> None:
         # Any thread: only note and schedule, never touch widgets here.

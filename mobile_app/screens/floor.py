@@ -8,6 +8,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from mobile_app.api.wire import ArrivalCard
 from mobile_app.screens.base import AisleScreen
+from mobile_app.state import phrases
 from mobile_app.widgets import theme
 from mobile_app.widgets.cards import ArrivalCardView
 
@@ -109,7 +110,8 @@ class FloorScreen(AisleScreen):
         view.talking_point = card.talking_point
         parts = [theme.short_time(card.arrived_at), self.t(f"source.{card.source}", lang)]
         if card.dormancy not in ("", "active"):  # only news worth a glance: the member had gone quiet
-            parts.append(card.dormancy_text)
+            since, last = card.days_since_last_purchase, card.last_purchase_on
+            parts.append(phrases.dormancy(card.dormancy, since, last, lang, card.dormancy_text))
         view.meta = " · ".join(p for p in parts if p)
 
     def card_views(self) -> list[ArrivalCardView]:

@@ -9,6 +9,7 @@ from kivy.properties import BooleanProperty
 
 from mobile_app.api.wire import Profile, Suggestion
 from mobile_app.screens.base import AisleScreen
+from mobile_app.state import phrases
 from mobile_app.widgets import theme
 from mobile_app.widgets.basics import BodyLabel, Chip, MutedLabel
 from mobile_app.widgets.cards import SuggestionView, fill
@@ -26,9 +27,9 @@ def tier_fraction(profile: Profile) -> float | None:
     tier = profile.tier
     if not tier.next_tier:
         return 1.0
-    # The wire Tier may not carry the four figures yet: then the bar is hidden, the sentence still shows.
+    # An older server sends no figures: then the bar is hidden, the sentence still shows.
     figures: list[Any] = [getattr(tier, name, None) for name in FIGURES]
-    if any(value is None for value in figures):
+    if any(value is None or value == "" for value in figures):
         return None
     spend, spend_needed, visits, visits_needed = (float(v) for v in figures)
     fractions = [
@@ -108,8 +109,8 @@ class MemberScreen(AisleScreen):
         self.ids.tier_bar.value = fraction or 0.0
         self.ids.tier_bar.opacity = 0 if fraction is None else 1
         self.ids.tier_bar.bar_colour = theme.tier_colour(p.tier.next_tier or p.tier.name)
-        self.ids.tier_progress.text = p.tier.progress or self.t("member.top_tier", lang)
-        self.ids.tier_review.text = p.tier.review or ""
+        self.ids.tier_progress.text = theme.cjk_wrap(phrases.tier_progress(p.tier, lang))
+        self.ids.tier_review.text = theme.cjk_wrap(phrases.tier_review(p.tier, lang))
 
     def _points(self, p: Profile, lang: str) -> None:
         ids = self.ids
@@ -173,7 +174,9 @@ class MemberScreen(AisleScreen):
 
     def _activity(self, p: Profile, lang: str) -> None:
         ids = self.ids
-        ids.dormancy.text = p.dormancy.text
+        d = p.dormancy
+        text = phrases.dormancy(d.status, d.days_since_last_purchase, p.rfm.last_purchase_on, lang, d.text)
+        ids.dormancy.text = theme.cjk_wrap(text)
         ids.heat.value = f"{p.heat.index}/100"
         ids.heat_bar.value = p.heat.index
         ids.heat_bar.bar_colour = theme.heat_colour(p.heat.index)
@@ -181,18 +184,21 @@ class MemberScreen(AisleScreen):
         ids.heat_trend.value = f"{theme.sparkline(weekly)} {trend_arrow(weekly)}" if weekly else "—"
 
     def _tags(self, p: Profile, lang: str) -> None:
-        fill(self.ids.tags, [Chip(text=tag) for tag in p.tags])
-        persona = p.persona.label
+        fill(self.ids.tags, [Chip(text=phrases.label("tag", tag, lang)) for tag in p.tags])
+        persona = phrases.label("persona", p.persona.label, lang) if p.persona.label else ""
         self.ids.persona.text = self.t("member.persona", lang, persona=persona) if persona else ""
-        self.ids.persona_reasons.text = "\n".join(p.persona.reasons[:3])
+        reasons = phrases.persona_reasons(p.persona, lang)[:3]
+        self.ids.persona_reasons.text = "\n".join(theme.cjk_wrap(r) for r in reasons)
 
     def _benefits(self, p: Profile, lang: str) -> None:
         rows: list[Any] = []
         for b in p.benefits:
+            name = phrases.benefit_name(b.code, b.name, lang)
             if b.available:
-                rows.append(BodyLabel(text=f"✓ {b.name}"))
+                rows.append(BodyLabel(text=f"✓ {name}"))
             else:
-                rows.append(MutedLabel(text=f"{b.name} — {b.reason}"))
+                reason = phrases.benefit_reason(b, p.birthday, lang)
+                rows.append(MutedLabel(text=theme.cjk_wrap(f"{name} — {reason}")))
         fill(self.ids.benefits, rows or [MutedLabel(text=self.t("member.none", lang))])
 
     def _purchases(self, p: Profile, lang: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from mobile_app.api.wire import Task, TaskList
 from mobile_app.screens.base import AisleScreen
+from mobile_app.state import phrases
 from mobile_app.widgets import theme
 from mobile_app.widgets.basics import MutedLabel, SectionTitle
 from mobile_app.widgets.cards import MemberRow, fill
@@ -50,7 +51,7 @@ class TasksScreen(AisleScreen):
             name=task.member_name,
             tier=task.tier,
             tier_label=self.tier_label(task.tier, lang),
-            reason=task.reason,
+            reason=phrases.task_reason(task, lang),
             due=due,
             done_text=self.t("tasks.done", lang) if group in FINISHABLE else "",
             task=task,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mobile_app.state import i18n_phrases
+
 LANGUAGES = ("en", "zh")
 
 EN: dict[str, str] = {
@@ -115,7 +117,6 @@ EN: dict[str, str] = {
     "member.ask": "Ask for ideas",
     "member.log": "Log a contact",
     "member.tier": "Tier",
-    "member.top_tier": "Top tier reached",
     "member.points": "Points",
     "member.points_available": "Available",
     "member.points_value": "Worth",
@@ -276,7 +277,6 @@ ZH: dict[str, str] = {
     "member.ask": "问推荐助手",
     "member.log": "记录联系",
     "member.tier": "会员等级",
-    "member.top_tier": "已是最高等级",
     "member.points": "积分",
     "member.points_available": "可用积分",
     "member.points_value": "价值",
@@ -342,6 +342,9 @@ ZH: dict[str, str] = {
     "manager.dormant": "已沉睡",
 }
 
+# The wording of the server's figures (tier progress, dormancy, persona, tasks ...) lives beside this file.
+EN.update(i18n_phrases.EN)
+ZH.update(i18n_phrases.ZH)
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -53,6 +54,11 @@ class ArrivedMember(BaseModel):
     home_store_id: int | None
     tier: str
     tier_progress: str = Field(description="What the next tier still needs, e.g. '200.00 more to VIP'.")
+    # tier_progress and dormancy_text as data: the event goes to phones in different languages.
+    next_tier: str | None = Field(description="The tier above (null at the top).")
+    spend_needed: Decimal
+    visits_needed: int
+    tier_qualify: str = Field(description="spend_or_visits or spend_and_visits.")
     points_available: int
     points_expiring_within_30_days: int
     points_expiring_next_on: date | None
@@ -60,6 +66,7 @@ class ArrivedMember(BaseModel):
     persona: str
     dormancy: str
     days_since_last_purchase: int | None
+    last_purchase_on: date | None
     dormancy_text: str
     heat_index: int
     consultants: list[ArrivedConsultant]

@@ -94,6 +94,10 @@ def arrived_member(profile: ProfileRead) -> ArrivedMember:
         home_store_id=profile.home_store.id if profile.home_store else None,
         tier=profile.tier.name,
         tier_progress=profile.tier.progress,
+        next_tier=profile.tier.next_tier,
+        spend_needed=profile.tier.spend_needed,
+        visits_needed=profile.tier.visits_needed,
+        tier_qualify=profile.tier.qualify,
         points_available=profile.points.available,
         points_expiring_within_30_days=profile.points.expiring_within_30_days,
         points_expiring_next_on=expiring[0].on if expiring else None,
@@ -101,6 +105,7 @@ def arrived_member(profile: ProfileRead) -> ArrivedMember:
         persona=profile.persona.label,
         dormancy=profile.dormancy.status,
         days_since_last_purchase=profile.dormancy.days_since_last_purchase,
+        last_purchase_on=profile.rfm.last_purchase_on,
         dormancy_text=profile.dormancy.text,
         heat_index=profile.heat.index,
         consultants=[

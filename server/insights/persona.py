@@ -20,12 +20,67 @@ class PersonaInputs:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One fact behind a persona as data, so a phone can say it in its own language.
+
+    `code` is one of EVIDENCE; `value` is its figure (a share 0-1, a price index, a count, a score; None
+    where there is none, as for a price index without list prices); `threshold` is what the figure is
+    held against (purchases needed, the score a persona needs); `persona` names the candidate a weak
+    signal is about.
+    """
+
+    code: str
+    value: float | None
+    threshold: float | None = None
+    persona: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The evidence as an English sentence."""
+        v = self.value
+        if self.code == "purchases":
+            n = int(v or 0)
+            return f"{n} purchase{'' if n == 1 else 's'} in the last year; {int(self.threshold or 0)} needed"
+        if self.code == "coupon_or_discount_share":
+            return f"{v or 0:.0%} of purchases used a coupon or discount"
+        if self.code == "coupon_share":
+            return f"{v or 0:.0%} of purchases used a coupon"
+        if self.code == "price_index":
+            return (
+                "no list prices to compare with"
+                if v is None
+                else f"pays {v:.2f}x the usual price of what they buy"
+            )
+        if self.code == "new_product_share":
+            return f"{v or 0:.0%} of spend went on products in their first 60 days"
+        if self.code == "categories":
+            return f"bought from {int(v or 0)} categories"
+        return f"strongest signal {self.persona} at {v or 0:.2f}, below {self.threshold}"
+
+
+EVIDENCE = (
+    "purchases",
+    "coupon_or_discount_share",
+    "coupon_share",
+    "price_index",
+    "new_product_share",
+    "categories",
+    "weak_signal",
+)
+
+
+@dataclass(frozen=True)
 class Persona:
-    """The persona, a score per candidate (0-1) and the sentences that explain it."""
+    """The persona, a score per candidate (0-1), the evidence and the sentences that explain it."""
 
     label: Label
     scores: dict[str, float]
-    reasons: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The evidence as English sentences."""
+        return tuple(e.text for e in self.evidence)
 
 
 def _clamp(x: float) -> float:
@@ -39,12 +94,7 @@ THRESHOLD = 0.5
 def persona(x: PersonaInputs) -> Persona:
     """Score each persona from behaviour and pick the strongest one above 0.5 (else "balanced")."""
     if x.purchases < MIN_PURCHASES:
-        plural = "" if x.purchases == 1 else "s"
-        return Persona(
-            "not enough history",
-            {},
-            (f"{x.purchases} purchase{plural} in the last year; {MIN_PURCHASES} needed",),
-        )
+        return Persona("not enough history", {}, (Evidence("purchases", x.purchases, MIN_PURCHASES),))
     index = x.price_index if x.price_index is not None else 1.0
     scores = {
         "price-sensitive": round(0.6 * x.coupon_rate + 0.4 * _clamp((1 - index) / 0.4), 2),
@@ -54,29 +104,18 @@ def persona(x: PersonaInputs) -> Persona:
             0.8 * _clamp(x.new_product_share / 0.4) + 0.2 * _clamp((x.categories - 4) / 8), 2
         ),
     }
+    price = Evidence("price_index", x.price_index)
     evidence = {
-        "price-sensitive": [
-            f"{x.coupon_rate:.0%} of purchases used a coupon or discount",
-            _price_sentence(x.price_index),
-        ],
-        "quality-seeking": [
-            _price_sentence(x.price_index),
-            f"{x.coupon_rate:.0%} of purchases used a coupon",
-        ],
-        "novelty-seeking": [
-            f"{x.new_product_share:.0%} of spend went on products in their first 60 days",
-            f"bought from {x.categories} categories",
-        ],
+        "price-sensitive": (Evidence("coupon_or_discount_share", x.coupon_rate), price),
+        "quality-seeking": (price, Evidence("coupon_share", x.coupon_rate)),
+        "novelty-seeking": (
+            Evidence("new_product_share", x.new_product_share),
+            Evidence("categories", x.categories),
+        ),
     }
     best = max(scores, key=lambda k: scores[k])
     if scores[best] < THRESHOLD:
-        top = f"strongest signal {best} at {scores[best]:.2f}, below {THRESHOLD}"
+        top = Evidence("weak_signal", scores[best], THRESHOLD, best)
         return Persona("balanced", scores, (top, *evidence[best]))
     label: Label = best  # type: ignore[assignment]
-    return Persona(label, scores, tuple(evidence[best]))
-
-
-def _price_sentence(index: float | None) -> str:
-    if index is None:
-        return "no list prices to compare with"
-    return f"pays {index:.2f}x the usual price of what they buy"
+    return Persona(label, scores, evidence[best])

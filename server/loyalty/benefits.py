@@ -51,6 +51,9 @@ class BenefitStatus:
     remaining: int | None  # None: no limit
     valid_until: date | None  # last day of the current period (None: no limit in time)
     reason: str
+    # The reason as data for a phone to word in its own language: not_for_tier, no_birthday,
+    # birthday_month (out of season), included, left or used_up.
+    reason_code: str = ""
 
 
 def _month_end(day: date) -> date:
@@ -91,17 +94,19 @@ def status(
     """Whether the member may use the benefit today and how many uses remain in this period."""
     b = benefit
     if tier not in b.tiers:
-        return BenefitStatus(b.code, b.name, False, 0, None, f"for {', '.join(b.tiers)} members")
+        return BenefitStatus(
+            b.code, b.name, False, 0, None, f"for {', '.join(b.tiers)} members", "not_for_tier"
+        )
     bounds = period_bounds(b.period, today, birthday, joined_on)
     if bounds is None:
-        reason = (
-            "no birthday on file" if birthday is None else f"valid in {calendar.month_name[birthday.month]}"
-        )
-        return BenefitStatus(b.code, b.name, False, 0, None, reason)
+        if birthday is None:
+            return BenefitStatus(b.code, b.name, False, 0, None, "no birthday on file", "no_birthday")
+        reason = f"valid in {calendar.month_name[birthday.month]}"
+        return BenefitStatus(b.code, b.name, False, 0, None, reason, "birthday_month")
     start, end = bounds
     if b.quota is None:
         return BenefitStatus(
-            b.code, b.name, True, None, None if b.period != "birthday_month" else end, "included"
+            b.code, b.name, True, None, None if b.period != "birthday_month" else end, "included", "included"
         )
     used = sum(1 for day in used_on if start <= day <= end)
     left = max(b.quota - used, 0)
@@ -110,7 +115,7 @@ def status(
         if left
         else f"used {used} of {b.quota} this period"
     )
-    return BenefitStatus(b.code, b.name, left > 0, left, end, reason)
+    return BenefitStatus(b.code, b.name, left > 0, left, end, reason, "left" if left else "used_up")
 
 
 def statuses(

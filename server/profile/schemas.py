@@ -26,10 +26,16 @@ class TierRead(BaseModel):
     spend_needed: Decimal
     visits_needed: int
     progress: str = Field(description="What the next tier still needs, e.g. '200.00 more to VIP'.")
+    qualify: str = Field(
+        description="spend_or_visits or spend_and_visits: how spend_needed and visits_needed join."
+    )
     window_spend: Decimal
     window_visits: int
     window_days: int
     review_on: date | None = Field(description="When the tier is next at stake without new purchases.")
+    review_tier: str | None = Field(
+        description="The tier the member drops to on review_on without new purchases."
+    )
     review: str | None
 
 
@@ -54,6 +60,11 @@ class BenefitRead(BaseModel):
     remaining: int | None = Field(description="Uses left in this period; null means without limit.")
     valid_until: date | None
     reason: str
+    reason_code: str = Field(
+        description="The reason as data: not_for_tier, no_birthday, birthday_month, included, left, used_up."
+    )
+    tiers: list[str] = Field(description="The tiers the benefit is for.")
+    quota: int | None = Field(description="Uses per period; null means without limit.")
 
 
 class RfmRead(BaseModel):
@@ -95,10 +106,21 @@ class TagRead(BaseModel):
     tagged_at: datetime
 
 
+class PersonaEvidenceRead(BaseModel):
+    code: str = Field(
+        description="purchases, coupon_or_discount_share, coupon_share, price_index, new_product_share, "
+        "categories or weak_signal."
+    )
+    value: float | None = Field(description="A share (0-1), a price index, a count or a score.")
+    threshold: float | None = Field(description="Purchases needed, or the score a persona needs.")
+    persona: str | None = Field(description="The candidate persona a weak_signal is about.")
+
+
 class PersonaRead(BaseModel):
     label: str
     scores: dict[str, float]
-    reasons: list[str]
+    reasons: list[str] = Field(description="The evidence as English sentences.")
+    evidence: list[PersonaEvidenceRead] = Field(description="The same evidence as data, one item per reason.")
 
 
 class DormancyRead(BaseModel):

@@ -25,6 +25,7 @@ from server.profile.schemas import (
     CategoryRead,
     ExpiringPoints,
     HeatRead,
+    PersonaEvidenceRead,
     PersonaRead,
     PointsRead,
     ProductRead,
@@ -67,10 +68,12 @@ def tier_read(
         spend_needed=prog.spend_needed,
         visits_needed=prog.visits_needed,
         progress=prog.text,
+        qualify=ladder.qualify,
         window_spend=g.spend,
         window_visits=g.visits,
         window_days=ladder.window_days,
         review_on=review.on if review else None,
+        review_tier=review.to_tier if review else None,
         review=review.text if review else None,
     )
 
@@ -97,7 +100,8 @@ def benefits_read(session: Session, member: Any, tier: str, now: datetime) -> li
     states = statuses(
         defs, tier, now.date(), [(c, at.date()) for c, at in used], member.birthday, member.joined_on
     )
-    return [BenefitRead(**vars(s)) for s in states]
+    by_code = {d.code: d for d in defs}
+    return [BenefitRead(**vars(s), tiers=by_code[s.code].tiers, quota=by_code[s.code].quota) for s in states]
 
 
 def rfm_read(
@@ -167,7 +171,12 @@ def tags_read(session: Session, member_id: int) -> list[TagRead]:
 def persona_read(agg: MemberAggregates, medians: dict[str, Decimal]) -> PersonaRead:
     """The shopping persona with its scores and the sentences that explain it."""
     found = persona(persona_inputs(agg, medians))
-    return PersonaRead(label=found.label, scores=found.scores, reasons=list(found.reasons))
+    return PersonaRead(
+        label=found.label,
+        scores=found.scores,
+        reasons=list(found.reasons),
+        evidence=[PersonaEvidenceRead(**vars(e)) for e in found.evidence],
+    )
 
 
 def heat_read(session: Session, member_id: int, txns: Sequence[figures.Txn], now: datetime) -> HeatRead:

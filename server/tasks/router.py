@@ -16,18 +16,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 
 def _tasks(items: list[service.Task]) -> list[TaskRead]:
-    return [
-        TaskRead(
-            kind=t.kind,
-            member_id=t.member_id,
-            member_name=t.member_name,
-            tier=t.tier,
-            reason=t.reason,
-            due_on=t.due_on,
-            ref=t.ref,
-        )
-        for t in items
-    ]
+    return [TaskRead(**vars(t)) for t in items]
 
 
 @router.get("")

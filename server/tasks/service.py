@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,17 @@ class Task:
     reason: str
     due_on: date | None
     ref: str
+    # The reason as data (see TaskRead): a phone words it in its own language.
+    position: str | None = None
+    days_since_last_purchase: int | None = None
+    dormant: bool = False
+    days_since_contact: int | None = None
+    channel: str | None = None
+    contact_on: date | None = None
+    contact_by: str | None = None
+    note: str | None = None
+    due_in_days: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,18 @@ def _client_task(c: Client) -> Task:
     else:
         bought = f"last purchase {days(since)} ago"
     reason = f"{c.row.position.capitalize()} client; {bought}"
-    return Task("client", c.row.member_id, c.row.name, c.tier, reason, None, f"client:{c.row.member_id}")
+    return Task(
+        "client",
+        c.row.member_id,
+        c.row.name,
+        c.tier,
+        reason,
+        None,
+        f"client:{c.row.member_id}",
+        position=c.row.position,
+        days_since_last_purchase=since,
+        dormant=c.dormant,
+    )
 
 
 def _dormant_tasks(session: Session, clients: list[Client], now: datetime) -> list[Task]:
@@ -92,13 +115,24 @@ def _dormant_tasks(session: Session, clients: list[Client], now: datetime) -> li
         contact = contacts.get(c.row.member_id)
         if ref in done or (contact is not None and contact >= quiet_since):
             continue
-        if contact is None:
-            last = "no contact on record"
-        else:
-            ago = (now.date() - contact.date()).days
-            last = f"last contact {days(ago)} ago"
-        reason = f"No purchase for {days(c.days_since_last_purchase or 0)}; {last}"
-        out.append(Task("dormant", c.row.member_id, c.row.name, c.tier, reason, now.date(), ref))
+        ago = None if contact is None else (now.date() - contact.date()).days
+        last = "no contact on record" if ago is None else f"last contact {days(ago)} ago"
+        quiet = c.days_since_last_purchase or 0
+        reason = f"No purchase for {days(quiet)}; {last}"
+        out.append(
+            Task(
+                "dormant",
+                c.row.member_id,
+                c.row.name,
+                c.tier,
+                reason,
+                now.date(),
+                ref,
+                days_since_last_purchase=quiet,
+                dormant=True,
+                days_since_contact=ago,
+            )
+        )
     return out
 
 
@@ -112,6 +146,7 @@ def _alerts(session: Session, staff_id: int, lowest: str) -> list[Task]:
             _sentence(e.text),
             e.occurred_at.date(),
             f"event:{e.id}",
+            data=dict(e.payload or {}),
         )
         for e, name, tier in repo.open_alerts(session, staff_id)
     ]
@@ -133,13 +168,30 @@ def _follow_ups(session: Session, staff_id: int, today: date, lowest: str) -> li
         due = i.follow_up_on or today
         what = CHANNELS.get(i.channel, i.channel)
         reason = f"Follow-up to a {what} on {i.occurred_at.date().isoformat()}"
-        if i.staff_id != staff_id and author:
-            reason += f" by {author}"
+        by = author if i.staff_id != staff_id and author else None
+        if by:
+            reason += f" by {by}"
         note = " ".join(i.note.split())
+        note = f"{note[:NOTE_CHARS]}{'…' if len(note) > NOTE_CHARS else ''}"
         if note:
-            reason += f": {note[:NOTE_CHARS]}{'…' if len(note) > NOTE_CHARS else ''}"
+            reason += f": {note}"
         reason += f" ({_when(due, today)})"
-        out.append(Task("follow_up", i.member_id, name, tier or lowest, reason, due, f"follow_up:{i.id}"))
+        out.append(
+            Task(
+                "follow_up",
+                i.member_id,
+                name,
+                tier or lowest,
+                reason,
+                due,
+                f"follow_up:{i.id}",
+                channel=i.channel,
+                contact_on=i.occurred_at.date(),
+                contact_by=by,
+                note=note,
+                due_in_days=(due - today).days,
+            )
+        )
     return out
 
 

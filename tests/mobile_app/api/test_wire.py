@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -64,6 +65,7 @@ CASES: list[tuple[type, Callable[[], Schema], dict[str, str | None], Schema]] = 
     (wire.Rfm, lambda: field_of(PROFILE, "rfm"), {}, SPEC),
     (wire.CategoryShare, lambda: field_of(PROFILE, "favourite_categories"), {}, SPEC),
     (wire.Persona, lambda: field_of(PROFILE, "persona"), {}, SPEC),
+    (wire.PersonaEvidence, lambda: field_of(PROFILE, "persona.evidence"), {}, SPEC),
     (wire.Dormancy, lambda: field_of(PROFILE, "dormancy"), {}, SPEC),
     (wire.Heat, lambda: field_of(PROFILE, "heat"), {}, SPEC),
     (wire.Interaction, lambda: field_of(PROFILE, "interactions"), {}, SPEC),
@@ -105,7 +107,11 @@ CASES: list[tuple[type, Callable[[], Schema], dict[str, str | None], Schema]] = 
          "points_available": "member.points_available", "dormancy": "member.dormancy",
          "points_expiring_within_30_days": "member.points_expiring_within_30_days",
          "dormancy_text": "member.dormancy_text", "heat_index": "member.heat_index",
-         "tier_progress": "member.tier_progress", "consultants": "member.consultants"},
+         "tier_progress": "member.tier_progress", "consultants": "member.consultants",
+         "days_since_last_purchase": "member.days_since_last_purchase",
+         "last_purchase_on": "member.last_purchase_on", "next_tier": "member.next_tier",
+         "spend_needed": "member.spend_needed", "visits_needed": "member.visits_needed",
+         "tier_qualify": "member.tier_qualify"},
         EVENT,
     ),
 ]  # fmt: skip
@@ -143,3 +149,33 @@ def test_parsing_tolerates_extra_and_missing_fields() -> None:
     card = wire.ArrivalCard.from_json({"seq": 7, "event_id": "e1", "payload": {"member": {"id": 3}}})
     assert (card.member_id, card.event_seq, card.recommendations, card.offer) == (3, 7, [], None)
     assert card.talking_point == "" and card.arrived_at is None
+
+
+def test_the_figures_behind_the_servers_sentences_are_parsed() -> None:
+    tier = wire.Tier.from_json(
+        {"name": "loyal", "next_tier": "VIP", "progress": "2148.00 more or 16 more visits to VIP",
+         "spend_needed": "2148.00", "visits_needed": 16, "window_spend": "2852.00", "window_visits": 8,
+         "window_days": 365, "qualify": "spend_or_visits", "review_on": "2027-01-30",
+         "review_tier": "growing"}
+    )  # fmt: skip
+    assert (tier.spend_needed, tier.visits_needed, tier.window_spend, tier.window_visits) == (
+        "2148.00",
+        16,
+        "2852.00",
+        8,
+    )
+    assert (tier.review_on, tier.review_tier) == (date(2027, 1, 30), "growing")
+    task = wire.Task.from_json(
+        {"kind": "follow_up", "ref": "follow_up:3", "channel": "call", "contact_on": "2026-08-10",
+         "due_in_days": -2, "note": "回访", "data": {}}
+    )  # fmt: skip
+    assert (task.channel, task.contact_on, task.due_in_days, task.note) == (
+        "call",
+        date(2026, 8, 10),
+        -2,
+        "回访",
+    )
+    evidence = wire.Persona.from_json(
+        {"label": "balanced", "evidence": [{"code": "price_index", "value": None}]}
+    )
+    assert evidence.evidence == [wire.PersonaEvidence("price_index", None, None, None)]

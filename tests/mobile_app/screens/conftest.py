@@ -8,6 +8,7 @@ $AISLE_SCREENSHOT_DIR when set, otherwise a session temp folder.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,12 @@ from mobile_app.offscreen import Harness  # noqa: E402
 from tests.mobile_app.conftest import DemoServer  # noqa: E402
 
 WAIT = 20.0
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def english_words(text: str) -> list[str]:
+    """Latin words in what should read as Chinese, bar the tier name VIP that is the same in both."""
+    return [w for w in LATIN_WORD.findall(text) if w != "VIP"]
 
 
 class Phone(Harness):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from mobile_app.screens.floor import FloorScreen
 from mobile_app.widgets.theme import cjk_wrap
-from tests.mobile_app.screens.conftest import Phone
+from tests.mobile_app.screens.conftest import Phone, english_words
 
 
 def _till_token(phone: Phone) -> str:
@@ -62,3 +63,36 @@ def test_newest_arrival_goes_on_top_and_a_tap_opens_the_member(clerk: Phone, sho
     assert phone.pump(
         lambda: phone.state.member is not None and phone.state.member.id == server.featured_member_id, 10.0
     )
+
+
+def _dormant_shanghai_member(phone: Phone) -> dict[str, Any]:
+    server = phone.server
+    for member_id in range(1, 150):
+        profile: dict[str, Any] = phone.get(f"members/{member_id}/profile", server.admin)
+        home = (profile["home_store"] or {}).get("id")
+        if home == server.store_id and profile["dormancy"]["status"] == "dormant":
+            return profile
+    raise AssertionError("the demo chain lacks a dormant Shanghai member")
+
+
+def test_a_quiet_members_card_says_so_in_the_clerks_language(clerk: Phone, shots: Path) -> None:
+    phone, server = clerk, clerk.server
+    floor: FloorScreen = phone.screen("floor")  # type: ignore[assignment]
+    profile = _dormant_shanghai_member(phone)
+    token = _till_token(phone)
+    phone.pump_while(lambda: server.arrive(token, member_id=profile["id"]))
+    assert phone.pump(lambda: floor.card_views()[0].member_id == profile["id"], 5.0)
+    assert profile["dormancy"]["text"] in floor.card_views()[0].meta
+    phone.set_lang("zh")
+    try:
+        card = floor.card_views()[0]
+        days, last = profile["dormancy"]["days_since_last_purchase"], profile["rfm"]["last_purchase_on"]
+        assert card.meta.endswith(f" · 沉睡：上次购买在 {days} 天前（{last}）")
+        assert "收银台" in card.meta and english_words(card.meta) == []
+        assert card.tier_label == {"new": "新会员", "growing": "成长会员", "loyal": "忠实会员"}.get(
+            profile["tier"]["name"], profile["tier"]["name"]
+        )
+        phone.save_png(shots / "floor_quiet_zh.png")
+    finally:
+        phone.set_lang("en")
+    assert floor.card_views()[0].meta.endswith(profile["dormancy"]["text"])

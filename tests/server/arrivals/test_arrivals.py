@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,6 +51,14 @@ def test_an_arrival_reaches_the_store_floor_and_the_consultant_only(floor: Floor
         {"staff_id": floor.consultant_b.id, "name": floor.consultant_b.display_name, "position": "primary"}
     ]
     assert member["tier"] and member["tier_progress"] and member["persona"]
+    # tier_progress as data, for phones that word it in their own language.
+    assert member["tier_qualify"] == "spend_or_visits" and member["next_tier"]
+    assert member["tier_progress"].endswith(f" to {member['next_tier']}")
+    assert (f"{member['spend_needed']} more" in member["tier_progress"]) == (
+        float(member["spend_needed"]) > 0
+    )
+    visits = f"{member['visits_needed']} more visit"
+    assert (visits in member["tier_progress"]) == (member["visits_needed"] > 0)
     assert 0 <= member["heat_index"] <= 100 and member["dormancy"] == "active"
     assert (payload["source"], payload["store_id"]) == ("door", world.store_a.id)
     assert payload["arrived_at"].startswith("2025-06-02T10:00")
@@ -94,6 +104,9 @@ def test_a_dormant_member_comes_with_the_reactivation_offer(floor: Floor) -> Non
         assert got.status_code == 202, got.text
         payload = next_frame(a1)["payload"]
     assert payload["member"]["dormancy"] == "dormant" and payload["member"]["days_since_last_purchase"] == 200
+    last = (date.fromisoformat(payload["arrived_at"][:10]) - timedelta(days=200)).isoformat()
+    assert payload["member"]["last_purchase_on"] == last
+    assert payload["member"]["dormancy_text"] == f"dormant: last purchase 200 days ago ({last})"
     offer = payload["reactivation_offer"]
     assert offer is not None and offer["discount_percent"] > 0 and offer["text"] and offer["reasons"]
     assert 3 <= len(payload["recommendations"]) <= 5

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.insights.dormancy import DormancyThresholds, dormancy
-from server.insights.persona import PersonaInputs, persona
+from server.insights.persona import EVIDENCE, Evidence, PersonaInputs, persona
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,8 @@ def test_persona_is_explained(inputs: PersonaInputs, label: str, evidence: str) 
     found = persona(inputs)
     assert found.label == label
     assert any(reason.startswith(evidence) for reason in found.reasons)
+    assert [e.text for e in found.evidence] == list(found.reasons)
+    assert all(e.code in EVIDENCE for e in found.evidence)
     if label not in ("not enough history",):
         assert set(found.scores) == {"price-sensitive", "quality-seeking", "novelty-seeking"}
 
@@ -62,3 +64,14 @@ def test_dormancy(last: date | None, status: str, days: int | None, text: str) -
 def test_dormancy_thresholds_must_be_ordered() -> None:
     with pytest.raises(ValidationError):
         DormancyThresholds(at_risk_days=200, dormant_days=180)
+
+
+def test_persona_evidence_is_data_a_phone_can_word() -> None:
+    weak = persona(PersonaInputs(6, 0.2, 1.05, 0.1, 3))
+    assert weak.evidence[0] == Evidence("weak_signal", weak.scores["novelty-seeking"], 0.5, "novelty-seeking")
+    assert persona(PersonaInputs(1, 0.0, None, 0.0, 1)).evidence == (Evidence("purchases", 1, 3),)
+    assert Evidence("purchases", 1, 3).text == "1 purchase in the last year; 3 needed"
+    assert persona(PersonaInputs(8, 0.0, 1.6, 0.1, 2)).evidence == (
+        Evidence("price_index", 1.6),
+        Evidence("coupon_share", 0.0),
+    )

@@ -89,6 +89,8 @@ def test_the_profile_shows_every_figure_of_a_hand_made_member(
     assert tier["since"].startswith("2024-03-01")  # upgraded by the lamp
     assert tier["review_on"] == "2025-03-01"  # when the lamp leaves the 365-day window
     assert tier["review"] == "growing is reviewed on 2025-03-01: without new purchases it becomes new"
+    assert (tier["qualify"], tier["review_tier"]) == ("spend_or_visits", "new")
+    assert (tier["spend_needed"], tier["visits_needed"]) == ("100.00", 7)
     points = p["points"]
     assert (points["balance"], points["available"], points["value"]) == (1900, 1900, "19.00")
     assert points["expiring_within_30_days"] == 300  # the July 2023 lot lapses on 9 July
@@ -124,6 +126,14 @@ def test_the_profile_shows_every_figure_of_a_hand_made_member(
     }
     assert p["persona"]["label"] in {"price-sensitive", "quality-seeking", "novelty-seeking", "balanced"}
     assert p["persona"]["reasons"]
+    # The reasons as data, one item each, with the figures the sentences quote.
+    evidence = p["persona"]["evidence"]
+    assert len(evidence) == len(p["persona"]["reasons"])
+    coupon = next(
+        e for e in evidence if e["code"] in ("coupon_share", "coupon_or_discount_share", "weak_signal")
+    )
+    if coupon["code"] != "weak_signal":
+        assert coupon["value"] == pytest.approx(1 / 3, abs=0.01)
     [tag] = p["tags"]
     assert (tag["tag"], tag["source"], tag["explanation"]) == ("regular", "rule", ["visits_365d is 3 (>= 3)"])
     assert tag["rule"] == {"fact": "visits_365d", "op": "gte", "value": 3}
@@ -148,6 +158,17 @@ def test_the_profile_shows_every_figure_of_a_hand_made_member(
     assert [r["name"] for r in p["recent_purchases"]] == ["Scarf", "Scarf", "Lamp", "Vase"]
     birthday = next(b for b in p["benefits"] if b["code"] == "birthday_discount")
     assert (birthday["available"], birthday["reason"]) == (False, "valid in July")
+    assert (birthday["reason_code"], birthday["tiers"], birthday["quota"]) == (
+        "birthday_month",
+        ["growing", "loyal", "VIP"],
+        1,
+    )
+    wrapping = next(b for b in p["benefits"] if b["code"] == "free_wrapping")
+    assert (wrapping["available"], wrapping["reason_code"], wrapping["tiers"]) == (
+        False,
+        "not_for_tier",
+        ["loyal", "VIP"],
+    )
 
 
 def test_each_view_is_audited_and_the_manager_sees_the_phone(
@@ -226,5 +247,8 @@ def test_a_member_without_history_has_a_quiet_profile(
     assert p["dormancy"]["status"] == "never_purchased" and p["rfm"]["recency_days"] is None
     assert p["rfm"]["average_basket_365d"] is None and p["recent_purchases"] == []
     assert p["persona"]["label"] == "not enough history" and p["heat"]["index"] == 0
+    assert p["persona"]["reasons"] == ["0 purchases in the last year; 3 needed"]
+    assert p["persona"]["evidence"] == [{"code": "purchases", "value": 0, "threshold": 3, "persona": None}]
+    assert p["tier"]["review_tier"] is None and p["tier"]["next_tier"] == "growing"
     assert p["points"]["balance"] == 0 and p["price_band"] is None
     assert Decimal(p["rfm"]["lifetime_spend"]) == 0

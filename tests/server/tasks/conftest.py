@@ -88,7 +88,12 @@ def build_book(session: Session, context: AppContext) -> Book:
     done = _talk(session, people["Gus"], vip, 50, TODAY - timedelta(days=40))
     session.get_one(Interaction, done).follow_up_done_at = NOW - timedelta(days=39)
     alert = _event(
-        session, people["Gus"], vip, "heat_alert", text="heat index fell two weeks running: 60 → 50 → 40"
+        session,
+        people["Gus"],
+        vip,
+        "heat_alert",
+        text="heat index fell two weeks running: 60 → 50 → 40",
+        payload={"weekly": [60, 50, 40], "week_end": "2025-02-23"},
     )
     _event(session, people["Dan"], vip, "tier_change", text="read already", acknowledged_at=NOW)
     _event(session, people["Dan"], world.clerk_a, "heat_alert", text="for somebody else")

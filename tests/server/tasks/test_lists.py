@@ -11,6 +11,20 @@ from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import auth
 from tests.server.tasks.conftest import NOW, TODAY, Book
 
+# The structured reason fields a task leaves empty where they do not apply.
+BLANK = {
+    "position": None,
+    "days_since_last_purchase": None,
+    "dormant": False,
+    "days_since_contact": None,
+    "channel": None,
+    "contact_on": None,
+    "contact_by": None,
+    "note": None,
+    "due_in_days": None,
+    "data": {},
+}
+
 
 def test_the_task_list_shows_clients_dormant_clients_alerts_and_follow_ups(
     client: TestClient, context: AppContext, book: Book
@@ -39,6 +53,10 @@ def test_the_task_list_shows_clients_dormant_clients_alerts_and_follow_ups(
             "reason": "No purchase for 250 days; last contact 40 days ago",
             "due_on": TODAY.isoformat(),
             "ref": f"dormant:{book.fay.id}",
+            **BLANK,
+            "days_since_last_purchase": 250,
+            "dormant": True,
+            "days_since_contact": 40,
         },
         {
             "kind": "dormant",
@@ -48,6 +66,9 @@ def test_the_task_list_shows_clients_dormant_clients_alerts_and_follow_ups(
             "reason": "No purchase for 200 days; no contact on record",
             "due_on": TODAY.isoformat(),
             "ref": f"dormant:{book.dan.id}",
+            **BLANK,
+            "days_since_last_purchase": 200,
+            "dormant": True,
         },
     ]
     # Read events, events for others, and follow-up reminders (listed as follow-ups) are left out.
@@ -60,6 +81,8 @@ def test_the_task_list_shows_clients_dormant_clients_alerts_and_follow_ups(
             "reason": "Heat index fell two weeks running: 60 → 50 → 40",
             "due_on": (NOW - timedelta(days=1)).date().isoformat(),
             "ref": f"event:{book.alert}",
+            **BLANK,
+            "data": {"weekly": [60, 50, 40], "week_end": "2025-02-23"},
         }
     ]
     clerk = book.world.clerk_a.display_name
@@ -77,6 +100,19 @@ def test_the_task_list_shows_clients_dormant_clients_alerts_and_follow_ups(
             (TODAY + timedelta(days=3)).isoformat(),
             f"follow_up:{book.follow_soon}",
         ),
+    ]
+    fields = ("channel", "contact_on", "contact_by", "note", "due_in_days")
+    assert [tuple(t[f] for f in fields) for t in tasks["follow_ups"]] == [
+        ("call", "2025-02-24", clerk, "asked about the spring catalogue", -2),
+        ("call", "2025-02-27", None, "asked about the spring catalogue", 3),
+    ]
+    clients = [(t["position"], t["days_since_last_purchase"], t["dormant"]) for t in tasks["my_clients"]]
+    assert clients == [
+        ("primary", 200, True),
+        ("primary", 300, True),
+        ("primary", 250, True),
+        ("primary", 10, False),
+        ("primary", None, False),
     ]
 
 
