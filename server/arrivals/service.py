@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,9 +29,9 @@ from server.core.phone import mask_phone
 from server.db.tables import FloorEvent, Staff, Store
 from server.profile import repository as profile_repo
 from server.profile.access import LookupLimit, member_for, record_access
-from server.profile.schemas import ProfileRead
+from server.profile.schemas import ConsultantRead
 from server.profile.service import find_member_id
-from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
+from server.profile.view import Card, Phone, build_card, consultants, tier_state, transactions
 from server.realtime.service import Floor, publish_to_floor
 from server.recommendations.engine import Recommender
 from server.recommendations.schemas import RecommendationsRead
@@ -71,56 +72,66 @@ def identify(session: Session, context: AppContext, arrival: Arrival, body: Arri
     )
 
 
-def member_profile(session: Session, context: AppContext, member_id: int, now: datetime) -> ProfileRead:
-    """The member's 360° view with the phone masked whoever asks (the caller's access is already checked)."""
+@dataclass(frozen=True)
+class ArrivingMember:
+    """Who walked in: their row, masked phone, consultants and the card's sections."""
+
+    member: Any
+    phone: Phone
+    consultants: list[ConsultantRead]
+    card: Card
+
+
+def arriving_member(session: Session, context: AppContext, member_id: int, now: datetime) -> ArrivingMember:
+    """What the arrival card needs, phone masked whoever asks (the caller's access is already checked)."""
     member = profile_repo.member(session, member_id)
     if member is None:
         raise NotFound(f"member {member_id} does not exist")
     encrypted = member.phone_encrypted
     phone = Phone(mask_phone(context.keys.decrypt(encrypted)) if encrypted else None, encrypted is not None)
     state = tier_state(session, member, now, False)
-    txns = transactions(session, member_id, now)
-    return build_profile(session, member, phone, txns, consultants(session, member_id), now, state)
+    card = build_card(session, member, transactions(session, member_id, now), now, state)
+    return ArrivingMember(member, phone, consultants(session, member_id), card)
 
 
-def arrived_member(profile: ProfileRead) -> ArrivedMember:
-    """The profile cut down to what the arrival card shows."""
-    expiring = profile.points.expiring
+def arrived_member(who: ArrivingMember) -> ArrivedMember:
+    """The arrival card's member section."""
+    member, card = who.member, who.card
+    expiring = card.points.expiring
     return ArrivedMember(
-        id=profile.id,
-        name=profile.name,
-        phone=profile.phone,
-        card_number=profile.card_number,
-        home_store_id=profile.home_store.id if profile.home_store else None,
-        tier=profile.tier.name,
-        tier_progress=profile.tier.progress,
-        next_tier=profile.tier.next_tier,
-        spend_needed=profile.tier.spend_needed,
-        visits_needed=profile.tier.visits_needed,
-        tier_qualify=profile.tier.qualify,
-        points_available=profile.points.available,
-        points_expiring_within_30_days=profile.points.expiring_within_30_days,
+        id=member.id,
+        name=member.name,
+        phone=who.phone.shown,
+        card_number=member.card_number,
+        home_store_id=member.home_store_id,
+        tier=card.tier.name,
+        tier_progress=card.tier.progress,
+        next_tier=card.tier.next_tier,
+        spend_needed=card.tier.spend_needed,
+        visits_needed=card.tier.visits_needed,
+        tier_qualify=card.tier.qualify,
+        points_available=card.points.available,
+        points_expiring_within_30_days=card.points.expiring_within_30_days,
         points_expiring_next_on=expiring[0].on if expiring else None,
-        tags=[t.tag for t in profile.tags],
-        persona=profile.persona.label,
-        dormancy=profile.dormancy.status,
-        days_since_last_purchase=profile.dormancy.days_since_last_purchase,
-        last_purchase_on=profile.rfm.last_purchase_on,
-        dormancy_text=profile.dormancy.text,
-        heat_index=profile.heat.index,
+        tags=[t.tag for t in card.tags],
+        persona=card.persona.label,
+        dormancy=card.dormancy.status,
+        days_since_last_purchase=card.dormancy.days_since_last_purchase,
+        last_purchase_on=card.last_purchase_on,
+        dormancy_text=card.dormancy.text,
+        heat_index=card.heat.index,
         consultants=[
-            ArrivedConsultant(staff_id=c.staff_id, name=c.name, position=c.position)
-            for c in profile.consultants
+            ArrivedConsultant(staff_id=c.staff_id, name=c.name, position=c.position) for c in who.consultants
         ],
     )
 
 
 def arrival_event(
-    profile: ProfileRead, recs: RecommendationsRead, body: ArrivalCreate, arrival: Arrival
+    who: ArrivingMember, recs: RecommendationsRead, body: ArrivalCreate, arrival: Arrival
 ) -> ArrivalEvent:
     """The `member.arrived` payload."""
     return ArrivalEvent(
-        member=arrived_member(profile),
+        member=arrived_member(who),
         source=body.source,
         store_id=arrival.store_id,
         arrived_at=arrival.now,
@@ -150,7 +161,7 @@ def announce_arrival(
         raise NotFound(f"store {arrival.store_id} does not exist")
     require(arrival.caller, ANY_ROLE, arrival.store_id)
     member_id = identify(session, context, arrival, body)
-    profile = member_profile(session, context, member_id, arrival.now)
+    who = arriving_member(session, context, member_id, arrival.now)
     recs = recommendations_for(
         session,
         rec,
@@ -162,14 +173,14 @@ def announce_arrival(
         now=arrival.now,
         window_days=arrival.window_days,
     )
-    payload = arrival_event(profile, recs, body, arrival).model_dump(mode="json")
+    payload = arrival_event(who, recs, body, arrival).model_dump(mode="json")
     sent = publish_to_floor(
         session,
         floor,
         arrival.store_id,
         EVENT_TYPE,
         payload,
-        also_staff_ids=[c.staff_id for c in profile.consultants],
+        also_staff_ids=[c.staff_id for c in who.consultants],
     )
     delivered = [staff_id for staff_id, _ in sent]
     return ArrivalRead(event_id=_event_id(session, sent), delivered_to=delivered, member_id=member_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,10 +17,15 @@ from server.profile.catalog import catalog_stats
 from server.profile.schemas import (
     ConsultantRead,
     DormancyRead,
+    HeatRead,
     InteractionBrief,
+    PersonaRead,
+    PointsRead,
     ProfileRead,
     StoreRef,
     StoreVisitRead,
+    TagRead,
+    TierRead,
 )
 from server.tags.facts import (
     MemberAggregates,
@@ -146,4 +151,44 @@ def build_profile(
         upcoming=sections.upcoming_read(member, tier_read, points, benefits, follow_ups, now),
         recent_purchases=sections.recent_read(session, mid, now),
         as_of=now,
+    )
+
+
+@dataclass(frozen=True)
+class Card:
+    """The part of the 360° view an arrival card shows, computed exactly as `build_profile` does."""
+
+    tier: TierRead
+    points: PointsRead
+    tags: list[TagRead]
+    persona: PersonaRead
+    dormancy: DormancyRead
+    last_purchase_on: date | None
+    heat: HeatRead
+
+
+def build_card(
+    session: Session, member: Any, txns: Sequence[figures.Txn], now: datetime, state: TierState
+) -> Card:
+    """The arrival card's sections only: an arrival goes out while the member is at the door, so it
+    skips what only the full profile shows (benefits, RFM table, favourites, interactions, purchases)."""
+    config = load_config(session)
+    stats = catalog_stats(session)
+    tier = state.name or config.ladder.lowest
+    base = MemberAggregates(
+        joined_on=member.joined_on, birthday=member.birthday, gender=member.gender, tier=tier
+    )
+    agg = aggregate(base, txns, [], now, stats.catalog_start)
+    agg.categories = repo.category_totals(
+        session, member.id, now, launched_after(stats.catalog_start) or EPOCH
+    )
+    since = state.since or datetime.combine(member.joined_on, time.min, UTC)
+    return Card(
+        tier=sections.tier_read(config, tier, since, txns, now),
+        points=sections.points_read(session, config, member.id, now),
+        tags=sections.tags_read(session, member.id),
+        persona=sections.persona_read(agg, stats.medians),
+        dormancy=DormancyRead(**vars(dormancy(agg.last_purchase, now.date()))),
+        last_purchase_on=agg.last_purchase,
+        heat=sections.heat_read(session, member.id, txns, now),
     )

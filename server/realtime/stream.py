@@ -32,6 +32,8 @@ from server.realtime.service import Floor, FrameCall, FrameHandler
 logger = logging.getLogger(__name__)
 # What a vanished client raises on send, depending on the server implementation.
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)
+# How long events after a gap wait for the missing ones to come off the broker before the log is read.
+GAP_WAIT_SECONDS = 0.05
 # Requests (chat turns) one socket may have in flight; more are answered 429 at once.
 MAX_REQUESTS = 4
 
@@ -110,13 +112,23 @@ class FloorConnection:
     async def _write(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
         next_ping = loop.time() + self.floor.heartbeat_seconds
+        # Events that came ahead of a gap; the missing ones are usually a moment behind on the broker
+        # (two arrivals committed by two threads can be handed over in either order), so they wait
+        # briefly before the gap is read from the log: 200 sockets reading the log at once is slow.
+        ahead: dict[int, Envelope] = {}
+        gap_until: float | None = None
         while True:
             # Checked before every wait, so a busy floor cannot starve the heartbeat (and the re-check).
             if loop.time() >= next_ping:
                 await self._heartbeat()
                 next_ping = loop.time() + self.floor.heartbeat_seconds
+            if gap_until is not None and loop.time() >= gap_until:
+                await self._catch_up(max(ahead))
+                ahead.clear()
+                gap_until = None
+            wake = next_ping if gap_until is None else min(next_ping, gap_until)
             try:
-                item = await asyncio.wait_for(sub.queue.get(), timeout=next_ping - loop.time())
+                item = await asyncio.wait_for(sub.queue.get(), timeout=max(wake - loop.time(), 0))
             except TimeoutError:
                 continue
             if item is Signal.OVERFLOW:
@@ -124,11 +136,17 @@ class FloorConnection:
             if item is Signal.RESYNC:
                 await self._catch_up(None)
             elif isinstance(item, Envelope) and item.seq > self.sent:
-                if item.seq == self.sent + 1:
-                    await self._send_text(item.text())
-                    self.sent = item.seq
-                else:
-                    await self._catch_up(item.seq)
+                ahead[item.seq] = item
+            while self.sent + 1 in ahead:
+                envelope = ahead.pop(self.sent + 1)
+                await self._send_text(envelope.text())
+                self.sent = envelope.seq
+            for seq in [s for s in ahead if s <= self.sent]:
+                del ahead[seq]
+            if not ahead:
+                gap_until = None
+            elif gap_until is None:
+                gap_until = loop.time() + GAP_WAIT_SECONDS
 
     async def _catch_up(self, upto: int | None) -> int | None:
         """Send every logged event after the last one sent (up to `upto`); returns the first seq sent."""

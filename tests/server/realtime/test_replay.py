@@ -136,3 +136,29 @@ def test_a_replay_says_when_missed_events_were_pruned(
     with open_floor(live.url, token, since=99) as ws:
         hello, replayed, ready = greet(ws)
         assert (hello["last_seq"], replayed, ready) == (2, [], {"type": "ready", "seq": 2, "complete": False})
+
+
+def test_events_handed_over_out_of_order_reach_the_phone_in_order(live: LiveServer, world: World) -> None:
+    # Two arrivals committed by two threads can reach the broker in either order.
+    with open_floor(live.url, token_for(live.context, world.clerk_a)) as clerk_a:
+        greet(clerk_a)
+        with live.context.sessions() as session:
+            first = publish_to_floor(session, live.floor, world.store_a.id, "member.arrived", {"n": 1})
+            second = publish_to_floor(session, live.floor, world.store_a.id, "member.arrived", {"n": 2})
+            envelopes = realtime_store.events_after(session, world.clerk_a.id, 0)
+            session.info.clear()  # keep the commit from handing them over in order; the test does
+            session.commit()
+        assert [e.seq for e in envelopes] == [first[0][1], second[0][1]] == [1, 2]
+        live.floor.broker.publish([envelopes[1]])
+        time.sleep(0.01)
+        live.floor.broker.publish([envelopes[0]])
+        assert [next_frame(clerk_a)["payload"] for _ in range(2)] == [{"n": 1}, {"n": 2}]
+        # A number that never comes live (a lost broker message) is read from the log after a moment.
+        with live.context.sessions() as session:
+            publish_to_floor(session, live.floor, world.store_a.id, "member.arrived", {"n": 3})
+            publish_to_floor(session, live.floor, world.store_a.id, "member.arrived", {"n": 4})
+            later = realtime_store.events_after(session, world.clerk_a.id, 2)
+            session.info.clear()
+            session.commit()
+        live.floor.broker.publish([later[1]])
+        assert [next_frame(clerk_a)["payload"] for _ in range(2)] == [{"n": 3}, {"n": 4}]
