@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.core.errors import AisleError
+from server.db.checkpoint import background_checkpoints
 from server.realtime.service import run_floor
 from server.recommendations import floor_chat
 from server.recommendations.lifecycle import run_recommender
@@ -29,7 +30,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "context", None) is None:
             app.state.context = AppContext.from_settings(settings or get_settings())
-        async with run_floor(app) as floor, run_recommender(app):
+        engine = app.state.context.engine
+        async with background_checkpoints(engine), run_floor(app) as floor, run_recommender(app):
             floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat
             yield
 

@@ -34,6 +34,7 @@ from server.profile.service import find_member_id
 from server.profile.view import Card, Phone, build_card, consultants, tier_state, transactions
 from server.realtime.service import Floor, publish_to_floor
 from server.recommendations.engine import Recommender
+from server.recommendations.facts import Standing
 from server.recommendations.schemas import RecommendationsRead
 from server.recommendations.service import recommendations_for
 
@@ -92,6 +93,18 @@ def arriving_member(session: Session, context: AppContext, member_id: int, now: 
     state = tier_state(session, member, now, False)
     card = build_card(session, member, transactions(session, member_id, now), now, state)
     return ArrivingMember(member, phone, consultants(session, member_id), card)
+
+
+def standing(card: Card) -> Standing:
+    """The tier and points the recommender needs, from the card (so they are read once)."""
+    soonest = card.points.expiring[0] if card.points.expiring else None
+    return Standing(
+        tier=card.tier.name,
+        next_tier=card.tier.next_tier,
+        spend_needed=card.tier.spend_needed,
+        points_available=card.points.available,
+        expiring=(soonest.on, soonest.points) if soonest else None,
+    )
 
 
 def arrived_member(who: ArrivingMember) -> ArrivedMember:
@@ -172,6 +185,7 @@ def announce_arrival(
         store_id=arrival.store_id,
         now=arrival.now,
         window_days=arrival.window_days,
+        standing=standing(who.card),
     )
     payload = arrival_event(who, recs, body, arrival).model_dump(mode="json")
     sent = publish_to_floor(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,25 +43,51 @@ def purchases(session: Session, member_id: int, now: datetime) -> tuple[Purchase
     )
 
 
-def member_facts(session: Session, member: Member, now: datetime) -> MemberFacts:
+@dataclass(frozen=True)
+class Standing:
+    """A member's tier and points as the recommender reads them."""
+
+    tier: str
+    next_tier: str | None
+    spend_needed: Decimal
+    points_available: int
+    expiring: tuple[date, int] | None  # the next points to expire within 30 days: (day, points)
+
+
+def current_standing(session: Session, member_id: int, now: datetime) -> Standing:
+    """The member's tier progress and points, read from the loyalty ledger."""
+    progress = tier_progress(session, member_id, now)
+    points = points_summary(session, member_id, now)
+    soonest = points.expiring[0] if points.expiring else None
+    return Standing(
+        tier=progress.tier,
+        next_tier=progress.next_tier,
+        spend_needed=progress.spend_needed,
+        points_available=points.available,
+        expiring=(datetime.fromisoformat(soonest[0]).date(), soonest[1]) if soonest else None,
+    )
+
+
+def member_facts(
+    session: Session, member: Member, now: datetime, standing: Standing | None = None
+) -> MemberFacts:
     """What the recommender may say about the member; facts the store does not record stay None.
 
-    Coupons offered are not recorded anywhere (only coupons used at the till), so the coupon
+    `standing` saves reading tier and points again when the caller has them (an arrival builds the card
+    first). Coupons offered are not recorded anywhere (only coupons used at the till), so the coupon
     redemption rate is left out rather than guessed.
     """
-    progress = tier_progress(session, member.id, now)
-    points = points_summary(session, member.id, now)
-    expiring = points.expiring[0] if points.expiring else None
+    standing = standing or current_standing(session, member.id, now)
     return MemberFacts(
         member_id=member.id,
         name=member.name,
         locale=member.locale or "en",
         purchases=purchases(session, member.id, now),
         birthday=member.birthday,
-        tier=progress.tier,
-        next_tier=progress.next_tier,
-        spend_to_next_tier=float(progress.spend_needed) if progress.next_tier else None,
-        points_balance=points.available,
-        points_expiring=expiring[1] if expiring else None,
-        points_expire_on=datetime.fromisoformat(expiring[0]).date() if expiring else None,
+        tier=standing.tier,
+        next_tier=standing.next_tier,
+        spend_to_next_tier=float(standing.spend_needed) if standing.next_tier else None,
+        points_balance=standing.points_available,
+        points_expiring=standing.expiring[1] if standing.expiring else None,
+        points_expire_on=standing.expiring[0] if standing.expiring else None,
     )

@@ -17,7 +17,7 @@ from server.profile.access import member_for
 from server.profile.service import till_store
 from server.recommendations import repository as repo
 from server.recommendations.engine import Recommender
-from server.recommendations.facts import member_facts
+from server.recommendations.facts import Standing, member_facts
 from server.recommendations.schemas import (
     AttributionRead,
     AttributionRow,
@@ -85,13 +85,16 @@ def recommendations_for(
     store_id: int | None,
     now: datetime,
     window_days: int,
+    standing: Standing | None = None,
 ) -> RecommendationsRead:
-    """Suggestions, talking points and (for a dormant member) an offer; each suggestion recorded as shown."""
+    """Suggestions, talking points and (for a dormant member) an offer; each suggestion recorded as shown.
+
+    `standing`: the member's tier and points when the caller has read them already."""
     if not 1 <= k <= MAX_K:
         raise InvalidInput(f"k: ask for 1 to {MAX_K} suggestions, got {k}")
     member = member_for(session, caller, member_id)
     lang = language(lang, member)
-    facts = member_facts(session, member, now)
+    facts = member_facts(session, member, now, standing)
     today = now.date()
     found = recommend(
         facts,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from server.arrivals.service import arrived_member, arriving_member
+from server.arrivals.service import arrived_member, arriving_member, standing
 from server.core.context import AppContext
 from server.profile import repository as profile_repo
 from server.profile.view import build_profile, consultants, tier_state, transactions
+from server.recommendations.facts import current_standing
+from tests.fixtures.factories import make_transaction
 from tests.server.recommendations.conftest import NOW, Shop, build_shop
 
 
@@ -51,3 +53,13 @@ def test_the_card_agrees_with_the_profile(session: Session, context: AppContext)
         assert card.last_purchase_on == full.rfm.last_purchase_on and card.heat_index == full.heat.index
         assert card.home_store_id == (full.home_store.id if full.home_store else None)
     assert arrived_member(arriving_member(session, context, shop.dormant.id, NOW)).dormancy == "dormant"
+
+
+def test_the_card_gives_the_recommender_the_same_standing(session: Session, context: AppContext) -> None:
+    shop: Shop = build_shop(session, context)
+    cushion = shop.products["Velvet Cushion"]
+    make_transaction(session, shop.world.store_a, shop.regular, [(cushion, 3, "35.00")], NOW)
+    session.commit()
+    for member in (shop.regular, shop.dormant, shop.other):
+        who = arriving_member(session, context, member.id, NOW)
+        assert standing(who.card) == current_standing(session, member.id, NOW)
