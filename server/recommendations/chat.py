@@ -143,7 +143,7 @@ def chat_turn(
     record = dataclasses.replace(record, chat_session_id=chat.id)
     recs = repo.record_shown(session, record, [(s.item_id, "chat") for s in answer.suggestions])
     items = [
-        suggestion_read(rec, s, r.id, lang).model_dump(mode="json")
+        suggestion_read(rec, s, r, lang).model_dump(mode="json")
         for s, r in zip(answer.suggestions, recs, strict=True)
     ]
     turn = ChatTurn(

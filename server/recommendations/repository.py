@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,32 +37,45 @@ class Shown:
     chat_session_id: str | None = None
 
 
-def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]]) -> list[Recommendation]:
-    """One recommendation per (product id, kind), each with its "shown" feedback row."""
-    recs = [
-        Recommendation(
-            member_id=shown.member_id,
-            staff_id=shown.staff_id,
-            store_id=shown.store_id,
-            product_id=product_id,
-            kind=kind,
-            model_version=shown.model_version,
-            chat_session_id=shown.chat_session_id,
-            shown_at=shown.shown_at,
-            attributable_until=shown.shown_at + shown.window,
-        )
-        for product_id, kind in items
-    ]
-    session.add_all(recs)
-    session.flush()
-    session.add_all(
-        RecommendationFeedback(
-            recommendation_id=r.id, action="shown", staff_id=shown.staff_id, recorded_at=shown.shown_at
-        )
-        for r in recs
+def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]]) -> list[int]:
+    """One recommendation per (product id, kind), each with its "shown" feedback row; their ids in order.
+
+    Two statements whatever the number of items (an arrival records five while the member is at the
+    door): one multi-row INSERT ... RETURNING, its rows matched back to the items by product and kind.
+    """
+    if not items:
+        return []
+    common = {
+        "member_id": shown.member_id,
+        "staff_id": shown.staff_id,
+        "store_id": shown.store_id,
+        "model_version": shown.model_version,
+        "chat_session_id": shown.chat_session_id,
+        "shown_at": shown.shown_at,
+        "attributable_until": shown.shown_at + shown.window,
+    }
+    rows = [common | {"product_id": product_id, "kind": kind} for product_id, kind in items]
+    stmt = insert(Recommendation).values(rows)
+    returned = session.execute(
+        stmt.returning(Recommendation.id, Recommendation.product_id, Recommendation.kind)
     )
-    session.flush()
-    return recs
+    ids: dict[tuple[int, str], list[int]] = {}
+    for rec_id, product_id, kind in returned:  # rows alike in product and kind are alike in all
+        ids.setdefault((product_id, kind), []).append(rec_id)
+    ordered = [ids[item].pop(0) for item in items]
+    session.execute(
+        insert(RecommendationFeedback),
+        [
+            {
+                "recommendation_id": rec_id,
+                "action": "shown",
+                "staff_id": shown.staff_id,
+                "recorded_at": shown.shown_at,
+            }
+            for rec_id in ordered
+        ],
+    )
+    return ordered
 
 
 def feedback_for(session: Session, recommendation_id: int) -> dict[str, RecommendationFeedback]:

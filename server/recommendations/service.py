@@ -116,7 +116,7 @@ def recommendations_for(
         member_id=member.id,
         lang=lang,
         model_version=rec.version,
-        suggestions=[suggestion_read(rec, s, r.id, lang) for s, r in zip(found, recs, strict=True)],
+        suggestions=[suggestion_read(rec, s, r, lang) for s, r in zip(found, recs, strict=True)],
         talking_points=[TalkingPointRead(kind=p.kind, text=p.text, facts=dict(p.facts)) for p in points],
         reactivation_offer=ReactivationOfferRead(
             discount_percent=offer.discount_percent,
