@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,8 @@ from server.realtime.service import Floor, FrameCall, FrameHandler
 logger = logging.getLogger(__name__)
 # What a vanished client raises on send, depending on the server implementation.
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)
+# Each heartbeat comes after the configured interval give or take this fraction.
+HEARTBEAT_JITTER = 0.2
 # How long events after a gap wait for the missing ones to come off the broker before the log is read.
 GAP_WAIT_SECONDS = 0.05
 # Requests (chat turns) one socket may have in flight; more are answered 429 at once.
@@ -111,7 +114,7 @@ class FloorConnection:
 
     async def _write(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
-        next_ping = loop.time() + self.floor.heartbeat_seconds
+        next_ping = loop.time() + self._heartbeat_interval()
         # Events that came ahead of a gap; the missing ones are usually a moment behind on the broker
         # (two arrivals committed by two threads can be handed over in either order), so they wait
         # briefly before the gap is read from the log: 200 sockets reading the log at once is slow.
@@ -121,7 +124,7 @@ class FloorConnection:
             # Checked before every wait, so a busy floor cannot starve the heartbeat (and the re-check).
             if loop.time() >= next_ping:
                 await self._heartbeat()
-                next_ping = loop.time() + self.floor.heartbeat_seconds
+                next_ping = loop.time() + self._heartbeat_interval()
             if gap_until is not None and loop.time() >= gap_until:
                 await self._catch_up(max(ahead))
                 ahead.clear()
@@ -147,6 +150,11 @@ class FloorConnection:
                 gap_until = None
             elif gap_until is None:
                 gap_until = loop.time() + GAP_WAIT_SECONDS
+
+    def _heartbeat_interval(self) -> float:
+        # Jittered: phones that connected together at the start of a shift would otherwise re-check
+        # their tokens together every heartbeat, a burst of database work that delays an arrival.
+        return self.floor.heartbeat_seconds * random.uniform(1 - HEARTBEAT_JITTER, 1 + HEARTBEAT_JITTER)
 
     async def _catch_up(self, upto: int | None) -> int | None:
         """Send every logged event after the last one sent (up to `upto`); returns the first seq sent."""
