@@ -18,7 +18,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 
-from mobile_app.api.client import AisleClient
+from mobile_app.api.client import AisleClient, tls_context
 from mobile_app.fonts import register_cjk_font
 from mobile_app.platform.notify import Notifier
 from mobile_app.state.base import ListenerFactory
@@ -116,6 +116,7 @@ class AisleApp(App):
             **extra,
         )
         self.shell = Shell(self.state, self.controller, self.notifier)
+        self.background(tls_context)  # the certificate store loads while the sign-in screen shows
         return self.shell
 
     def on_pause(self) -> bool:
