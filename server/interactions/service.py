@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from server.db.tables import Interaction, MemberEvent, Staff
 from server.insights.events import existing_keys
 from server.profile.access import member_for
 from server.profile.service import till_store
+from server.staff.repository import display_name, page_with_staff_names
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -80,12 +81,7 @@ def log_interaction(
 def _replay(session: Session, found: Interaction, member_id: int, key: str) -> Logged:
     if found.member_id != member_id:
         raise Conflict(f"idempotency key {key!r} was used for another member's interaction")
-    name = (
-        session.scalar(select(Staff.display_name).where(Staff.id == found.staff_id))
-        if found.staff_id
-        else None
-    )
-    return Logged(found, name, replayed=True)
+    return Logged(found, display_name(session, found.staff_id), replayed=True)
 
 
 def member_interactions(
@@ -93,17 +89,12 @@ def member_interactions(
 ) -> tuple[list[Logged], int]:
     """A member's interactions, newest first, with who logged each."""
     member_for(session, caller, member_id)
+    order = (Interaction.occurred_at.desc(), Interaction.id.desc())
     where = Interaction.member_id == member_id
-    total = int(session.scalar(select(func.count()).select_from(Interaction).where(where)) or 0)
-    stmt = (
-        select(Interaction, Staff.display_name)
-        .outerjoin(Staff, Staff.id == Interaction.staff_id)
-        .where(where)
-        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
+    found, total = page_with_staff_names(
+        session, Interaction, where, order, limit=page.limit, offset=page.offset
     )
-    return [Logged(row, name) for row, name in session.execute(stmt)], total
+    return [Logged(row, name) for row, name in found], total
 
 
 def remind_follow_ups(session: Session, now: datetime) -> int:

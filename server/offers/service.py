@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from server.profile.service import till_store
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import member_facts
 from server.recommendations.service import DORMANT_AFTER_DAYS, language
+from server.staff.repository import display_name, page_with_staff_names
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,7 @@ class Issued:
 def _replay(session: Session, found: IssuedOffer, member_id: int, key: str) -> Issued:
     if found.member_id != member_id:
         raise Conflict(f"idempotency key {key!r} was used for an offer to another member")
-    name = (
-        session.scalar(select(Staff.display_name).where(Staff.id == found.staff_id))
-        if found.staff_id
-        else None
-    )
-    return Issued(found, name, replayed=True)
+    return Issued(found, display_name(session, found.staff_id), replayed=True)
 
 
 def _by_key(session: Session, key: str) -> IssuedOffer | None:
@@ -114,14 +110,9 @@ def member_offers(
 ) -> tuple[list[Issued], int]:
     """The offers issued to a member the caller may open, newest first."""
     member_for(session, caller, member_id)
+    order = (IssuedOffer.issued_at.desc(), IssuedOffer.id.desc())
     where = IssuedOffer.member_id == member_id
-    total = int(session.scalar(select(func.count()).select_from(IssuedOffer).where(where)) or 0)
-    stmt = (
-        select(IssuedOffer, Staff.display_name)
-        .outerjoin(Staff, Staff.id == IssuedOffer.staff_id)
-        .where(where)
-        .order_by(IssuedOffer.issued_at.desc(), IssuedOffer.id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
+    found, total = page_with_staff_names(
+        session, IssuedOffer, where, order, limit=page.limit, offset=page.offset
     )
-    return [Issued(row, name) for row, name in session.execute(stmt)], total
+    return [Issued(row, name) for row, name in found], total

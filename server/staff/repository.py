@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from server.db.tables import Staff, StaffRole
@@ -34,3 +37,27 @@ def add_staff(session: Session, staff: Staff) -> Staff:
     session.add(staff)
     session.flush()
     return staff
+
+
+def display_name(session: Session, staff_id: int | None) -> str | None:
+    """The staff member's display name (None for no one)."""
+    if staff_id is None:
+        return None
+    return session.scalar(select(Staff.display_name).where(Staff.id == staff_id))
+
+
+def page_with_staff_names(
+    session: Session, model: Any, where: ColumnElement[bool], order: Sequence[Any], *, limit: int, offset: int
+) -> tuple[list[tuple[Any, str | None]], int]:
+    """One page of `model` rows matching `where` in `order`, each with the display name of its `staff_id`;
+    and the total count."""
+    total = int(session.scalar(select(func.count()).select_from(model).where(where)) or 0)
+    stmt = (
+        select(model, Staff.display_name)
+        .outerjoin(Staff, Staff.id == model.staff_id)
+        .where(where)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(row, name) for row, name in session.execute(stmt)], total
