@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from server.db.rows import insert_rows
 from server.db.tables import FloorEvent, FloorEventBody, FloorEventCounter
 from server.realtime.events import Envelope, SharedText
 
@@ -19,6 +19,11 @@ _COPIES = cast(Table, FloorEvent.__table__)
 # Missed events are kept at least this long (the prune job deletes older ones).
 RETENTION = timedelta(hours=24)
 REPLAY_BATCH = 500
+# The counter upsert's tail: a new counter starts at 1, an existing one moves on by one.
+_BUMP = (
+    "ON CONFLICT (staff_id) DO UPDATE SET last_seq = floor_event_counters.last_seq + 1 "
+    "RETURNING staff_id, last_seq"
+)
 
 
 def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
@@ -33,20 +38,14 @@ def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
     if not ids:
         return {}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(_COUNTERS)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(_COUNTERS)
-    else:
+    if dialect not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"the live floor supports SQLite and PostgreSQL, not {dialect}")
-    counter = _COUNTERS.c
-    # One statement compiled once and cached, whatever the number of recipients: SQLAlchemy batches the
-    # parameter list into multi-row VALUES ("insertmanyvalues"), rows in staff-id order.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[counter.staff_id], set_={"last_seq": counter.last_seq + 1}
-    ).returning(counter.staff_id, counter.last_seq)
-    rows = session.execute(stmt, [{"staff_id": staff_id, "last_seq": 1} for staff_id in ids])
-    return {int(staff_id): int(seq) for staff_id, seq in rows}
+    # One multi-row upsert whatever the number of recipients, rows in staff-id order, its compiled
+    # form cached by row count (server.db.rows): SQLAlchemy's own executemany cost ~3 ms for 200 rows.
+    results = insert_rows(
+        session, _COUNTERS, {"last_seq": 1}, [(staff_id,) for staff_id in ids], ["staff_id"], _BUMP
+    )
+    return {int(row.staff_id): int(row.last_seq) for result in results for row in result}
 
 
 def append_event(
@@ -63,13 +62,11 @@ def append_event(
     body = {"event_id": event_id, "event_type": event_type, "store_id": store_id, "payload": payload}
     session.execute(insert(_BODIES), [body | {"created_at": now}])
     copies = sorted(seqs.items())
-    session.execute(
-        insert(_COPIES),
-        [{"staff_id": s, "seq": seq, "event_id": event_id, "created_at": now} for s, seq in copies],
-    )
-    shared = SharedText()
+    shared = {"event_id": event_id, "created_at": now}
+    insert_rows(session, _COPIES, shared, copies, ["staff_id", "seq"])
+    text = SharedText()
     return [
-        Envelope(staff_id, seq, event_id, event_type, store_id, now, payload, shared)
+        Envelope(staff_id, seq, event_id, event_type, store_id, now, payload, text)
         for staff_id, seq in copies
     ]
 

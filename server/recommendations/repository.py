@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy import Table, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.db.rows import insert_rows
 from server.db.tables import (
     ChatSession,
     ChatTurn,
@@ -22,6 +23,9 @@ from server.db.tables import (
     Transaction,
     TransactionLine,
 )
+
+_RECOMMENDATIONS = cast(Table, Recommendation.__table__)
+_FEEDBACK = cast(Table, RecommendationFeedback.__table__)
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]
     """One recommendation per (product id, kind), each with its "shown" feedback row; their ids in order.
 
     Two statements whatever the number of items (an arrival records five while the member is at the
-    door): one multi-row INSERT ... RETURNING, its rows matched back to the items by product and kind.
+    door), compiled once per count: one multi-row INSERT ... RETURNING, its rows matched back to the
+    items by product and kind, and one for their "shown" rows.
     """
     if not items:
         return []
@@ -54,27 +59,15 @@ def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]
         "shown_at": shown.shown_at,
         "attributable_until": shown.shown_at + shown.window,
     }
-    rows = [common | {"product_id": product_id, "kind": kind} for product_id, kind in items]
-    stmt = insert(Recommendation).values(rows)
-    returned = session.execute(
-        stmt.returning(Recommendation.id, Recommendation.product_id, Recommendation.kind)
+    (returned,) = insert_rows(
+        session, _RECOMMENDATIONS, common, items, ["product_id", "kind"], "RETURNING id, product_id, kind"
     )
     ids: dict[tuple[int, str], list[int]] = {}
-    for rec_id, product_id, kind in returned:  # rows alike in product and kind are alike in all
-        ids.setdefault((product_id, kind), []).append(rec_id)
+    for row in returned:  # rows alike in product and kind are alike in all
+        ids.setdefault((row.product_id, row.kind), []).append(row.id)
     ordered = [ids[item].pop(0) for item in items]
-    session.execute(
-        insert(RecommendationFeedback),
-        [
-            {
-                "recommendation_id": rec_id,
-                "action": "shown",
-                "staff_id": shown.staff_id,
-                "recorded_at": shown.shown_at,
-            }
-            for rec_id in ordered
-        ],
-    )
+    shown_row = {"action": "shown", "staff_id": shown.staff_id, "recorded_at": shown.shown_at}
+    insert_rows(session, _FEEDBACK, shown_row, [(rec_id,) for rec_id in ordered], ["recommendation_id"])
     return ordered
 
 
