@@ -19,8 +19,8 @@ def shifted_now(offset: timedelta | None) -> datetime:
     return utcnow() + offset if offset else utcnow()
 
 
-def get_now(request: Request) -> datetime:
-    """The current business time of this app (UTC, timezone-aware)."""
+async def get_now(request: Request) -> datetime:
+    """The current business time of this app (UTC, timezone-aware); async: no thread hand-over."""
     return shifted_now(getattr(request.app.state, "clock_offset", None))
 
 

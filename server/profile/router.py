@@ -17,7 +17,7 @@ from server.profile.schemas import MemberSummary, ProfileRead
 router = APIRouter(prefix="/members", tags=["profile"])
 
 
-def get_lookup_limit() -> LookupLimit:
+async def get_lookup_limit() -> LookupLimit:
     """Look-ups allowed per staff account: 60 a minute (tests override this dependency)."""
     return LookupLimit()
 

@@ -131,7 +131,7 @@ async def run_floor(app: FastAPI) -> AsyncIterator[Floor]:
         await floor.stop()
 
 
-def get_floor(request: Request) -> Floor:
+async def get_floor(request: Request) -> Floor:
     """The app's live floor; ConfigurationError when the app runs without its lifespan."""
     floor: Floor | None = getattr(request.app.state, "floor", None)
     if floor is None:
@@ -151,12 +151,14 @@ def publish_to_floor(
     *,
     also_staff_ids: Iterable[int] = (),
     now: datetime | None = None,
+    event_id: str | None = None,
 ) -> list[tuple[int, int]]:
     """Send an event to everyone on the store's floor and to `also_staff_ids` wherever they are.
 
     Each recipient's copy is stored with their next sequence number in `session`'s transaction and
     fanned out after it commits (nothing is sent if it rolls back); staff who are offline get it when
-    they reconnect with `?since=`. Returns the (staff_id, seq) of every copy, by staff id.
+    they reconnect with `?since=`. Returns the (staff_id, seq) of every copy, by staff id. `event_id`:
+    the caller's UUID for the event (one is made up otherwise).
     On PostgreSQL the recipients' counters stay locked until commit: publish last in the transaction.
     """
     try:
@@ -174,7 +176,7 @@ def publish_to_floor(
     seqs = store.allocate_seqs(session, recipients)
     envelopes = store.append_event(
         session,
-        event_id=str(uuid.uuid4()),
+        event_id=event_id or str(uuid.uuid4()),
         event_type=event_type,
         store_id=store_id,
         payload=body,

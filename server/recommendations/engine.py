@@ -182,6 +182,11 @@ class RecommenderHolder:
             return self._current
 
     @property
+    def current(self) -> Recommender | None:
+        """The current recommender, or None while none has been built."""
+        return self._current
+
+    @property
     def built(self) -> bool:
         """Whether a recommender has been built yet."""
         return self._current is not None
