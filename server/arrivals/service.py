@@ -8,11 +8,11 @@ active consultants wherever they are, so the phone number in it is always masked
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.arrivals.schemas import (
@@ -26,7 +26,7 @@ from server.auth.scope import ANY_ROLE, require
 from server.core.context import AppContext
 from server.core.errors import NotFound
 from server.core.phone import mask_phone
-from server.db.tables import FloorEvent, Staff, Store
+from server.db.tables import Staff, Store
 from server.profile import repository as profile_repo
 from server.profile.access import LookupLimit, member_for, record_access
 from server.profile.schemas import ConsultantRead
@@ -36,7 +36,7 @@ from server.realtime.service import Floor, publish_to_floor
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import Standing
 from server.recommendations.schemas import RecommendationsRead
-from server.recommendations.service import recommendations_for
+from server.recommendations.service import recommendations_for_member
 
 EVENT_TYPE = "member.arrived"
 SUGGESTIONS = 5  # the phone shows three to five; fewer only when the catalogue has nothing more to say
@@ -175,11 +175,12 @@ def announce_arrival(
     require(arrival.caller, ANY_ROLE, arrival.store_id)
     member_id = identify(session, context, arrival, body)
     who = arriving_member(session, context, member_id, arrival.now)
-    recs = recommendations_for(
+    # The look-up (or the id check in `identify`) is what lets the caller open the member.
+    recs = recommendations_for_member(
         session,
         rec,
         arrival.caller,
-        member_id,
+        who.member,
         k=SUGGESTIONS,
         lang=None,
         store_id=arrival.store_id,
@@ -188,6 +189,7 @@ def announce_arrival(
         standing=standing(who.card),
     )
     payload = arrival_event(who, recs, body, arrival).model_dump(mode="json")
+    event_id = str(uuid.uuid4())
     sent = publish_to_floor(
         session,
         floor,
@@ -195,14 +197,7 @@ def announce_arrival(
         EVENT_TYPE,
         payload,
         also_staff_ids=[c.staff_id for c in who.consultants],
+        event_id=event_id,
     )
     delivered = [staff_id for staff_id, _ in sent]
-    return ArrivalRead(event_id=_event_id(session, sent), delivered_to=delivered, member_id=member_id)
-
-
-def _event_id(session: Session, sent: list[tuple[int, int]]) -> str | None:
-    if not sent:
-        return None
-    staff_id, seq = sent[0]
-    stmt = select(FloorEvent.event_id).where(FloorEvent.staff_id == staff_id, FloorEvent.seq == seq)
-    return session.scalar(stmt)
+    return ArrivalRead(event_id=event_id if sent else None, delivered_to=delivered, member_id=member_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.db.tables import Staff
 
@@ -14,5 +14,5 @@ def staff_by_login(session: Session, login: str) -> Staff | None:
 
 
 def staff_by_id(session: Session, staff_id: int) -> Staff | None:
-    """The staff account with this id, if any."""
-    return session.get(Staff, staff_id)
+    """The staff account with this id and its roles, if any (one query: every request signs in)."""
+    return session.get(Staff, staff_id, options=[joinedload(Staff.roles)])

@@ -74,6 +74,12 @@ def shown(
     )
 
 
+def check_k(k: int) -> None:
+    """422 unless 1 <= k <= MAX_K."""
+    if not 1 <= k <= MAX_K:
+        raise InvalidInput(f"k: ask for 1 to {MAX_K} suggestions, got {k}")
+
+
 def recommendations_for(
     session: Session,
     rec: Recommender,
@@ -89,10 +95,39 @@ def recommendations_for(
 ) -> RecommendationsRead:
     """Suggestions, talking points and (for a dormant member) an offer; each suggestion recorded as shown.
 
-    `standing`: the member's tier and points when the caller has read them already."""
-    if not 1 <= k <= MAX_K:
-        raise InvalidInput(f"k: ask for 1 to {MAX_K} suggestions, got {k}")
+    404 for an unknown member, 403 when `caller` may not open them. `standing`: the member's tier and
+    points when the caller has read them already."""
+    check_k(k)
     member = member_for(session, caller, member_id)
+    return recommendations_for_member(
+        session,
+        rec,
+        caller,
+        member,
+        k=k,
+        lang=lang,
+        store_id=store_id,
+        now=now,
+        window_days=window_days,
+        standing=standing,
+    )
+
+
+def recommendations_for_member(
+    session: Session,
+    rec: Recommender,
+    caller: Staff,
+    member: Member,
+    *,
+    k: int,
+    lang: str | None,
+    store_id: int | None,
+    now: datetime,
+    window_days: int,
+    standing: Standing | None = None,
+) -> RecommendationsRead:
+    """`recommendations_for` a member whom the caller has been allowed to open already (an arrival)."""
+    check_k(k)
     lang = language(lang, member)
     facts = member_facts(session, member, now, standing)
     today = now.date()
