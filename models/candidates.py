@@ -32,6 +32,10 @@ class ItemIndex(Protocol):
         """True when the index holds a vector for this item id."""
         ...
 
+    def holds(self, item_ids: np.ndarray) -> np.ndarray:
+        """For each item id, whether the index holds a vector for it (one vectorised look-up)."""
+        ...
+
     def search(
         self,
         queries: np.ndarray,
@@ -50,7 +54,7 @@ class ItemIndex(Protocol):
 
 def indexed(index: ItemIndex, item_ids: np.ndarray) -> np.ndarray:
     """Which of these item ids the index holds (a new product may not be embedded yet)."""
-    return np.fromiter((int(i) in index for i in item_ids), dtype=bool, count=len(item_ids))
+    return np.asarray(index.holds(np.asarray(item_ids, dtype=np.int64)), dtype=bool)
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,12 @@ class CatalogIndex:
     def __contains__(self, item_id: object) -> bool:
         if not isinstance(item_id, int | np.integer) or not 0 <= int(item_id) < 2**63:
             return False
-        return bool(self._by_id.find(np.array([int(item_id)], dtype=np.int64))[0] >= 0)
+        return bool(self.holds(np.array([int(item_id)], dtype=np.int64))[0])
+
+    def holds(self, item_ids: np.ndarray) -> np.ndarray:
+        """For each item id, whether the index holds a vector for it."""
+        ids = np.asarray(item_ids, dtype=np.int64).reshape(-1)
+        return np.asarray(self._by_id.find(ids) >= 0, dtype=bool)
 
     @property
     def slot_items(self) -> np.ndarray:

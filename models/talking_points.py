@@ -80,8 +80,10 @@ def _matching_new(
 ) -> list[TalkingPoint]:
     """A bought item with a new (this week) item very close to it in the embedding space."""
     new_rows = catalog.arrivals_since(today - dt.timedelta(days=NEW_THIS_WEEK_DAYS - 1))[:500]
-    last = {i: d[-1] for i, d in member.item_days().items() if i in catalog}
-    bought = np.array(sorted(last), dtype=np.int64)
+    days = member.item_days()
+    ids = np.array(sorted(days), dtype=np.int64)
+    bought = ids[catalog.rows(ids) >= 0]  # one vectorised look-up: a wholesaler has bought thousands
+    last = {int(i): days[int(i)][-1] for i in bought}
     new_ids = np.setdiff1d(catalog.ids[new_rows], bought)
     new_ids, bought = new_ids[indexed(index, new_ids)], bought[indexed(index, bought)]
     if len(bought) == 0 or len(new_ids) == 0:

@@ -13,9 +13,16 @@ from models.member import MemberFacts, Purchase
 from server.db.tables import Member, Transaction, TransactionLine
 from server.loyalty.service import points_summary, tier_progress
 
+# The latest sale lines the recommender reads. Nearly every member has far fewer; a wholesale buyer's
+# eight thousand lines took a third of a second to turn into facts while the clerk waited, and the
+# next suggestion hardly depends on what they bought years and thousands of lines ago.
+MAX_LINES = 2000
 
-def purchases(session: Session, member_id: int, now: datetime) -> tuple[Purchase, ...]:
-    """The member's sale lines up to `now` (one indexed query over transactions by member and time)."""
+
+def purchases(
+    session: Session, member_id: int, now: datetime, limit: int = MAX_LINES
+) -> tuple[Purchase, ...]:
+    """The member's latest `limit` sale lines up to `now`, oldest first (one indexed query)."""
     stmt = (
         select(
             TransactionLine.product_id,
@@ -28,8 +35,10 @@ def purchases(session: Session, member_id: int, now: datetime) -> tuple[Purchase
         .join(Transaction, Transaction.id == TransactionLine.transaction_id)
         .where(Transaction.member_id == member_id, Transaction.occurred_at <= now)
         .where(Transaction.kind == "sale", TransactionLine.quantity > 0)
-        .order_by(Transaction.occurred_at, TransactionLine.line_no)
+        .order_by(Transaction.occurred_at.desc(), TransactionLine.line_no.desc())
+        .limit(limit)
     )
+    newest_first = session.execute(stmt).all()
     return tuple(
         Purchase(
             item_id=int(product_id),
@@ -39,7 +48,7 @@ def purchases(session: Session, member_id: int, now: datetime) -> tuple[Purchase
             discount=float(discount),
             coupon=coupon is not None,
         )
-        for product_id, occurred_at, quantity, unit_price, discount, coupon in session.execute(stmt)
+        for product_id, occurred_at, quantity, unit_price, discount, coupon in reversed(newest_first)
     )
 
 

@@ -214,6 +214,8 @@ def test_vectors_in_any_order_and_after_load(items: tuple[np.ndarray, np.ndarray
     with pytest.raises(KeyError, match=f"item {ids[4]} "):
         index.vectors(np.array([ids[20], ids[4]]))
     assert ids[4] not in index and ids[20] in index and -1 not in index and 2**70 not in index
+    asked = np.array([ids[20], ids[4], -1, ids[20], ids[9], ids[10]])
+    assert index.holds(asked).tolist() == [True, False, False, True, False, True]
     loaded = CatalogIndex.load(index.save(tmp_path / "index"))
     np.testing.assert_array_equal(loaded.vectors(ids[10:]), vectors[10:])
     assert loaded.tombstones == 10
