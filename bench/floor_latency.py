@@ -55,9 +55,9 @@ from server.arrivals.service import Arrival, announce_arrival  # noqa: E402
 from server.auth.roles import Role  # noqa: E402
 from server.auth.tokens import issue_token  # noqa: E402
 from server.config import Settings  # noqa: E402
-from server.core.clock import get_now  # noqa: E402
 from server.core.context import AppContext  # noqa: E402
 from server.db import migrate  # noqa: E402
+from server.db.base import utcnow  # noqa: E402
 from server.db.session import make_engine, session_scope  # noqa: E402
 from server.db.tables import Member, Staff, Store  # noqa: E402
 from server.demo.imported import give_demo_identities  # noqa: E402
@@ -78,9 +78,13 @@ CHATS = ["a gift for her mother under 30", "cheaper", "not candles", "something 
 
 
 def bench_app() -> FastAPI:
-    """The server subprocess's app (uvicorn --factory): the real app, its business clock pinned to NOW."""
+    """The server subprocess's app (uvicorn --factory): the real app, its business clock set to NOW.
+
+    Shifted as `aisle demo` shifts it for historical data (time runs on from NOW), not by overriding
+    `get_now`: with any dependency override FastAPI rebuilds every route's dependencies per request.
+    """
     app = create_app()
-    app.dependency_overrides[get_now] = lambda: NOW
+    app.state.clock_offset = NOW - utcnow()
     return app
 
 
