@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from server.auth.scope import require, require_any_role, visible_store_ids
-from server.auth.service import staff_for_token
+from server.auth.service import staff_for_claims, staff_for_token
 from server.auth.throttle import LoginThrottle
+from server.auth.tokens import TokenClaims, decode_token
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import Unauthorized
 from server.db.tables import Staff
@@ -19,16 +21,42 @@ from server.db.tables import Staff
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _throttle_lock = threading.Lock()
 
-__all__ = ["CurrentStaff", "ThrottleDep", "require", "require_any_role", "visible_store_ids"]
+__all__ = [
+    "TokenClaimsDep",
+    "CurrentStaff",
+    "ThrottleDep",
+    "require",
+    "require_any_role",
+    "signed_in",
+    "visible_store_ids",
+]
+
+
+def _token(token: str | None) -> str:
+    if not token:
+        raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
+    return token
 
 
 def get_current_staff(
     session: SessionDep, context: ContextDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Staff:
     """The signed-in staff member, from the `Authorization: Bearer` header; 401 without a valid token."""
-    if not token:
-        raise Unauthorized("not signed in: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
-    return staff_for_token(session, context.keys.jwt, token)
+    return staff_for_token(session, context.keys.jwt, _token(token))
+
+
+async def get_token_claims(
+    context: ContextDep, token: Annotated[str | None, Depends(_bearer)]
+) -> TokenClaims:
+    """The bearer token's claims, checked without the database (401 when missing, expired or forged).
+
+    For an endpoint that signs the caller in itself, in the thread its work runs in (`signed_in`)."""
+    return decode_token(context.keys.jwt, _token(token))
+
+
+def signed_in(session: Session, claims: TokenClaims) -> Staff:
+    """The staff member of checked claims; 401 when the token was revoked or the account disabled."""
+    return staff_for_claims(session, claims)
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:
@@ -42,4 +70,5 @@ def get_login_throttle(request: Request) -> LoginThrottle:
 
 
 CurrentStaff = Annotated[Staff, Depends(get_current_staff)]
+TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]

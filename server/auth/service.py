@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.auth import repository
 from server.auth.passwords import hash_password, verify_password
 from server.auth.throttle import LoginThrottle
-from server.auth.tokens import decode_token, issue_token
+from server.auth.tokens import TokenClaims, decode_token, issue_token
 from server.core.errors import Forbidden, InvalidInput, Unauthorized
 from server.db.tables import Staff
 
@@ -83,7 +83,11 @@ def token_for(staff: Staff, *, key: bytes, minutes: int) -> SignIn:
 
 def staff_for_token(session: Session, key: bytes, token: str) -> Staff:
     """The staff account a bearer token stands for; 401 when expired, tampered with or revoked."""
-    claims = decode_token(key, token)
+    return staff_for_claims(session, decode_token(key, token))
+
+
+def staff_for_claims(session: Session, claims: TokenClaims) -> Staff:
+    """The staff account of a token already decoded; 401 when it was revoked or the account disabled."""
     staff = repository.staff_by_id(session, claims.staff_id)
     if staff is None or staff.token_version != claims.version:
         raise Unauthorized("token revoked: sign in again")

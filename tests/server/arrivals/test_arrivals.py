@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.tables import LookupAudit, Recommendation, Transaction
+from server.auth.service import revoke_tokens
+from server.db.tables import LookupAudit, Recommendation, Staff, Transaction
 from tests.server.arrivals.conftest import PHONE, Floor
 from tests.server.realtime.conftest import greet, next_frame, open_floor, token_for
 
@@ -148,3 +149,26 @@ def test_only_staff_of_the_store_may_announce(floor: Floor) -> None:
     assert floor.arrive(world.nobody, world.store_a.id, card=card).status_code == 403
     assert floor.arrive(world.admin, world.store_a.id, card=card).status_code == 202
     assert floor.arrive(world.clerk_a, 999_999, card=card).status_code == 404
+
+
+def test_an_arrival_needs_a_live_token(floor: Floor, session: Session) -> None:
+    """Signed in inside the arrival's own unit of work: a revoked token or a disabled account is refused."""
+    world = floor.shop.world
+    card = floor.shop.regular.card_number
+    url = f"/api/v1/stores/{world.store_a.id}/arrivals"
+    body = {"source": "till", "card": card}
+    assert floor.http.post(url, json=body).status_code == 401
+    forged = floor.http.post(url, json=body, headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401
+    token = token_for(floor.live.context, world.clerk_a)
+    clerk = session.get(Staff, world.clerk_a.id)
+    assert clerk is not None
+    revoke_tokens(clerk)
+    session.commit()
+    revoked = floor.http.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+    fresh = token_for(floor.live.context, clerk)
+    clerk.active = False
+    session.commit()
+    disabled = floor.http.post(url, json=body, headers={"Authorization": f"Bearer {fresh}"})
+    assert disabled.status_code == 401 and "disabled" in disabled.json()["detail"]
