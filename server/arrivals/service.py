@@ -170,7 +170,10 @@ def announce_arrival(
     the member's active consultants (primary and secondary) wherever they are. Publishing comes last, so
     the event is only sent once the whole arrival has been committed.
     """
-    if session.get(Store, arrival.store_id) is None:
+    # Kept in a variable to the end: the session forgets rows nothing refers to, and publishing looks
+    # the store up again (without this, a second query).
+    store = session.get(Store, arrival.store_id)
+    if store is None:
         raise NotFound(f"store {arrival.store_id} does not exist")
     require(arrival.caller, ANY_ROLE, arrival.store_id)
     member_id = identify(session, context, arrival, body)
