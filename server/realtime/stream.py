@@ -102,9 +102,12 @@ class FloorConnection:
                 first == self.since + 1 or (first is None and self.since == newest)
             )
         await self._send(events.ready(self.sent, complete))
-        reader = asyncio.create_task(self._read())
-        writer = asyncio.create_task(self._write(sub))
-        done, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        tasks = {
+            asyncio.create_task(self._read()),
+            asyncio.create_task(self._write(sub)),
+            asyncio.create_task(self._beat()),
+        }
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, *_GONE):
@@ -114,32 +117,27 @@ class FloorConnection:
 
     async def _write(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
-        next_ping = loop.time() + self._heartbeat_interval()
         # Events that came ahead of a gap; the missing ones are usually a moment behind on the broker
         # (two arrivals committed by two threads can be handed over in either order), so they wait
         # briefly before the gap is read from the log: 200 sockets reading the log at once is slow.
         ahead: dict[int, Envelope] = {}
         gap_until: float | None = None
         while True:
-            # Checked before every wait, so a busy floor cannot starve the heartbeat (and the re-check).
-            if loop.time() >= next_ping:
-                await self._heartbeat()
-                next_ping = loop.time() + self._heartbeat_interval()
             if gap_until is not None and loop.time() >= gap_until:
                 await self._catch_up(max(ahead))
                 ahead.clear()
                 gap_until = None
-            wake = next_ping if gap_until is None else min(next_ping, gap_until)
-            if sub.queue.empty():
-                # A deadline on this task rather than wait_for, which wraps every wait in a new task:
-                # 200 sockets woken by one arrival made that a fifth of the event loop's fan-out.
+            if not sub.queue.empty():
+                item = sub.queue.get_nowait()
+            elif gap_until is None:
+                # The usual wait: no deadline (a timer per wait per socket was a third of the fan-out).
+                item = await sub.queue.get()
+            else:
                 try:
-                    async with asyncio.timeout_at(wake):
+                    async with asyncio.timeout_at(gap_until):
                         item = await sub.queue.get()
                 except TimeoutError:
                     continue
-            else:
-                item = sub.queue.get_nowait()
             if item is Signal.OVERFLOW:
                 raise Refused(events.TRY_AGAIN_LATER, f"fell behind: reconnect with since={self.sent}")
             if item is Signal.RESYNC:
@@ -156,6 +154,12 @@ class FloorConnection:
                 gap_until = None
             elif gap_until is None:
                 gap_until = loop.time() + GAP_WAIT_SECONDS
+
+    async def _beat(self) -> None:
+        # Its own task, so a busy floor cannot starve the heartbeat (and the token re-check).
+        while True:
+            await asyncio.sleep(self._heartbeat_interval())
+            await self._heartbeat()
 
     def _heartbeat_interval(self) -> float:
         # Jittered: phones that connected together at the start of a shift would otherwise re-check
