@@ -7,7 +7,8 @@ from starlette.concurrency import run_in_threadpool
 
 from server.arrivals import service
 from server.arrivals.schemas import ArrivalCreate, ArrivalRead
-from server.auth.deps import TokenClaimsDep, signed_in
+from server.auth.deps import TokenClaimsDep
+from server.auth.service import staff_for_claims
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, RecommenderDep
 from server.db.session import session_scope
@@ -35,7 +36,7 @@ async def arrival(
     def announce() -> ArrivalRead:
         with session_scope(context.sessions) as session:
             how = service.Arrival(
-                caller=signed_in(session, claims),
+                caller=staff_for_claims(session, claims),
                 store_id=store_id,
                 now=now,
                 window_days=context.settings.attribution_days,

@@ -7,10 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 
 from server.auth.scope import require, require_any_role, visible_store_ids
-from server.auth.service import staff_for_claims, staff_for_token
+from server.auth.service import staff_for_token
 from server.auth.throttle import LoginThrottle
 from server.auth.tokens import TokenClaims, decode_token
 from server.core.deps import ContextDep, SessionDep
@@ -27,7 +26,6 @@ __all__ = [
     "ThrottleDep",
     "require",
     "require_any_role",
-    "signed_in",
     "visible_store_ids",
 ]
 
@@ -50,13 +48,8 @@ async def get_token_claims(
 ) -> TokenClaims:
     """The bearer token's claims, checked without the database (401 when missing, expired or forged).
 
-    For an endpoint that signs the caller in itself, in the thread its work runs in (`signed_in`)."""
+    For an endpoint that signs the caller in itself (`staff_for_claims`) in the thread its work runs in."""
     return decode_token(context.keys.jwt, _token(token))
-
-
-def signed_in(session: Session, claims: TokenClaims) -> Staff:
-    """The staff member of checked claims; 401 when the token was revoked or the account disabled."""
-    return staff_for_claims(session, claims)
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:
