@@ -2,7 +2,8 @@
 
 An event is written to each recipient's log (with that staff member's next sequence number) in the
 caller's transaction, and fanned out only once that transaction commits: a rolled-back arrival is
-never announced, and every announced event can be replayed.
+never announced, and every announced event can be replayed. The copies are written as one row per
+event and filed one row per recipient by a background task every second (server.realtime.store).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600.0
 # The first prune waits a minute, so a starting server (or a test's) does not compete for the database.
 FIRST_PRUNE_SECONDS = 60.0
+# Copies are filed right after each publication commits, in the pause before the next one (a second
+# SQLite writer running at the same time as an arrival makes the arrival wait out SQLite's busy
+# back-off, tens of milliseconds); and at least this often whatever else happens.
+FILE_EVERY_SECONDS = 1.0
 _PENDING = "aisle.realtime.pending"
 
 
@@ -67,20 +72,25 @@ class Floor:
     # What phones may ask over the socket besides ping/pong/leave, by frame type ("chat").
     handlers: dict[str, FrameHandler] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _file_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    _loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        """Connect the broker and presence registry and start the hourly prune."""
+        """Connect the broker and presence registry; start the hourly prune and the filing of copies."""
         await self.broker.start()
         await self.presence.start()
+        self._loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self._prune_hourly()))
+        self._tasks.append(asyncio.create_task(self._file_continuously()))
 
     async def stop(self) -> None:
-        """Stop the prune task, the presence registry and the broker."""
+        """Stop the prune and filing tasks, the presence registry and the broker."""
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self._loop = None
         await self.presence.stop()
         await self.broker.stop()
 
@@ -94,6 +104,22 @@ class Floor:
             except Exception:  # a failed prune must not stop the floor; the next hour retries
                 logger.exception("live floor: pruning the event log failed")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    def file_soon(self) -> None:
+        """Ask for the pending copies to be filed now (callable from any thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._file_wanted.set)
+
+    async def _file_continuously(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._file_wanted.wait(), FILE_EVERY_SECONDS)
+            self._file_wanted.clear()
+            try:
+                await run_in_threadpool(file_now, self.context)
+            except Exception:  # copies stay pending (and replayable); the next round retries
+                logger.exception("live floor: filing event copies failed")
 
 
 def channel_namespace(context: AppContext) -> str:
@@ -193,6 +219,20 @@ def prune_now(context: AppContext, now: datetime | None = None) -> int:
         return store.prune_floor_events(session, now or utcnow())
 
 
+def file_now(context: AppContext, batch: int = store.FILE_BATCH) -> int:
+    """Job: file every pending event's copies, `batch` events per committed transaction; the count.
+
+    Small transactions: on SQLite each holds the write lock, which an arrival's commit waits for.
+    """
+    total = 0
+    while True:
+        with session_scope(context.sessions) as session:
+            moved = store.file_copies(session, batch)
+        total += moved
+        if moved < batch:
+            return total
+
+
 def _fan_out_after_commit(session: Session, floor: Floor, envelopes: list[Envelope]) -> None:
     pending: list[tuple[Floor, list[Envelope]]] | None = session.info.get(_PENDING)
     if pending is None:
@@ -209,6 +249,8 @@ def _on_commit(session: Session) -> None:
     session.info[_PENDING] = []
     for floor, envelopes in pending:
         floor.broker.publish(envelopes)
+    for floor in {id(f): f for f, _ in pending}.values():
+        floor.file_soon()
 
 
 def _on_rollback(session: Session, _previous: Any) -> None:

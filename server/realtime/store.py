@@ -1,4 +1,10 @@
-"""All SQL of the live floor: sequence numbers, the per-staff event log, replay and pruning."""
+"""All SQL of the live floor: sequence numbers, the per-staff event log, replay and pruning.
+
+An event is written with its body once and its recipients' numbered copies as ONE pending row (a few
+pages of the database log, however many clerks are on the floor); `file_copies` later moves the
+copies of many events at once into `floor_events`, one indexed row per (staff, seq). Replay reads the
+filed copies and the pending ones, so a copy is found whether or not it has been filed yet.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +16,24 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from server.db.rows import insert_rows
-from server.db.tables import FloorEvent, FloorEventBody, FloorEventCounter
+from server.db.tables import FloorEvent, FloorEventBody, FloorEventCounter, FloorEventPending
 from server.realtime.events import Envelope, SharedText
 
 _COUNTERS = cast(Table, FloorEventCounter.__table__)
 _BODIES = cast(Table, FloorEventBody.__table__)
 _COPIES = cast(Table, FloorEvent.__table__)
+_PENDING = cast(Table, FloorEventPending.__table__)
 # Missed events are kept at least this long (the prune job deletes older ones).
 RETENTION = timedelta(hours=24)
 REPLAY_BATCH = 500
+# Events whose copies one filing transaction moves: short enough not to hold SQLite's write lock long.
+FILE_BATCH = 4
 # The counter upsert's tail: a new counter starts at 1, an existing one moves on by one.
 _BUMP = (
     "ON CONFLICT (staff_id) DO UPDATE SET last_seq = floor_event_counters.last_seq + 1 "
     "RETURNING staff_id, last_seq"
 )
+_SKIP_FILED = "ON CONFLICT (staff_id, seq) DO NOTHING"
 
 
 def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
@@ -58,12 +68,11 @@ def append_event(
     seqs: dict[int, int],
     now: datetime,
 ) -> list[Envelope]:
-    """Store the event once and one numbered copy per recipient (staff_id -> seq); their envelopes."""
+    """Store the event once and its numbered copies (staff_id -> seq) as one pending row; their envelopes."""
     body = {"event_id": event_id, "event_type": event_type, "store_id": store_id, "payload": payload}
     session.execute(insert(_BODIES), [body | {"created_at": now}])
     copies = sorted(seqs.items())
-    shared = {"event_id": event_id, "created_at": now}
-    insert_rows(session, _COPIES, shared, copies, ["staff_id", "seq"])
+    session.execute(insert(_PENDING), [{"event_id": event_id, "copies": [list(c) for c in copies]}])
     text = SharedText()
     return [
         Envelope(staff_id, seq, event_id, event_type, store_id, now, payload, text)
@@ -77,10 +86,54 @@ def last_seq(session: Session, staff_id: int) -> int:
     return int(value or 0)
 
 
+def file_copies(session: Session, batch: int = FILE_BATCH) -> int:
+    """Move the copies of up to `batch` pending events into `floor_events`; the number of events moved.
+
+    Oldest events first. A copy already filed (another server process filing the same event at the
+    same moment) is skipped, not doubled: (staff_id, seq) is unique.
+    """
+    pending = session.execute(
+        select(FloorEventPending.event_id, FloorEventPending.copies, FloorEventBody.created_at)
+        .join(FloorEventBody, FloorEventBody.event_id == FloorEventPending.event_id)
+        .order_by(FloorEventBody.created_at, FloorEventPending.event_id)
+        .limit(batch)
+    ).all()
+    for event_id, copies, created_at in pending:
+        rows = [(int(staff_id), int(seq)) for staff_id, seq in copies]
+        if rows:
+            shared = {"event_id": event_id, "created_at": created_at}
+            insert_rows(session, _COPIES, shared, rows, ["staff_id", "seq"], _SKIP_FILED)
+    if pending:
+        session.execute(delete(_PENDING).where(_PENDING.c.event_id.in_([p.event_id for p in pending])))
+    return len(pending)
+
+
+def _pending_after(
+    session: Session, staff_id: int, after: int, upto: int | None
+) -> dict[int, FloorEventBody]:
+    """The staff member's copies above `after` (up to `upto`) that are not filed yet, by seq."""
+    found: dict[int, FloorEventBody] = {}
+    rows = session.execute(
+        select(FloorEventPending.copies, FloorEventBody).join(
+            FloorEventBody, FloorEventBody.event_id == FloorEventPending.event_id
+        )
+    )
+    for copies, body in rows:
+        for copy_staff, seq in copies:
+            if copy_staff == staff_id and seq > after and (upto is None or seq <= upto):
+                found[int(seq)] = body
+    return found
+
+
 def events_after(
     session: Session, staff_id: int, after: int, upto: int | None = None, limit: int = REPLAY_BATCH
 ) -> list[Envelope]:
-    """The staff member's events numbered above `after` (and up to `upto`), oldest first."""
+    """The staff member's events numbered above `after` (and up to `upto`), oldest first.
+
+    Pending copies are read before filed ones: a copy filed between the two reads is then seen twice
+    (and kept once), never missed.
+    """
+    bodies = _pending_after(session, staff_id, after, upto)
     query = (
         select(FloorEvent.seq, FloorEventBody)
         .join(FloorEventBody, FloorEventBody.event_id == FloorEvent.event_id)
@@ -88,7 +141,8 @@ def events_after(
     )
     if upto is not None:
         query = query.where(FloorEvent.seq <= upto)
-    rows = session.execute(query.order_by(FloorEvent.seq).limit(limit))
+    for seq, body in session.execute(query.order_by(FloorEvent.seq).limit(limit)):
+        bodies.setdefault(int(seq), body)
     return [
         Envelope(
             staff_id=staff_id,
@@ -99,7 +153,7 @@ def events_after(
             occurred_at=body.created_at,
             payload=body.payload,
         )
-        for seq, body in rows
+        for seq, body in sorted(bodies.items())[:limit]
     ]
 
 
@@ -108,6 +162,8 @@ def prune_floor_events(session: Session, now: datetime, keep: timedelta = RETENT
     if keep < RETENTION:
         raise ValueError(f"floor events are kept at least {RETENTION}; got keep={keep}")
     cutoff = now - keep
+    old = select(FloorEventBody.event_id).where(FloorEventBody.created_at < cutoff)
+    session.execute(delete(FloorEventPending).where(FloorEventPending.event_id.in_(old)))
     session.execute(delete(FloorEvent).where(FloorEvent.created_at < cutoff))
     result = session.execute(delete(FloorEventBody).where(FloorEventBody.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

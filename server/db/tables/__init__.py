@@ -16,7 +16,7 @@ from server.db.tables.loyalty import (
     TierChange,
 )
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
-from server.db.tables.realtime import FloorEvent, FloorEventBody, FloorEventCounter
+from server.db.tables.realtime import FloorEvent, FloorEventBody, FloorEventCounter, FloorEventPending
 from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
@@ -32,6 +32,7 @@ __all__ = [
     "FloorEvent",
     "FloorEventBody",
     "FloorEventCounter",
+    "FloorEventPending",
     "ImportRun",
     "Interaction",
     "IssuedOffer",

@@ -76,3 +76,34 @@ def test_floor_events_logged_before_0007_are_kept_as_one_body_per_event(db_url: 
         (1, 2, "member.arrived"),
     ]
     eng.dispose()
+
+
+def test_a_downgrade_below_0008_files_the_pending_copies(db_url: str) -> None:
+    eng = make_engine(db_url)
+    migrate.upgrade(eng)
+    at = "2011-12-10 10:00:00+00:00"
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff (id, login, display_name, password_hash, active, locale, token_version,"
+                " created_at) VALUES (1, 'a', 'A', 'x', true, 'en', 0, :at),"
+                " (2, 'b', 'B', 'x', true, 'en', 0, :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO floor_event_bodies (event_id, event_type, store_id, payload, created_at)"
+                " VALUES ('e-1', 'member.arrived', NULL, '{}', :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(
+            text("INSERT INTO floor_event_pending (event_id, copies) VALUES ('e-1', :c)"),
+            {"c": "[[1, 4], [2, 9]]"},
+        )
+    migrate.downgrade(eng, "0007")
+    with eng.connect() as conn:
+        filed = conn.execute(text("SELECT staff_id, seq, event_id FROM floor_events ORDER BY staff_id")).all()
+    assert [tuple(r) for r in filed] == [(1, 4, "e-1"), (2, 9, "e-1")]
+    eng.dispose()

@@ -6,12 +6,11 @@ import json
 import time
 from dataclasses import replace
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.roles import Role
 from server.core.context import AppContext
-from server.db.tables import FloorEvent, FloorEventBody
+from server.realtime import store
 from tests.fixtures.factories import World, make_staff
 from tests.server.realtime.conftest import (
     LiveServer,
@@ -53,8 +52,7 @@ def test_a_floor_event_reaches_the_clerks_of_that_store_and_the_consultant(
         got_b = next_frame(clerk_b)
         # Clerk B's first event is store B's: store A's never reached them.
         assert (got_b["seq"], got_b["payload"], got_b["store_id"]) == (1, {"member_id": 8}, world.store_b.id)
-    stmt = select(FloorEventBody.store_id).join(FloorEvent, FloorEvent.event_id == FloorEventBody.event_id)
-    logged = session.scalars(stmt.where(FloorEvent.staff_id == world.clerk_b.id)).all()
+    logged = [e.store_id for e in store.events_after(session, world.clerk_b.id, 0)]
     assert logged == [world.store_b.id]
 
 

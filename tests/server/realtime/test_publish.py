@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from server.core.context import AppContext
 from server.core.errors import InvalidInput, NotFound
 from server.db.base import utcnow
-from server.db.tables import FloorEvent
+from server.db.tables import FloorEvent, FloorEventPending
 from server.realtime import store
 from server.realtime.broker import Broker, Signal, Subscription
 from server.realtime.events import Envelope, decode_batch, encode_batch
-from server.realtime.service import build_floor, publish_to_floor
+from server.realtime.service import build_floor, file_now, publish_to_floor
 from tests.fixtures.factories import World
 
 
@@ -144,3 +144,79 @@ def test_a_phone_that_falls_behind_is_told_to_reconnect() -> None:
 
     # The queue is emptied and holds only the signal to close; the phone replays from the log.
     assert asyncio.run(scenario()) == [Signal.OVERFLOW]
+
+
+def test_copies_are_filed_in_the_background_and_replay_reads_them_before_and_after(
+    context: AppContext, world: World
+) -> None:
+    floor = build_floor(context)
+    clerk, other = world.clerk_a.id, world.clerk_b.id
+
+    def replay(staff_id: int, after: int = 0, upto: int | None = None, limit: int = 500) -> list[int]:
+        with context.sessions() as s:
+            return [e.payload["n"] for e in store.events_after(s, staff_id, after, upto, limit)]
+
+    with context.sessions() as s:
+        for n in range(1, 26):
+            to = [clerk, other] if n % 5 else [clerk]
+            publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": n}, also_staff_ids=to)
+        s.commit()
+        # Written as one pending row per event: nothing filed yet, all of it replayable.
+        assert s.scalars(select(FloorEvent)).all() == []
+    everything = list(range(1, 26))
+    assert replay(clerk) == everything
+    assert replay(other) == [n for n in everything if n % 5]
+    with context.sessions() as s:  # half filed, half pending: the replay is the same
+        assert store.file_copies(s, batch=12) == 12
+        s.commit()
+    assert replay(clerk) == everything and replay(clerk, 10, 20) == list(range(11, 21))
+    assert replay(clerk, 5, limit=3) == [6, 7, 8]
+    assert file_now(context, batch=4) == 13
+    with context.sessions() as s:
+        filed = s.execute(select(FloorEvent.staff_id, FloorEvent.seq).order_by(FloorEvent.id)).all()
+        assert s.scalars(select(FloorEventPending)).all() == []
+    assert sorted(seq for staff_id, seq in filed if staff_id == clerk) == list(range(1, 26))
+    assert len(filed) == 25 + 20
+    assert replay(clerk) == everything and replay(other, 16) == [21, 22, 23, 24]
+    assert file_now(context) == 0
+
+
+def test_a_copy_filed_twice_by_two_processes_is_kept_once(context: AppContext, world: World) -> None:
+    floor = build_floor(context)
+    clerk = world.clerk_a.id
+    with context.sessions() as s:
+        publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": 1}, also_staff_ids=[clerk])
+        s.commit()
+        event_id = s.scalars(select(FloorEventPending.event_id)).one()
+        # Another server process read the same pending row and filed the copy first.
+        s.add(FloorEvent(staff_id=clerk, seq=1, event_id=event_id, created_at=utcnow()))
+        s.commit()
+        assert store.file_copies(s) == 1
+        s.commit()
+        assert s.execute(select(FloorEvent.staff_id, FloorEvent.seq)).all() == [(clerk, 1)]
+        assert [e.seq for e in store.events_after(s, clerk, 0)] == [1]
+
+
+def test_pruning_removes_old_events_whether_filed_or_pending(context: AppContext, world: World) -> None:
+    floor = build_floor(context)
+    clerk = world.clerk_a.id
+    now = utcnow()
+    with context.sessions() as s:
+        for hours in (40, 30):
+            publish_to_floor(
+                s,
+                floor,
+                world.store_a.id,
+                "member.arrived",
+                {"h": hours},
+                also_staff_ids=[clerk],
+                now=now - timedelta(hours=hours),
+            )
+        s.commit()
+        store.file_copies(s, batch=1)  # the 40-hour-old event is filed, the 30-hour-old one pending
+        publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"h": 1}, also_staff_ids=[clerk])
+        s.commit()
+        assert store.prune_floor_events(s, now) == 2
+        s.commit()
+        assert [e.payload["h"] for e in store.events_after(s, clerk, 0)] == [1]
+        assert len(s.scalars(select(FloorEventPending)).all()) == 1
