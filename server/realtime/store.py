@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from server.db.rows import insert_rows
@@ -21,7 +21,6 @@ from server.realtime.events import Envelope, SharedText
 
 _COUNTERS = cast(Table, FloorEventCounter.__table__)
 _BODIES = cast(Table, FloorEventBody.__table__)
-_COPIES = cast(Table, FloorEvent.__table__)
 _PENDING = cast(Table, FloorEventPending.__table__)
 # Missed events are kept at least this long (the prune job deletes older ones).
 RETENTION = timedelta(hours=24)
@@ -33,7 +32,24 @@ _BUMP = (
     "ON CONFLICT (staff_id) DO UPDATE SET last_seq = floor_event_counters.last_seq + 1 "
     "RETURNING staff_id, last_seq"
 )
-_SKIP_FILED = "ON CONFLICT (staff_id, seq) DO NOTHING"
+_FILE_INTO = "INSERT INTO floor_events (staff_id, seq, event_id, created_at) "
+_FILE_FROM = (
+    "FROM floor_event_pending p JOIN floor_event_bodies b ON b.event_id = p.event_id{each} "
+    "WHERE p.event_id IN :ids ON CONFLICT (staff_id, seq) DO NOTHING"
+)
+# Pending copies unpacked in SQL, per dialect: each element of `copies` is [staff_id, seq].
+_FILE = {
+    "sqlite": text(
+        _FILE_INTO
+        + "SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), p.event_id, b.created_at "
+        + _FILE_FROM.format(each=", json_each(p.copies) AS c")
+    ).bindparams(bindparam("ids", expanding=True)),
+    "postgresql": text(
+        _FILE_INTO
+        + "SELECT (c.value->>0)::bigint, (c.value->>1)::bigint, p.event_id, b.created_at "
+        + _FILE_FROM.format(each=" CROSS JOIN LATERAL json_array_elements(p.copies) AS c(value)")
+    ).bindparams(bindparam("ids", expanding=True)),
+}
 
 
 def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
@@ -89,23 +105,23 @@ def last_seq(session: Session, staff_id: int) -> int:
 def file_copies(session: Session, batch: int = FILE_BATCH) -> int:
     """Move the copies of up to `batch` pending events into `floor_events`; the number of events moved.
 
-    Oldest events first. A copy already filed (another server process filing the same event at the
-    same moment) is skipped, not doubled: (staff_id, seq) is unique.
+    Oldest events first. The copies are unpacked by the database (one INSERT ... SELECT over the JSON
+    array), so the write transaction holds no Python work per copy: on SQLite it holds the write lock
+    that an arrival waits for. A copy already filed (another server process filing the same event at
+    the same moment) is skipped, not doubled: (staff_id, seq) is unique.
     """
-    pending = session.execute(
-        select(FloorEventPending.event_id, FloorEventPending.copies, FloorEventBody.created_at)
-        .join(FloorEventBody, FloorEventBody.event_id == FloorEventPending.event_id)
-        .order_by(FloorEventBody.created_at, FloorEventPending.event_id)
-        .limit(batch)
-    ).all()
-    for event_id, copies, created_at in pending:
-        rows = [(int(staff_id), int(seq)) for staff_id, seq in copies]
-        if rows:
-            shared = {"event_id": event_id, "created_at": created_at}
-            insert_rows(session, _COPIES, shared, rows, ["staff_id", "seq"], _SKIP_FILED)
-    if pending:
-        session.execute(delete(_PENDING).where(_PENDING.c.event_id.in_([p.event_id for p in pending])))
-    return len(pending)
+    ids = list(
+        session.scalars(
+            select(FloorEventPending.event_id)
+            .join(FloorEventBody, FloorEventBody.event_id == FloorEventPending.event_id)
+            .order_by(FloorEventBody.created_at, FloorEventPending.event_id)
+            .limit(batch)
+        )
+    )
+    if ids:
+        session.execute(_FILE[session.get_bind().dialect.name], {"ids": ids})
+        session.execute(delete(_PENDING).where(_PENDING.c.event_id.in_(ids)))
+    return len(ids)
 
 
 def _pending_after(

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.orm import Session
 
 from server.db import migrate, tables  # noqa: F401
 from server.db.base import Base
 from server.db.session import make_engine
 from server.realtime.store import events_after
+
+
+def _two_staff(conn: Connection, at: str) -> None:
+    """Staff 1 and 2, inserted with plain SQL (the schema may be an older revision's)."""
+    conn.execute(
+        text(
+            "INSERT INTO staff (id, login, display_name, password_hash, active, locale, token_version,"
+            " created_at) VALUES (1, 'a', 'A', 'x', true, 'en', 0, :at),"
+            " (2, 'b', 'B', 'x', true, 'en', 0, :at)"
+        ),
+        {"at": at},
+    )
 
 
 def test_upgrade_matches_the_models(engine: Engine) -> None:
@@ -43,14 +55,7 @@ def test_floor_events_logged_before_0007_are_kept_as_one_body_per_event(db_url: 
     migrate.upgrade(eng, "0006")
     at = "2011-12-10 10:00:00+00:00"
     with eng.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO staff (id, login, display_name, password_hash, active, locale, token_version,"
-                " created_at) VALUES (1, 'a', 'A', 'x', true, 'en', 0, :at),"
-                " (2, 'b', 'B', 'x', true, 'en', 0, :at)"
-            ),
-            {"at": at},
-        )
+        _two_staff(conn, at)
         rows = [(1, 1, "e-1"), (2, 1, "e-1"), (1, 2, "e-2")]
         for staff_id, seq, event_id in rows:
             conn.execute(
@@ -83,14 +88,7 @@ def test_a_downgrade_below_0008_files_the_pending_copies(db_url: str) -> None:
     migrate.upgrade(eng)
     at = "2011-12-10 10:00:00+00:00"
     with eng.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO staff (id, login, display_name, password_hash, active, locale, token_version,"
-                " created_at) VALUES (1, 'a', 'A', 'x', true, 'en', 0, :at),"
-                " (2, 'b', 'B', 'x', true, 'en', 0, :at)"
-            ),
-            {"at": at},
-        )
+        _two_staff(conn, at)
         conn.execute(
             text(
                 "INSERT INTO floor_event_bodies (event_id, event_type, store_id, payload, created_at)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from server.db.tables import FloorEvent, FloorEventPending
 from server.realtime import store
 from server.realtime.broker import Broker, Signal, Subscription
 from server.realtime.events import Envelope, decode_batch, encode_batch
-from server.realtime.service import build_floor, file_now, publish_to_floor
+from server.realtime.service import Floor, build_floor, file_now, publish_to_floor
 from tests.fixtures.factories import World
 
 
@@ -99,21 +99,28 @@ def test_bad_publications_are_refused_with_the_reason(
     assert session.scalars(select(FloorEvent)).all() == []
 
 
+def _publish_hours_ago(
+    s: Session, floor: Floor, world: World, clerk: int, now: datetime, hours_ago: tuple[int, ...]
+) -> None:
+    """One event {"h": hours} to `clerk` in store A for each of `hours_ago`, dated that long before now."""
+    for hours in hours_ago:
+        publish_to_floor(
+            s,
+            floor,
+            world.store_a.id,
+            "member.arrived",
+            {"h": hours},
+            also_staff_ids=[clerk],
+            now=now - timedelta(hours=hours),
+        )
+
+
 def test_pruning_keeps_a_day_and_never_reuses_numbers(context: AppContext, world: World) -> None:
     floor = build_floor(context)
     clerk = world.clerk_a.id
     now = utcnow()
     with context.sessions() as s:
-        for hours in (30, 25, 23, 1):
-            publish_to_floor(
-                s,
-                floor,
-                world.store_a.id,
-                "member.arrived",
-                {"h": hours},
-                also_staff_ids=[clerk],
-                now=now - timedelta(hours=hours),
-            )
+        _publish_hours_ago(s, floor, world, clerk, now, (30, 25, 23, 1))
         s.commit()
         assert store.prune_floor_events(s, now) == 2
         s.commit()
@@ -202,16 +209,7 @@ def test_pruning_removes_old_events_whether_filed_or_pending(context: AppContext
     clerk = world.clerk_a.id
     now = utcnow()
     with context.sessions() as s:
-        for hours in (40, 30):
-            publish_to_floor(
-                s,
-                floor,
-                world.store_a.id,
-                "member.arrived",
-                {"h": hours},
-                also_staff_ids=[clerk],
-                now=now - timedelta(hours=hours),
-            )
+        _publish_hours_ago(s, floor, world, clerk, now, (40, 30))
         s.commit()
         store.file_copies(s, batch=1)  # the 40-hour-old event is filed, the 30-hour-old one pending
         publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"h": 1}, also_staff_ids=[clerk])
