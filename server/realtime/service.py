@@ -3,7 +3,8 @@
 An event is written to each recipient's log (with that staff member's next sequence number) in the
 caller's transaction, and fanned out only once that transaction commits: a rolled-back arrival is
 never announced, and every announced event can be replayed. The copies are written as one row per
-event and filed one row per recipient by a background task every second (server.realtime.store).
+event and filed by a background task every few seconds, a batch of events at once, one row per
+recipient (server.realtime.store).
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600.0
 # The first prune waits a minute, so a starting server (or a test's) does not compete for the database.
 FIRST_PRUNE_SECONDS = 60.0
-# Copies are filed right after each publication commits, in the pause before the next one (a second
-# SQLite writer running at the same time as an arrival makes the arrival wait out SQLite's busy
-# back-off, tens of milliseconds); and at least this often whatever else happens.
-FILE_EVERY_SECONDS = 1.0
+# How often the pending copies are filed. Filing costs about the same for one event as for a batch
+# (each recipient's page of the log is rewritten once), and every filing holds SQLite's write lock,
+# which an arrival's commit then waits for: filed every second or two, a busy floor's events go in
+# batches of dozens. Until then replay reads them from the pending rows.
+FILE_EVERY_SECONDS = 2.0
 _PENDING = "aisle.realtime.pending"
 
 
@@ -72,14 +74,11 @@ class Floor:
     # What phones may ask over the socket besides ping/pong/leave, by frame type ("chat").
     handlers: dict[str, FrameHandler] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _file_wanted: asyncio.Event = field(default_factory=asyncio.Event)
-    _loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Connect the broker and presence registry; start the hourly prune and the filing of copies."""
         await self.broker.start()
         await self.presence.start()
-        self._loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self._prune_hourly()))
         self._tasks.append(asyncio.create_task(self._file_continuously()))
 
@@ -90,7 +89,6 @@ class Floor:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        self._loop = None
         await self.presence.stop()
         await self.broker.stop()
 
@@ -105,17 +103,9 @@ class Floor:
                 logger.exception("live floor: pruning the event log failed")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
-    def file_soon(self) -> None:
-        """Ask for the pending copies to be filed now (callable from any thread)."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._file_wanted.set)
-
     async def _file_continuously(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._file_wanted.wait(), FILE_EVERY_SECONDS)
-            self._file_wanted.clear()
+            await asyncio.sleep(FILE_EVERY_SECONDS)
             try:
                 await run_in_threadpool(file_now, self.context)
             except Exception:  # copies stay pending (and replayable); the next round retries
@@ -249,8 +239,6 @@ def _on_commit(session: Session) -> None:
     session.info[_PENDING] = []
     for floor, envelopes in pending:
         floor.broker.publish(envelopes)
-    for floor in {id(f): f for f, _ in pending}.values():
-        floor.file_soon()
 
 
 def _on_rollback(session: Session, _previous: Any) -> None:

@@ -2,53 +2,80 @@
 
 An event is written with its body once and its recipients' numbered copies as ONE pending row (a few
 pages of the database log, however many clerks are on the floor); `file_copies` later moves the
-copies of many events at once into `floor_events`, one indexed row per (staff, seq). Replay reads the
-filed copies and the pending ones, so a copy is found whether or not it has been filed yet.
+copies of a batch of events into `floor_event_runs`, one row per recipient holding their numbers in
+that batch. Replay reads the filed copies and the pending ones, so a copy is found whether or not it
+has been filed yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text
+from sqlalchemy import JSON, BigInteger, Table, bindparam, column, delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from server.db.base import UTCDateTime
 from server.db.rows import insert_rows
-from server.db.tables import FloorEvent, FloorEventBody, FloorEventCounter, FloorEventPending
+from server.db.tables import FloorEventBody, FloorEventCounter, FloorEventPending, FloorEventRun
 from server.realtime.events import Envelope, SharedText
 
 _COUNTERS = cast(Table, FloorEventCounter.__table__)
 _BODIES = cast(Table, FloorEventBody.__table__)
 _PENDING = cast(Table, FloorEventPending.__table__)
+_RUNS = cast(Table, FloorEventRun.__table__)
 # Missed events are kept at least this long (the prune job deletes older ones).
 RETENTION = timedelta(hours=24)
 REPLAY_BATCH = 500
-# Events whose copies one filing transaction moves: short enough not to hold SQLite's write lock long.
-FILE_BATCH = 4
+# Events whose copies one filing transaction moves: each recipient's run row gets this many numbers.
+FILE_BATCH = 64
 # The counter upsert's tail: a new counter starts at 1, an existing one moves on by one.
 _BUMP = (
     "ON CONFLICT (staff_id) DO UPDATE SET last_seq = floor_event_counters.last_seq + 1 "
     "RETURNING staff_id, last_seq"
 )
-_FILE_INTO = "INSERT INTO floor_events (staff_id, seq, event_id, created_at) "
-_FILE_FROM = (
-    "FROM floor_event_pending p JOIN floor_event_bodies b ON b.event_id = p.event_id{each} "
-    "WHERE p.event_id IN :ids ON CONFLICT (staff_id, seq) DO NOTHING"
-)
-# Pending copies unpacked in SQL, per dialect: each element of `copies` is [staff_id, seq].
-_FILE = {
+# Filing, per dialect: the pending copies ([staff_id, seq] each) of the chosen events unpacked and
+# grouped by recipient by the database (no Python per copy): one run per recipient.
+_RUNS_OF = {
+    "sqlite": "SELECT json_extract(c.value, '$[0]') AS staff_id, "
+    "min(json_extract(c.value, '$[1]')) AS first_seq, "
+    "max(json_extract(c.value, '$[1]')) AS last_seq, max(b.created_at) AS newest_at, "
+    "json_group_array(json_array(json_extract(c.value, '$[1]'), p.event_id)) AS copies "
+    "FROM floor_event_pending p JOIN floor_event_bodies b ON b.event_id = p.event_id, "
+    "json_each(p.copies) AS c WHERE p.event_id IN :ids GROUP BY json_extract(c.value, '$[0]')",
+    "postgresql": "SELECT (c.value->>0)::bigint AS staff_id, min((c.value->>1)::bigint) AS first_seq, "
+    "max((c.value->>1)::bigint) AS last_seq, max(b.created_at) AS newest_at, "
+    "json_agg(json_build_array((c.value->>1)::bigint, p.event_id)) AS copies "
+    "FROM floor_event_pending p JOIN floor_event_bodies b ON b.event_id = p.event_id "
+    "CROSS JOIN LATERAL json_array_elements(p.copies) AS c(value) "
+    "WHERE p.event_id IN :ids GROUP BY (c.value->>0)::bigint",
+}
+_RUNS_OF_SQL = {
+    dialect: text(sql)
+    .bindparams(bindparam("ids", expanding=True))
+    .columns(
+        column("staff_id", BigInteger),
+        column("first_seq", BigInteger),
+        column("last_seq", BigInteger),
+        column("newest_at", UTCDateTime),
+        column("copies", JSON),
+    )
+    for dialect, sql in _RUNS_OF.items()
+}
+# One staff member's pending copies, per dialect: (event_id, seq) above a number.
+_PENDING_OF = {
     "sqlite": text(
-        _FILE_INTO
-        + "SELECT json_extract(c.value, '$[0]'), json_extract(c.value, '$[1]'), p.event_id, b.created_at "
-        + _FILE_FROM.format(each=", json_each(p.copies) AS c")
-    ).bindparams(bindparam("ids", expanding=True)),
+        "SELECT p.event_id, json_extract(c.value, '$[1]') FROM floor_event_pending p, "
+        "json_each(p.copies) AS c "
+        "WHERE json_extract(c.value, '$[0]') = :staff_id AND json_extract(c.value, '$[1]') > :after"
+    ),
     "postgresql": text(
-        _FILE_INTO
-        + "SELECT (c.value->>0)::bigint, (c.value->>1)::bigint, p.event_id, b.created_at "
-        + _FILE_FROM.format(each=" CROSS JOIN LATERAL json_array_elements(p.copies) AS c(value)")
-    ).bindparams(bindparam("ids", expanding=True)),
+        "SELECT p.event_id, (c.value->>1)::bigint FROM floor_event_pending p "
+        "CROSS JOIN LATERAL json_array_elements(p.copies) AS c(value) "
+        "WHERE (c.value->>0)::bigint = :staff_id AND (c.value->>1)::bigint > :after"
+    ),
 }
 
 
@@ -63,9 +90,7 @@ def allocate_seqs(session: Session, staff_ids: Iterable[int]) -> dict[int, int]:
     ids = sorted(set(staff_ids))
     if not ids:
         return {}
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"the live floor supports SQLite and PostgreSQL, not {dialect}")
+    _dialect(session)  # refuses a database the live floor does not support
     # One multi-row upsert whatever the number of recipients, rows in staff-id order, its compiled
     # form cached by row count (server.db.rows): SQLAlchemy's own executemany cost ~3 ms for 200 rows.
     results = insert_rows(
@@ -102,13 +127,23 @@ def last_seq(session: Session, staff_id: int) -> int:
     return int(value or 0)
 
 
-def file_copies(session: Session, batch: int = FILE_BATCH) -> int:
-    """Move the copies of up to `batch` pending events into `floor_events`; the number of events moved.
+@dataclass(frozen=True)
+class Batch:
+    """Pending events to file, and their copies grouped into one run per recipient."""
 
-    Oldest events first. The copies are unpacked by the database (one INSERT ... SELECT over the JSON
-    array), so the write transaction holds no Python work per copy: on SQLite it holds the write lock
-    that an arrival waits for. A copy already filed (another server process filing the same event at
-    the same moment) is skipped, not doubled: (staff_id, seq) is unique.
+    event_ids: list[str]
+    runs: list[dict[str, Any]]
+
+
+class StaleBatch(Exception):
+    """The batch's pending rows changed since it was read (another process filed some of them)."""
+
+
+def pending_batch(session: Session, batch: int = FILE_BATCH) -> Batch:
+    """Read up to `batch` pending events, oldest first, and their copies grouped per recipient.
+
+    Only reads: on SQLite the grouping (tens of milliseconds for a large batch) runs without holding
+    the write lock that arrivals need; `file_batch` then writes the result in a short transaction.
     """
     ids = list(
         session.scalars(
@@ -118,68 +153,110 @@ def file_copies(session: Session, batch: int = FILE_BATCH) -> int:
             .limit(batch)
         )
     )
-    if ids:
-        session.execute(_FILE[session.get_bind().dialect.name], {"ids": ids})
-        session.execute(delete(_PENDING).where(_PENDING.c.event_id.in_(ids)))
-    return len(ids)
+    if not ids:
+        return Batch([], [])
+    rows = session.execute(_RUNS_OF_SQL[_dialect(session)], {"ids": ids}).mappings()
+    return Batch(ids, [dict(row) for row in rows])
 
 
-def _pending_after(
-    session: Session, staff_id: int, after: int, upto: int | None
-) -> dict[int, FloorEventBody]:
-    """The staff member's copies above `after` (up to `upto`) that are not filed yet, by seq."""
-    found: dict[int, FloorEventBody] = {}
-    rows = session.execute(
-        select(FloorEventPending.copies, FloorEventBody).join(
-            FloorEventBody, FloorEventBody.event_id == FloorEventPending.event_id
-        )
+def file_batch(session: Session, pending: Batch) -> None:
+    """Write a batch read by `pending_batch`: its runs in, its pending rows out, in one transaction.
+
+    StaleBatch when the pending rows are no longer all there (another process filed them meanwhile):
+    the caller rolls back and reads again, so nothing is filed twice or lost.
+    """
+    if not pending.event_ids:
+        return
+    gone = session.execute(delete(_PENDING).where(_PENDING.c.event_id.in_(pending.event_ids)))
+    if int(getattr(gone, "rowcount", 0) or 0) != len(pending.event_ids):
+        raise StaleBatch(f"{len(pending.event_ids)} pending event(s) changed while being filed")
+    if pending.runs:
+        session.execute(insert(_RUNS), pending.runs)
+
+
+def file_copies(session: Session, batch: int = FILE_BATCH) -> int:
+    """File the copies of up to `batch` pending events in the caller's transaction; the number filed.
+
+    Each recipient gets one `floor_event_runs` row with their numbers in the batch: the transaction
+    touches each recipient's page of the log once per batch, not once per event.
+    """
+    pending = pending_batch(session, batch)
+    file_batch(session, pending)
+    return len(pending.event_ids)
+
+
+def _dialect(session: Session) -> str:
+    name = session.get_bind().dialect.name
+    if name not in _RUNS_OF:
+        raise NotImplementedError(f"the live floor supports SQLite and PostgreSQL, not {name}")
+    return name
+
+
+def _numbers_after(session: Session, staff_id: int, after: int, upto: int | None) -> dict[int, str]:
+    """The staff member's copies numbered above `after` (up to `upto`), pending or filed: seq -> event.
+
+    Pending copies are read before filed ones: a copy filed between the two reads is then seen twice
+    (and kept once), never missed. Every copy above `after` is in a run whose last number is above it.
+    """
+    found: dict[int, str] = {}
+    params = {"staff_id": staff_id, "after": after}
+    for event_id, seq in session.execute(_PENDING_OF[_dialect(session)], params):
+        found[int(seq)] = event_id
+    runs = select(FloorEventRun.copies).where(
+        FloorEventRun.staff_id == staff_id, FloorEventRun.last_seq > after
     )
-    for copies, body in rows:
-        for copy_staff, seq in copies:
-            if copy_staff == staff_id and seq > after and (upto is None or seq <= upto):
-                found[int(seq)] = body
-    return found
+    if upto is not None:
+        runs = runs.where(FloorEventRun.first_seq <= upto)
+    for copies in session.scalars(runs):
+        for seq, event_id in copies:
+            if seq > after:
+                found.setdefault(int(seq), event_id)
+    return {seq: e for seq, e in found.items() if upto is None or seq <= upto}
 
 
 def events_after(
     session: Session, staff_id: int, after: int, upto: int | None = None, limit: int = REPLAY_BATCH
 ) -> list[Envelope]:
-    """The staff member's events numbered above `after` (and up to `upto`), oldest first.
+    """The staff member's events numbered above `after` (and up to `upto`), oldest first, at most `limit`.
 
-    Pending copies are read before filed ones: a copy filed between the two reads is then seen twice
-    (and kept once), never missed.
+    A copy whose body has been pruned is left out (the client is told its replay is incomplete).
     """
-    bodies = _pending_after(session, staff_id, after, upto)
-    query = (
-        select(FloorEvent.seq, FloorEventBody)
-        .join(FloorEventBody, FloorEventBody.event_id == FloorEvent.event_id)
-        .where(FloorEvent.staff_id == staff_id, FloorEvent.seq > after)
+    wanted = sorted(_numbers_after(session, staff_id, after, upto).items())[:limit]
+    ids = {event_id for _, event_id in wanted}
+    bodies = (
+        {
+            body.event_id: body
+            for body in session.scalars(select(FloorEventBody).where(FloorEventBody.event_id.in_(ids)))
+        }
+        if ids
+        else {}
     )
-    if upto is not None:
-        query = query.where(FloorEvent.seq <= upto)
-    for seq, body in session.execute(query.order_by(FloorEvent.seq).limit(limit)):
-        bodies.setdefault(int(seq), body)
     return [
         Envelope(
             staff_id=staff_id,
             seq=seq,
-            event_id=body.event_id,
-            event_type=body.event_type,
-            store_id=body.store_id,
-            occurred_at=body.created_at,
-            payload=body.payload,
+            event_id=event_id,
+            event_type=bodies[event_id].event_type,
+            store_id=bodies[event_id].store_id,
+            occurred_at=bodies[event_id].created_at,
+            payload=bodies[event_id].payload,
         )
-        for seq, body in sorted(bodies.items())[:limit]
+        for seq, event_id in wanted
+        if event_id in bodies
     ]
 
 
 def prune_floor_events(session: Session, now: datetime, keep: timedelta = RETENTION) -> int:
-    """Delete events and their copies older than `keep` (24 hours by default); the number of events."""
+    """Delete events and their copies older than `keep` (24 hours by default); the number of events.
+
+    A run is deleted once its newest event is past `keep`; until then its older copies may outlive
+    their bodies, and replay skips them.
+    """
     if keep < RETENTION:
         raise ValueError(f"floor events are kept at least {RETENTION}; got keep={keep}")
     cutoff = now - keep
     old = select(FloorEventBody.event_id).where(FloorEventBody.created_at < cutoff)
     session.execute(delete(FloorEventPending).where(FloorEventPending.event_id.in_(old)))
-    session.execute(delete(FloorEvent).where(FloorEvent.created_at < cutoff))
+    session.execute(delete(FloorEventRun).where(FloorEventRun.newest_at < cutoff))
     result = session.execute(delete(FloorEventBody).where(FloorEventBody.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base, BigId, UTCDateTime, utcnow
+from server.db.base import Base, UTCDateTime, utcnow
 
 
 class FloorEventCounter(Base):
@@ -39,10 +39,9 @@ class FloorEventBody(Base):
 class FloorEventPending(Base):
     """An event's numbered copies as written with it: [[staff_id, seq], ...], until they are filed.
 
-    Filing one row per copy in `floor_events` touches a page of its (staff, seq) index per recipient:
-    for an arrival on a floor of 200 clerks that was a megabyte of SQLite log per event, written while
-    the member stood at the door. The copies are written here as one row instead, and a background job
-    files many events' copies in one transaction (server.realtime.store.file_copies). Replay reads both.
+    The arrival's transaction writes this one row whatever the number of recipients; a background job
+    later files the copies of many events at once into `floor_event_runs` (server.realtime.store).
+    Replay reads both.
     """
 
     __tablename__ = "floor_event_pending"
@@ -53,19 +52,20 @@ class FloorEventPending(Base):
     copies: Mapped[list[list[int]]] = mapped_column(JSON)
 
 
-class FloorEvent(Base):
-    """One staff member's copy of a floor event: its number in their stream and which body it is."""
+class FloorEventRun(Base):
+    """One staff member's copies of one filed batch of events: [[seq, event_id], ...], by their number.
 
-    __tablename__ = "floor_events"
-    __table_args__ = (
-        UniqueConstraint("staff_id", "seq"),
-        Index("ix_floor_events_created_at", "created_at"),
-    )
+    A row per copy put each recipient's copy in a different page of the (staff, seq) index: for a floor
+    of 200 clerks, a megabyte of SQLite log per event, and a fifth of a core spent filing at 30 arrivals
+    a second. A row per staff member per batch touches the same pages once for the whole batch.
+    Every copy numbered above N sits in a row whose `last_seq` is above N, which is what replay reads.
+    """
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(BigInteger)
-    event_id: Mapped[str] = mapped_column(
-        ForeignKey("floor_event_bodies.event_id", ondelete="CASCADE"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __tablename__ = "floor_event_runs"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    # The newest event's time: the row is pruned once even that one is past the retention period.
+    newest_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    copies: Mapped[list[list[Any]]] = mapped_column(JSON)

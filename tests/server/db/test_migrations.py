@@ -74,11 +74,13 @@ def test_floor_events_logged_before_0007_are_kept_as_one_body_per_event(db_url: 
         assert [e.event_id for e in events_after(session, 2, 0)] == ["e-1"]
     migrate.downgrade(eng, "0006")
     with eng.connect() as conn:
-        back = conn.execute(text("SELECT staff_id, seq, event_type FROM floor_events ORDER BY id")).all()
+        back = conn.execute(
+            text("SELECT staff_id, seq, event_type FROM floor_events ORDER BY staff_id, seq")
+        ).all()
     assert [tuple(r) for r in back] == [
         (1, 1, "member.arrived"),
-        (2, 1, "member.arrived"),
         (1, 2, "member.arrived"),
+        (2, 1, "member.arrived"),
     ]
     eng.dispose()
 
@@ -104,4 +106,42 @@ def test_a_downgrade_below_0008_files_the_pending_copies(db_url: str) -> None:
     with eng.connect() as conn:
         filed = conn.execute(text("SELECT staff_id, seq, event_id FROM floor_events ORDER BY staff_id")).all()
     assert [tuple(r) for r in filed] == [(1, 4, "e-1"), (2, 9, "e-1")]
+    eng.dispose()
+
+
+def test_copies_filed_one_row_each_before_0009_become_runs_and_come_back(db_url: str) -> None:
+    eng = make_engine(db_url)
+    migrate.upgrade(eng, "0008")
+    at = "2011-12-10 10:00:00+00:00"
+    with eng.begin() as conn:
+        _two_staff(conn, at)
+        for event_id in ("e-1", "e-2", "e-3"):
+            conn.execute(
+                text(
+                    "INSERT INTO floor_event_bodies (event_id, event_type, store_id, payload, created_at)"
+                    " VALUES (:e, 'member.arrived', NULL, :p, :at)"
+                ),
+                {"e": event_id, "p": f'{{"n": "{event_id}"}}', "at": at},
+            )
+        filed = [(1, 1, "e-1"), (2, 1, "e-1"), (1, 2, "e-2"), (1, 3, "e-3"), (2, 2, "e-3")]
+        for staff_id, seq, event_id in filed:
+            conn.execute(
+                text(
+                    "INSERT INTO floor_events (staff_id, seq, event_id, created_at) VALUES (:s, :q, :e, :at)"
+                ),
+                {"s": staff_id, "q": seq, "e": event_id, "at": at},
+            )
+    migrate.upgrade(eng)
+    assert "floor_events" not in inspect(eng).get_table_names()
+    with Session(eng) as session:
+        assert [(e.seq, e.event_id) for e in events_after(session, 1, 0)] == [
+            (1, "e-1"),
+            (2, "e-2"),
+            (3, "e-3"),
+        ]
+        assert [(e.seq, e.payload) for e in events_after(session, 2, 1)] == [(2, {"n": "e-3"})]
+    migrate.downgrade(eng, "0008")
+    with eng.connect() as conn:
+        back = conn.execute(text("SELECT staff_id, seq, event_id FROM floor_events ORDER BY staff_id, seq"))
+        assert sorted(tuple(r) for r in back) == sorted(filed)
     eng.dispose()

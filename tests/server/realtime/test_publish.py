@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.core.context import AppContext
 from server.core.errors import InvalidInput, NotFound
 from server.db.base import utcnow
-from server.db.tables import FloorEvent, FloorEventPending
+from server.db.tables import FloorEventBody, FloorEventPending, FloorEventRun
 from server.realtime import store
 from server.realtime.broker import Broker, Signal, Subscription
 from server.realtime.events import Envelope, decode_batch, encode_batch
@@ -96,7 +96,8 @@ def test_bad_publications_are_refused_with_the_reason(
         )
     with pytest.raises(NotFound, match="store 987654 does not exist"):
         publish_to_floor(session, floor, 987654, "member.arrived", {}, also_staff_ids=to)
-    assert session.scalars(select(FloorEvent)).all() == []
+    assert session.scalars(select(FloorEventBody)).all() == []
+    assert session.scalars(select(FloorEventPending)).all() == []
 
 
 def _publish_hours_ago(
@@ -153,6 +154,11 @@ def test_a_phone_that_falls_behind_is_told_to_reconnect() -> None:
     assert asyncio.run(scenario()) == [Signal.OVERFLOW]
 
 
+def _filed(s: Session) -> list[tuple[int, int]]:
+    """Every filed copy as (staff_id, seq), from the run rows."""
+    return sorted((run.staff_id, seq) for run in s.scalars(select(FloorEventRun)) for seq, _ in run.copies)
+
+
 def test_copies_are_filed_in_the_background_and_replay_reads_them_before_and_after(
     context: AppContext, world: World
 ) -> None:
@@ -169,39 +175,52 @@ def test_copies_are_filed_in_the_background_and_replay_reads_them_before_and_aft
             publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": n}, also_staff_ids=to)
         s.commit()
         # Written as one pending row per event: nothing filed yet, all of it replayable.
-        assert s.scalars(select(FloorEvent)).all() == []
+        assert _filed(s) == []
     everything = list(range(1, 26))
     assert replay(clerk) == everything
     assert replay(other) == [n for n in everything if n % 5]
     with context.sessions() as s:  # half filed, half pending: the replay is the same
         assert store.file_copies(s, batch=12) == 12
         s.commit()
+        # One run per recipient for the batch: the clerk's twelve numbers, the other clerk's ten.
+        runs = {run.staff_id: run for run in s.scalars(select(FloorEventRun))}
+        assert (runs[clerk].first_seq, runs[clerk].last_seq, len(runs[clerk].copies)) == (1, 12, 12)
+        assert (runs[other].first_seq, runs[other].last_seq, len(runs[other].copies)) == (1, 10, 10)
     assert replay(clerk) == everything and replay(clerk, 10, 20) == list(range(11, 21))
-    assert replay(clerk, 5, limit=3) == [6, 7, 8]
+    assert replay(clerk, 5, limit=3) == [6, 7, 8] and replay(clerk, 11, 13) == [12, 13]
     assert file_now(context, batch=4) == 13
     with context.sessions() as s:
-        filed = s.execute(select(FloorEvent.staff_id, FloorEvent.seq).order_by(FloorEvent.id)).all()
+        filed = _filed(s)
         assert s.scalars(select(FloorEventPending)).all() == []
-    assert sorted(seq for staff_id, seq in filed if staff_id == clerk) == list(range(1, 26))
+    assert [seq for staff_id, seq in filed if staff_id == clerk] == list(range(1, 26))
     assert len(filed) == 25 + 20
     assert replay(clerk) == everything and replay(other, 16) == [21, 22, 23, 24]
     assert file_now(context) == 0
 
 
-def test_a_copy_filed_twice_by_two_processes_is_kept_once(context: AppContext, world: World) -> None:
+def test_a_batch_filed_meanwhile_by_another_process_is_read_again_not_filed_twice(
+    context: AppContext, world: World
+) -> None:
     floor = build_floor(context)
     clerk = world.clerk_a.id
     with context.sessions() as s:
-        publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": 1}, also_staff_ids=[clerk])
+        for n in (1, 2):
+            publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": n}, also_staff_ids=[clerk])
         s.commit()
-        event_id = s.scalars(select(FloorEventPending.event_id)).one()
-        # Another server process read the same pending row and filed the copy first.
-        s.add(FloorEvent(staff_id=clerk, seq=1, event_id=event_id, created_at=utcnow()))
+    with context.sessions() as s:
+        stale = store.pending_batch(s)
+    assert len(stale.event_ids) == 2
+    with context.sessions() as s:  # another server process files the first event
+        assert store.file_copies(s, batch=1) == 1
         s.commit()
-        assert store.file_copies(s) == 1
-        s.commit()
-        assert s.execute(select(FloorEvent.staff_id, FloorEvent.seq)).all() == [(clerk, 1)]
-        assert [e.seq for e in store.events_after(s, clerk, 0)] == [1]
+    with context.sessions() as s:
+        with pytest.raises(store.StaleBatch):
+            store.file_batch(s, stale)
+        s.rollback()
+    assert file_now(context) == 1
+    with context.sessions() as s:
+        assert _filed(s) == [(clerk, 1), (clerk, 2)]
+        assert [e.seq for e in store.events_after(s, clerk, 0)] == [1, 2]
 
 
 def test_pruning_removes_old_events_whether_filed_or_pending(context: AppContext, world: World) -> None:
@@ -218,3 +237,21 @@ def test_pruning_removes_old_events_whether_filed_or_pending(context: AppContext
         s.commit()
         assert [e.payload["h"] for e in store.events_after(s, clerk, 0)] == [1]
         assert len(s.scalars(select(FloorEventPending)).all()) == 1
+
+
+def test_a_run_outliving_some_of_its_events_replays_only_the_kept_ones(
+    context: AppContext, world: World
+) -> None:
+    floor = build_floor(context)
+    clerk = world.clerk_a.id
+    now = utcnow()
+    with context.sessions() as s:
+        _publish_hours_ago(s, floor, world, clerk, now, (30, 2))
+        s.commit()
+        assert store.file_copies(s) == 2  # one run holding a 30-hour-old and a 2-hour-old copy
+        s.commit()
+        assert store.prune_floor_events(s, now) == 1
+        s.commit()
+        # The run stays for its newer copy; the older copy's body is gone and is not replayed.
+        assert [(e.seq, e.payload["h"]) for e in store.events_after(s, clerk, 0)] == [(2, 2)]
+        assert len(s.scalars(select(FloorEventRun)).all()) == 1

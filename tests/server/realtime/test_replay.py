@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.base import utcnow
-from server.db.tables import FloorEvent, FloorEventPending
+from server.db.tables import FloorEventPending, FloorEventRun
 from server.realtime import store as realtime_store
 from server.realtime.events import Envelope
 from server.realtime.service import prune_now, publish_to_floor
@@ -176,7 +176,8 @@ def test_a_running_floor_files_the_copies_of_what_it_published(live: LiveServer,
         with live.context.sessions() as s:
             if s.scalars(select(FloorEventPending.event_id)).first() is not None:
                 return []
-            return list(s.scalars(select(FloorEvent.seq).where(FloorEvent.staff_id == clerk.id)))
+            runs = s.scalars(select(FloorEventRun.copies).where(FloorEventRun.staff_id == clerk.id))
+            return [seq for copies in runs for seq, _ in copies]
 
     wait_until(lambda: sorted(filed()) == list(range(1, 8)))
     with live.context.sessions() as s:
