@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Table, bindparam, column, delete, insert, select, text
+from sqlalchemy import BigInteger, Table, Text, bindparam, column, delete, insert, select, table, text
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from server.db.base import UTCDateTime
 from server.db.rows import insert_rows
@@ -25,7 +26,16 @@ from server.realtime.events import Envelope, SharedText
 _COUNTERS = cast(Table, FloorEventCounter.__table__)
 _BODIES = cast(Table, FloorEventBody.__table__)
 _PENDING = cast(Table, FloorEventPending.__table__)
-_RUNS = cast(Table, FloorEventRun.__table__)
+# The run rows as filing writes them: `copies` is the JSON text the database built, passed through
+# as is (no parameter processing or cast, so PostgreSQL reads the untyped text as json).
+_RUNS_AS_BUILT = table(
+    "floor_event_runs",
+    column("staff_id"),
+    column("first_seq"),
+    column("last_seq"),
+    column("newest_at", UTCDateTime),
+    column("copies", NullType()),
+)
 # Missed events are kept at least this long (the prune job deletes older ones).
 RETENTION = timedelta(hours=24)
 REPLAY_BATCH = 500
@@ -47,7 +57,7 @@ _RUNS_OF = {
     "json_each(p.copies) AS c WHERE p.event_id IN :ids GROUP BY json_extract(c.value, '$[0]')",
     "postgresql": "SELECT (c.value->>0)::bigint AS staff_id, min((c.value->>1)::bigint) AS first_seq, "
     "max((c.value->>1)::bigint) AS last_seq, max(b.created_at) AS newest_at, "
-    "json_agg(json_build_array((c.value->>1)::bigint, p.event_id)) AS copies "
+    "json_agg(json_build_array((c.value->>1)::bigint, p.event_id))::text AS copies "
     "FROM floor_event_pending p JOIN floor_event_bodies b ON b.event_id = p.event_id "
     "CROSS JOIN LATERAL json_array_elements(p.copies) AS c(value) "
     "WHERE p.event_id IN :ids GROUP BY (c.value->>0)::bigint",
@@ -60,7 +70,7 @@ _RUNS_OF_SQL = {
         column("first_seq", BigInteger),
         column("last_seq", BigInteger),
         column("newest_at", UTCDateTime),
-        column("copies", JSON),
+        column("copies", Text),
     )
     for dialect, sql in _RUNS_OF.items()
 }
@@ -171,7 +181,7 @@ def file_batch(session: Session, pending: Batch) -> None:
     if int(getattr(gone, "rowcount", 0) or 0) != len(pending.event_ids):
         raise StaleBatch(f"{len(pending.event_ids)} pending event(s) changed while being filed")
     if pending.runs:
-        session.execute(insert(_RUNS), pending.runs)
+        session.execute(insert(_RUNS_AS_BUILT), pending.runs)
 
 
 def file_copies(session: Session, batch: int = FILE_BATCH) -> int:
