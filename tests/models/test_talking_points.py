@@ -60,6 +60,15 @@ def test_a_member_with_everything_on_file_gets_the_four_most_useful_points() -> 
             assert any(number in str(v) for v in point.facts.values()), (number, point)
 
 
+def test_a_new_item_is_matched_against_the_latest_purchases_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    bought = {WHITE_LANTERN: 300, MUG: 20, PHOTO_FRAME: 10}  # item -> days ago
+    lines = tuple(Purchase(i, TODAY - dt.timedelta(days=d), unit_price=5.0) for i, d in bought.items())
+    member = MemberFacts(member_id=3, name="Cy", purchases=lines)
+    assert "White lantern" in points_for(member)["matching_new"]
+    monkeypatch.setattr("models.talking_points.ANCHOR_ITEMS", 2)  # the lantern is the oldest of three
+    assert "matching_new" not in points_for(member)
+
+
 def test_no_birthday_on_file_means_no_birthday_point() -> None:
     said = points_for(ann(**{**FULL, "birthday": None}))
     assert "birthday" not in said and not any("irthday" in text for text in said.values())
