@@ -229,31 +229,34 @@ def events_after(
 ) -> list[Envelope]:
     """The staff member's events numbered above `after` (and up to `upto`), oldest first, at most `limit`.
 
-    A copy whose body has been pruned is left out (the client is told its replay is incomplete).
+    A copy whose body has been pruned is left out (the client is told its replay is incomplete), and
+    does not count towards `limit`: a batch shorter than `limit` means there is nothing more.
     """
-    wanted = sorted(_numbers_after(session, staff_id, after, upto).items())[:limit]
-    ids = {event_id for _, event_id in wanted}
-    bodies = (
-        {
+    numbers = sorted(_numbers_after(session, staff_id, after, upto).items())
+    found: list[Envelope] = []
+    for start in range(0, len(numbers), limit):
+        chunk = numbers[start : start + limit]
+        wanted = {event_id for _, event_id in chunk}
+        bodies = {
             body.event_id: body
-            for body in session.scalars(select(FloorEventBody).where(FloorEventBody.event_id.in_(ids)))
+            for body in session.scalars(select(FloorEventBody).where(FloorEventBody.event_id.in_(wanted)))
         }
-        if ids
-        else {}
-    )
-    return [
-        Envelope(
-            staff_id=staff_id,
-            seq=seq,
-            event_id=event_id,
-            event_type=bodies[event_id].event_type,
-            store_id=bodies[event_id].store_id,
-            occurred_at=bodies[event_id].created_at,
-            payload=bodies[event_id].payload,
-        )
-        for seq, event_id in wanted
-        if event_id in bodies
-    ]
+        found += [
+            Envelope(
+                staff_id=staff_id,
+                seq=seq,
+                event_id=event_id,
+                event_type=bodies[event_id].event_type,
+                store_id=bodies[event_id].store_id,
+                occurred_at=bodies[event_id].created_at,
+                payload=bodies[event_id].payload,
+            )
+            for seq, event_id in chunk
+            if event_id in bodies
+        ]
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def prune_floor_events(session: Session, now: datetime, keep: timedelta = RETENTION) -> int:

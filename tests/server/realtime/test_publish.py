@@ -246,12 +246,15 @@ def test_a_run_outliving_some_of_its_events_replays_only_the_kept_ones(
     clerk = world.clerk_a.id
     now = utcnow()
     with context.sessions() as s:
-        _publish_hours_ago(s, floor, world, clerk, now, (30, 2))
+        _publish_hours_ago(s, floor, world, clerk, now, (30, 2, 1))
         s.commit()
-        assert store.file_copies(s) == 2  # one run holding a 30-hour-old and a 2-hour-old copy
+        assert store.file_copies(s) == 3  # one run holding a 30-hour-old copy and two recent ones
         s.commit()
         assert store.prune_floor_events(s, now) == 1
         s.commit()
-        # The run stays for its newer copy; the older copy's body is gone and is not replayed.
-        assert [(e.seq, e.payload["h"]) for e in store.events_after(s, clerk, 0)] == [(2, 2)]
+        # The run stays for its newer copies; the oldest copy's body is gone and is not replayed.
+        assert [(e.seq, e.payload["h"]) for e in store.events_after(s, clerk, 0)] == [(2, 2), (3, 1)]
         assert len(s.scalars(select(FloorEventRun)).all()) == 1
+        # A pruned copy does not take a place in a batch: a short batch still means "nothing more".
+        assert [e.seq for e in store.events_after(s, clerk, 0, limit=2)] == [2, 3]
+        assert [e.seq for e in store.events_after(s, clerk, 0, limit=1)] == [2]
