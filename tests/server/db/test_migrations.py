@@ -25,6 +25,18 @@ def _two_staff(conn: Connection, at: str) -> None:
     )
 
 
+def _bodies(conn: Connection, at: str, *event_ids: str) -> None:
+    """A floor event body {"n": event_id} for each id, inserted with plain SQL (revision 0007 or later)."""
+    for event_id in event_ids:
+        conn.execute(
+            text(
+                "INSERT INTO floor_event_bodies (event_id, event_type, store_id, payload, created_at)"
+                " VALUES (:e, 'member.arrived', NULL, :p, :at)"
+            ),
+            {"e": event_id, "p": f'{{"n": "{event_id}"}}', "at": at},
+        )
+
+
 def test_upgrade_matches_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
@@ -91,13 +103,7 @@ def test_a_downgrade_below_0008_files_the_pending_copies(db_url: str) -> None:
     at = "2011-12-10 10:00:00+00:00"
     with eng.begin() as conn:
         _two_staff(conn, at)
-        conn.execute(
-            text(
-                "INSERT INTO floor_event_bodies (event_id, event_type, store_id, payload, created_at)"
-                " VALUES ('e-1', 'member.arrived', NULL, '{}', :at)"
-            ),
-            {"at": at},
-        )
+        _bodies(conn, at, "e-1")
         conn.execute(
             text("INSERT INTO floor_event_pending (event_id, copies) VALUES ('e-1', :c)"),
             {"c": "[[1, 4], [2, 9]]"},
@@ -115,14 +121,7 @@ def test_copies_filed_one_row_each_before_0009_become_runs_and_come_back(db_url:
     at = "2011-12-10 10:00:00+00:00"
     with eng.begin() as conn:
         _two_staff(conn, at)
-        for event_id in ("e-1", "e-2", "e-3"):
-            conn.execute(
-                text(
-                    "INSERT INTO floor_event_bodies (event_id, event_type, store_id, payload, created_at)"
-                    " VALUES (:e, 'member.arrived', NULL, :p, :at)"
-                ),
-                {"e": event_id, "p": f'{{"n": "{event_id}"}}', "at": at},
-            )
+        _bodies(conn, at, "e-1", "e-2", "e-3")
         filed = [(1, 1, "e-1"), (2, 1, "e-1"), (1, 2, "e-2"), (1, 3, "e-3"), (2, 2, "e-3")]
         for staff_id, seq, event_id in filed:
             conn.execute(
