@@ -4,8 +4,9 @@ Run: python bench/floor_latency.py [--data PATH] [--members N] [--clerks N] [--a
 Builds a fresh SQLite file in a temp dir: the Online Retail development data imported (loyalty caught up
 as of 2011-12-10), demo identities, generated members up to N; then one store with `--clerks` clerk
 accounts and a few door-scanner (cashier) accounts. Serves the real app (real bundled encoder, business
-clock pinned to 2011-12-10) with ONE uvicorn subprocess on loopback, connects every clerk's floor socket,
-warms up, then times:
+clock pinned to 2011-12-10) with ONE uvicorn subprocess on loopback, connects every clerk's floor socket
+(bench/phone_socket.py: a lean WebSocket client, so that this one process reading 200 phones' frames
+takes as little as it can of the two cores the server runs on), warms up, then times:
 - push: from the start of POST /stores/{id}/arrivals (by card) to each clerk's receipt of the event,
   arrivals one after another (every receipt is a sample);
 - arrivals_per_s: a burst of `--burst` arrivals, 8 at a time, until every clerk has every event;
@@ -42,11 +43,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
+import phone_socket  # noqa: E402
+import uvloop  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
+from phone_socket import PhoneSocket  # noqa: E402
 from profile_latency import generate_members, percentiles  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import Engine, event, select  # noqa: E402
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
 from websockets.asyncio.server import ServerConnection, serve  # noqa: E402
 
 from server.app import create_app  # noqa: E402
@@ -179,40 +183,56 @@ class Phones:
         self.receipts: dict[str, list[float]] = defaultdict(list)
         self.done: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.sample_frame = ""
-        self.sockets: list[ClientConnection] = []
-        self.tasks: list[asyncio.Task[None]] = []
+        self.sockets: list[PhoneSocket] = []
 
     async def join(self, url: str) -> None:
-        """Connect one phone, read hello and ready, then listen."""
-        ws = await connect(url, max_size=2**22, open_timeout=WAIT)
-        while json.loads(await ws.recv())["type"] != "ready":
-            pass
-        self.sockets.append(ws)
-        self.tasks.append(asyncio.create_task(self._listen(ws)))
+        """Connect one phone and wait for its hello and ready; then every event is stamped on arrival."""
+        ready = asyncio.get_running_loop().create_future()
 
-    async def _listen(self, ws: ClientConnection) -> None:
-        # 200 phones parse their frames on 200 CPUs; this one process reads them all, so it reads only
-        # the frame's head (type and event id) on the way and parses one whole frame per event.
-        async for raw in ws:
-            at = time.perf_counter()
-            text = raw if isinstance(raw, str) else raw.decode()
-            head = _HEAD.match(text)
-            if head is None:
-                continue
-            got = self.receipts[head["event_id"]]
-            got.append(at)
-            if len(got) == 1:
-                frame = json.loads(text)
-                assert frame["event_id"] == head["event_id"] and "member" in frame["payload"], text[:200]
-                self.sample_frame = text
-            if len(got) >= self.expected:
-                self.done[head["event_id"]].set()
+        def before_ready(message: str | bytes, _at: float) -> None:
+            if json.loads(message)["type"] == "ready" and not ready.done():
+                ready.set_result(None)
+
+        listener = _Listener(before_ready)
+        phone = await asyncio.wait_for(phone_socket.connect(url, listener), WAIT)
+        await asyncio.wait_for(ready, WAIT)
+        listener.call = self._heard
+        self.sockets.append(phone)
+
+    def _heard(self, message: str | bytes, at: float) -> None:
+        # 200 phones parse their frames on 200 CPUs; this one process reads them all (phone_socket's
+        # lean reader), so it reads only the frame's head (type and event id) and parses one whole
+        # frame per event.
+        text = message if isinstance(message, str) else message.decode()
+        head = _HEAD.match(text)
+        if head is None:
+            return
+        got = self.receipts[head["event_id"]]
+        got.append(at)
+        if len(got) == 1:
+            frame = json.loads(text)
+            assert frame["event_id"] == head["event_id"] and "member" in frame["payload"], text[:200]
+            self.sample_frame = text
+        if len(got) >= self.expected:
+            self.done[head["event_id"]].set()
+
+    def broken(self) -> list[str]:
+        """Protocol errors the phones met (the run's figures are void if any)."""
+        return [str(phone.error) for phone in self.sockets if phone.error is not None]
 
     async def close(self) -> None:
-        """Hang up every phone."""
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+        """Hang up every phone (the closing handshake)."""
+        await asyncio.gather(*(phone.close() for phone in self.sockets), return_exceptions=True)
+
+
+class _Listener:
+    """A phone's message callback, switched from the hello/ready handshake to stamping receipts."""
+
+    def __init__(self, call: phone_socket.OnMessage) -> None:
+        self.call = call
+
+    def __call__(self, message: str | bytes, at: float) -> None:
+        self.call(message, at)
 
 
 async def arrive(
@@ -319,7 +339,10 @@ async def drive(args: argparse.Namespace, world: dict[str, Any], port: int) -> d
                 chat.append(time.perf_counter() - at)
                 assert got.status_code == 200, got.text
                 session_id = got.json()["session_id"]
+    broken = phones.broken()
     await phones.close()
+    if broken:
+        raise SystemExit(f"{len(broken)} phones broke the protocol, e.g. {broken[0]}")
     echo = await echo_floor(phones.sample_frame, 300)
     return {
         "posted": world["post"][: args.arrivals],
@@ -416,7 +439,7 @@ def main() -> None:
         build_s = time.perf_counter() - began
         server = start_server(settings, args.port)
         try:
-            timed = asyncio.run(drive(args, world, args.port))
+            timed = uvloop.run(drive(args, world, args.port))
         finally:
             server.terminate()
             try:
