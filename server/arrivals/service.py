@@ -26,7 +26,7 @@ from server.auth.scope import ANY_ROLE, require
 from server.core.context import AppContext
 from server.core.errors import NotFound
 from server.core.phone import mask_phone
-from server.db.tables import Staff, Store
+from server.db.tables import Staff
 from server.profile import repository as profile_repo
 from server.profile.access import LookupLimit, member_for, record_access
 from server.profile.schemas import ConsultantRead
@@ -37,6 +37,7 @@ from server.recommendations.engine import Recommender
 from server.recommendations.facts import Standing
 from server.recommendations.schemas import RecommendationsRead
 from server.recommendations.service import recommendations_for_member
+from server.stores.repository import store_exists
 
 EVENT_TYPE = "member.arrived"
 SUGGESTIONS = 5  # the phone shows three to five; fewer only when the catalogue has nothing more to say
@@ -170,10 +171,7 @@ def announce_arrival(
     the member's active consultants (primary and secondary) wherever they are. Publishing comes last, so
     the event is only sent once the whole arrival has been committed.
     """
-    # Kept in a variable to the end: the session forgets rows nothing refers to, and publishing looks
-    # the store up again (without this, a second query).
-    store = session.get(Store, arrival.store_id)
-    if store is None:
+    if not store_exists(session, arrival.store_id):
         raise NotFound(f"store {arrival.store_id} does not exist")
     require(arrival.caller, ANY_ROLE, arrival.store_id)
     member_id = identify(session, context, arrival, body)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,6 +72,17 @@ def check_connection(engine: Engine) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def core(session: Session) -> Connection:
+    """The session's connection, for a statement built once at import and run through Core.
+
+    A statement built per call costs SQLAlchemy ~0.2 ms to key and adapt before it reaches the database
+    (an indexed read of one member takes ~0.02 ms); a module-level statement run on the connection skips
+    that and the ORM layer. Pending ORM changes are flushed first, as `session.execute` would.
+    """
+    session.flush()
+    return session.connection()
 
 
 @contextmanager

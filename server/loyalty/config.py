@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from server.core.errors import InvalidInput
+from server.db.session import core
 from server.db.tables import Benefit, LoyaltySetting
 from server.loyalty.benefits import DEFAULT_BENEFITS, BenefitDefinition
 from server.loyalty.points import EarnRules, RedemptionRules
 from server.loyalty.tiers import DEFAULT_LADDER, TierLadder
 
 SETTINGS: dict[str, type[BaseModel]] = {"tiers": TierLadder, "earn": EarnRules, "redemption": RedemptionRules}
+# The stored documents as text: every arrival reads the configuration, and validating it is what costs.
+_STORED = select(LoyaltySetting.key, cast(LoyaltySetting.value, Text))
+# Validated documents by (key, exact stored text): a change of any kind is a different key. Models
+# are frozen, so requests can share them.
+_VALIDATED: dict[tuple[str, str], BaseModel] = {}
+_VALIDATED_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,24 @@ def _reason(exc: ValidationError) -> str:
 
 def load_config(session: Session) -> LoyaltyConfig:
     """The stored configuration, with the defaults for any part never configured."""
-    stored = {row.key: row.value for row in session.scalars(select(LoyaltySetting))}
+    stored = {key: _validated(key, text) for key, text in core(session).execute(_STORED) if key in SETTINGS}
+    ladder, earn, redemption = stored.get("tiers"), stored.get("earn"), stored.get("redemption")
     return LoyaltyConfig(
-        ladder=TierLadder.model_validate(stored["tiers"]) if "tiers" in stored else DEFAULT_LADDER,
-        earn=EarnRules.model_validate(stored["earn"]) if "earn" in stored else EarnRules(),
-        redemption=RedemptionRules.model_validate(stored["redemption"])
-        if "redemption" in stored
-        else RedemptionRules(),
+        ladder=ladder if isinstance(ladder, TierLadder) else DEFAULT_LADDER,
+        earn=earn if isinstance(earn, EarnRules) else EarnRules(),
+        redemption=redemption if isinstance(redemption, RedemptionRules) else RedemptionRules(),
     )
+
+
+def _validated(key: str, text: str) -> BaseModel:
+    """The stored document `text` of setting `key` validated, once per distinct text."""
+    model = _VALIDATED.get((key, text))
+    if model is None:
+        model = SETTINGS[key].model_validate(json.loads(text))
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[(key, text)] = model
+    return model
 
 
 def save_setting(

@@ -12,17 +12,32 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from server.auth.scope import ANY_ROLE, grants, holds
 from server.core.errors import Forbidden, NotFound, TooManyRequests
-from server.db.base import utcnow
+from server.db.base import UTCDateTime, utcnow
+from server.db.session import core
 from server.db.tables import ConsultantAssignment, LookupAudit, Member, Staff
 from server.profile import repository as repo
 
 WALK_IN = timedelta(hours=12)  # one shift: a look-up opens the member to the staff member who made it
 LOOKUP_METHODS = ("phone", "card", "qr")
+# Built once: the rate check and the audit row are on the path of every arrival at the door.
+_WINDOW = (
+    LookupAudit.staff_id == bindparam("staff_id"),
+    LookupAudit.occurred_at > bindparam("start", type_=UTCDateTime()),
+    LookupAudit.method.in_(LOOKUP_METHODS),
+)
+_USED = select(func.count()).select_from(LookupAudit).where(*_WINDOW)
+_RECENT = (
+    select(LookupAudit.occurred_at)
+    .where(*_WINDOW)
+    .order_by(LookupAudit.occurred_at.desc())
+    .limit(bindparam("limit"))
+)
+_AUDIT = insert(LookupAudit)
 
 
 class TooManyLookups(TooManyRequests):
@@ -43,19 +58,11 @@ def check_lookup_rate(
     """Raise TooManyLookups (429 with Retry-After) when the staff member used up their look-ups."""
     now = now or utcnow()
     start = now - timedelta(seconds=limit.window_seconds)
-    window = (LookupAudit.staff_id == staff_id, LookupAudit.occurred_at > start)
-    used = session.scalar(
-        select(func.count()).select_from(LookupAudit).where(*window, LookupAudit.method.in_(LOOKUP_METHODS))
-    )
+    window = {"staff_id": staff_id, "start": start}
+    used = core(session).execute(_USED, window).scalar()
     if (used or 0) < limit.per_window:  # the usual case: a count, no timestamps to read
         return
-    recent = (
-        select(LookupAudit.occurred_at)
-        .where(*window, LookupAudit.method.in_(LOOKUP_METHODS))
-        .order_by(LookupAudit.occurred_at.desc())
-        .limit(limit.per_window)
-    )
-    times = list(session.scalars(recent))
+    times = list(core(session).execute(_RECENT, window | {"limit": limit.per_window}).scalars())
     if len(times) < limit.per_window:
         return
     wait = max(1, math.ceil((times[-1] - start).total_seconds()))
@@ -70,12 +77,8 @@ def record_access(
     session: Session, staff_id: int, member_id: int | None, method: str, store_id: int | None
 ) -> None:
     """Audit one look-up (method phone, card or qr; no member when nobody was found) or profile view."""
-    session.add(
-        LookupAudit(
-            staff_id=staff_id, member_id=member_id, store_id=store_id, method=method, occurred_at=utcnow()
-        )
-    )
-    session.flush()
+    row = {"staff_id": staff_id, "member_id": member_id, "store_id": store_id, "method": method}
+    core(session).execute(_AUDIT, row | {"occurred_at": utcnow()})
 
 
 def consultant_ids(session: Session, member_id: int) -> set[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
@@ -13,7 +13,7 @@ from server.auth.scope import ANY_ROLE, PHONE_READERS, grants, holds, require, r
 from server.core.crypto import Keys
 from server.core.errors import InvalidInput, NotFound
 from server.core.phone import mask_phone, normalise_phone
-from server.db.session import session_scope
+from server.db.session import core, session_scope
 from server.db.tables import Member, Staff
 from server.insights.dormancy import dormancy
 from server.loyalty.config import load_config
@@ -25,6 +25,12 @@ from server.profile.sections import ledger_of
 from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
 
 AS_OF_ROLES = frozenset({Role.HQ_ANALYST, Role.ADMIN})
+# The look-up by each identifier, built once (every arrival at the door runs one).
+_FIND = {
+    "phone": select(Member.id).where(Member.phone_hash == bindparam("value")),
+    "card": select(Member.id).where(Member.card_number == bindparam("value")),
+    "qr": select(Member.id).where(Member.qr_token == bindparam("value")),
+}
 
 
 def phone_for(keys: Keys, caller: Staff, encrypted: bytes | None, home_store_id: int | None) -> Phone:
@@ -48,7 +54,8 @@ def till_store(caller: Staff, store_id: int | None) -> int | None:
 
 def _criterion(
     keys: Keys, region: str, phone: str | None, card: str | None, qr: str | None
-) -> tuple[str, Any, str]:
+) -> tuple[str, str, str]:
+    """(method, the value to look up in its column, how to name it in a "not found" message)."""
     given = [(m, v) for m, v in (("phone", phone), ("card", card), ("qr", qr)) if v is not None]
     if len(given) != 1:
         raise InvalidInput("give exactly one of phone, card or qr")
@@ -58,10 +65,10 @@ def _criterion(
         raise InvalidInput(f"{method} is empty")
     if method == "phone":
         e164 = normalise_phone(value, region)
-        return method, Member.phone_hash == keys.phone_hash(e164), f"phone {mask_phone(e164)}"
+        return method, keys.phone_hash(e164), f"phone {mask_phone(e164)}"
     if method == "card":
-        return method, Member.card_number == value, f"card {value}"
-    return method, Member.qr_token == value, "this QR code"
+        return method, value, f"card {value}"
+    return method, value, "this QR code"
 
 
 def find_member_id(
@@ -80,12 +87,12 @@ def find_member_id(
 
     The audit row is written in its own transaction, so a look-up that finds nobody is kept too.
     """
-    method, condition, shown = _criterion(keys, region, phone, card, qr)
+    method, value, shown = _criterion(keys, region, phone, card, qr)
     require_any_role(caller)
     where = till_store(caller, store_id)
     with session_scope(sessions) as audit:
         check_lookup_rate(audit, caller.id, limit or LookupLimit())
-        member_id = audit.scalar(select(Member.id).where(condition))
+        member_id = core(audit).execute(_FIND[method], {"value": value}).scalar()
         record_access(audit, caller.id, member_id, method, where)
     if member_id is None:
         raise NotFound(f"no member with {shown}")

@@ -31,11 +31,11 @@ from server.core.context import AppContext
 from server.core.errors import ConfigurationError, InvalidInput, NotFound
 from server.db.base import utcnow
 from server.db.session import session_scope
-from server.db.tables import Store
 from server.realtime import store
 from server.realtime.broker import Broker, RedisBroker
 from server.realtime.events import Envelope, check_event_type
 from server.realtime.presence import Presence
+from server.stores.repository import store_exists
 
 logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600.0
@@ -184,7 +184,7 @@ def publish_to_floor(
         raise InvalidInput(f"cannot publish to the floor: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidInput("cannot publish to the floor: the payload must be a JSON object")
-    if session.get(Store, store_id) is None:
+    if not store_exists(session, store_id):
         raise NotFound(f"store {store_id} does not exist")
     recipients = floor.presence.staff_on_floor(store_id) | {int(s) for s in also_staff_ids}
     if not recipients:

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Float, cast, select
+from sqlalchemy import Float, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from models.member import MemberFacts, Purchase
+from server.db.base import UTCDateTime
+from server.db.session import core
 from server.db.tables import Member, Transaction, TransactionLine
 from server.loyalty.service import points_summary, tier_progress
 
@@ -17,6 +19,26 @@ from server.loyalty.service import points_summary, tier_progress
 # eight thousand lines took a third of a second to turn into facts while the clerk waited, and the
 # next suggestion hardly depends on what they bought years and thousands of lines ago.
 MAX_LINES = 2000
+# Built once (an arrival runs both): the member's sales up to a time, and their latest lines.
+_SALES = (
+    Transaction.member_id == bindparam("member_id"),
+    Transaction.occurred_at <= bindparam("now", type_=UTCDateTime()),
+    Transaction.kind == "sale",
+)
+_VISITS = select(Transaction.id, Transaction.occurred_at, Transaction.coupon_code).where(*_SALES)
+_LINES = (
+    select(
+        TransactionLine.transaction_id,
+        TransactionLine.product_id,
+        TransactionLine.quantity,
+        cast(TransactionLine.unit_price, Float),
+        cast(TransactionLine.discount_amount, Float),
+    )
+    .join(Transaction, Transaction.id == TransactionLine.transaction_id)
+    .where(*_SALES, TransactionLine.quantity > 0)
+    .order_by(Transaction.occurred_at.desc(), TransactionLine.line_no.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def purchases(
@@ -27,27 +49,13 @@ def purchases(
     Two indexed queries: the member's sales (one timestamp each to convert) and their lines as plain
     numbers; a line costs a tuple, not a timestamp and two Decimals (this ran while the clerk waited).
     """
-    sales = (Transaction.member_id == member_id, Transaction.occurred_at <= now, Transaction.kind == "sale")
+    connection = core(session)
+    params = {"member_id": member_id, "now": now, "limit": limit}
     visits = {
         sale_id: (occurred_at.date(), coupon is not None)
-        for sale_id, occurred_at, coupon in session.execute(
-            select(Transaction.id, Transaction.occurred_at, Transaction.coupon_code).where(*sales)
-        )
+        for sale_id, occurred_at, coupon in connection.execute(_VISITS, params)
     }
-    lines = (
-        select(
-            TransactionLine.transaction_id,
-            TransactionLine.product_id,
-            TransactionLine.quantity,
-            cast(TransactionLine.unit_price, Float),
-            cast(TransactionLine.discount_amount, Float),
-        )
-        .join(Transaction, Transaction.id == TransactionLine.transaction_id)
-        .where(*sales, TransactionLine.quantity > 0)
-        .order_by(Transaction.occurred_at.desc(), TransactionLine.line_no.desc())
-        .limit(limit)
-    )
-    newest_first = session.execute(lines).all()
+    newest_first = connection.execute(_LINES, params).all()
     return tuple(
         Purchase(
             item_id=int(product_id),

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from server.db.session import core
 from server.db.tables import Store
+
+_EXISTS = select(Store.id).where(Store.id == bindparam("store_id"))
 
 
 def get_store(session: Session, store_id: int) -> Store | None:
     """The store with this id, if any."""
     return session.get(Store, store_id)
+
+
+def store_exists(session: Session, store_id: int) -> bool:
+    """Whether a store has this id (one indexed read, no Store object loaded: publishing checks it)."""
+    return core(session).execute(_EXISTS, {"store_id": store_id}).first() is not None
 
 
 def store_by_code(session: Session, code: str) -> Store | None:

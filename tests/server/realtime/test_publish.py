@@ -7,13 +7,13 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.core.errors import InvalidInput, NotFound
 from server.db.base import utcnow
-from server.db.tables import FloorEventBody, FloorEventPending, FloorEventRun
+from server.db.tables import FloorEventBody, FloorEventPending, FloorEventRun, Staff
 from server.realtime import store
 from server.realtime.broker import Broker, Signal, Subscription
 from server.realtime.events import Envelope, decode_batch, encode_batch
@@ -258,3 +258,24 @@ def test_a_run_outliving_some_of_its_events_replays_only_the_kept_ones(
         # A pruned copy does not take a place in a batch: a short batch still means "nothing more".
         assert [e.seq for e in store.events_after(s, clerk, 0, limit=2)] == [2, 3]
         assert [e.seq for e in store.events_after(s, clerk, 0, limit=1)] == [2]
+
+
+def test_many_recipients_are_numbered_in_one_statement_new_and_existing_alike(
+    context: AppContext, world: World
+) -> None:
+    # More recipients than a statement of one VALUES row each could hold (it took 500 a statement).
+    with context.sessions() as s:
+        rows = [
+            {"login": f"many-{n}", "display_name": f"Many {n}", "password_hash": "x", "active": True}
+            for n in range(1200)
+        ]
+        s.execute(insert(Staff), rows)
+        ids = sorted(s.scalars(select(Staff.id).where(Staff.login.like("many-%"))))
+        assert len(ids) == 1200
+        assert store.allocate_seqs(s, ids[:700]) == dict.fromkeys(ids[:700], 1)
+        # 700 counters moved on, 500 made, and the same ids given twice count once.
+        both = store.allocate_seqs(s, ids + ids[:10])
+        assert both == dict.fromkeys(ids[:700], 2) | dict.fromkeys(ids[700:], 1)
+        assert store.allocate_seqs(s, []) == {}
+        assert store.last_seq(s, ids[0]) == 2 and store.last_seq(s, ids[-1]) == 1
+        s.rollback()
