@@ -18,6 +18,8 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
+from server.db.session import core
+
 # A statement is cached per distinct row count; the floor's are bounded by how many clerks a store has.
 CACHED_SHAPES = 512
 # Rows per statement: well under SQLite's and PostgreSQL's limits on parameters per statement.
@@ -43,7 +45,7 @@ def insert_rows(
         process = table.c[name].type._cached_bind_processor(dialect)
         prepared[f"s_{name}"] = process(value) if process else value
     names = tuple(row_columns)
-    results = []
+    results: list[Result[Any]] = []
     for start in range(0, len(rows), MAX_ROWS):
         chunk = rows[start : start + MAX_ROWS]
         stmt = _statement(table, shared_names, names, len(chunk), tail)
@@ -52,7 +54,7 @@ def insert_rows(
             if len(row) != len(names):
                 raise ValueError(f"row {start + i} has {len(row)} values for {len(names)} columns")
             params.update({f"r{i}_{n}": value for n, value in enumerate(row)})
-        results.append(session.execute(stmt, params))
+        results.append(core(session).execute(stmt, params))
     return results
 
 
