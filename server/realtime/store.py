@@ -43,7 +43,7 @@ REPLAY_BATCH = 500
 FILE_BATCH = 64
 # The counters of every recipient moved on in one upsert, per dialect: a new counter starts at 1, an
 # existing one moves on by one, rows taken in staff-id order. The recipients travel as ONE JSON array
-# parameter: as a 200-row VALUES list their parameters alone cost ~1 ms per event to bind.
+# parameter: for 200 recipients the upsert as a 200-row VALUES list took 1.1-1.25 ms, this 0.41-0.59 ms.
 _BUMP = (
     " ON CONFLICT (staff_id) DO UPDATE SET last_seq = floor_event_counters.last_seq + 1 "
     "RETURNING staff_id, last_seq"
