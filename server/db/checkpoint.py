@@ -17,7 +17,8 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
+
+from server.core.background import Housekeeper
 
 logger = logging.getLogger(__name__)
 EVERY_SECONDS = 5.0
@@ -32,11 +33,11 @@ def checkpoint(engine: Engine) -> tuple[int, int]:
     return int(row[1]), int(row[2])
 
 
-async def _every(engine: Engine, seconds: float) -> None:
+async def _every(engine: Engine, seconds: float, housekeeper: Housekeeper) -> None:
     while True:
         await asyncio.sleep(seconds)
         try:
-            await run_in_threadpool(checkpoint, engine)
+            await housekeeper.run(checkpoint, engine)
         except SQLAlchemyError as exc:  # a busy or vanished file: the next round tries again
             logger.warning("SQLite checkpoint failed: %s", exc)
 
@@ -47,10 +48,12 @@ async def background_checkpoints(engine: Engine, seconds: float = EVERY_SECONDS)
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         yield
         return
-    task = asyncio.create_task(_every(engine, seconds))
+    housekeeper = Housekeeper("checkpoint")  # copying the log is I/O and CPU no request waits for
+    task = asyncio.create_task(_every(engine, seconds, housekeeper))
     try:
         yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await housekeeper.stop()

@@ -25,8 +25,8 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
+from server.core.background import Housekeeper
 from server.core.context import AppContext
 from server.core.errors import ConfigurationError, InvalidInput, NotFound
 from server.db.base import utcnow
@@ -74,13 +74,15 @@ class Floor:
     # What phones may ask over the socket besides ping/pong/leave, by frame type ("chat").
     handlers: dict[str, FrameHandler] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _housekeeper: Housekeeper | None = None
 
     async def start(self) -> None:
         """Connect the broker and presence registry; start the hourly prune and the filing of copies."""
         await self.broker.start()
         await self.presence.start()
-        self._tasks.append(asyncio.create_task(self._prune_hourly()))
-        self._tasks.append(asyncio.create_task(self._file_continuously()))
+        housekeeper = self._housekeeper = Housekeeper("floor")
+        self._tasks.append(asyncio.create_task(self._prune_hourly(housekeeper)))
+        self._tasks.append(asyncio.create_task(self._file_continuously(housekeeper)))
 
     async def stop(self) -> None:
         """Stop the prune and filing tasks, the presence registry and the broker."""
@@ -89,25 +91,28 @@ class Floor:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._housekeeper is not None:
+            await self._housekeeper.stop()
+            self._housekeeper = None
         await self.presence.stop()
         await self.broker.stop()
 
-    async def _prune_hourly(self) -> None:
+    async def _prune_hourly(self, housekeeper: Housekeeper) -> None:
         await asyncio.sleep(FIRST_PRUNE_SECONDS)
         while True:
             try:
-                removed = await run_in_threadpool(prune_now, self.context)
+                removed = await housekeeper.run(prune_now, self.context)
                 if removed:
                     logger.info("live floor: pruned %d event(s) older than 24 hours", removed)
             except Exception:  # a failed prune must not stop the floor; the next hour retries
                 logger.exception("live floor: pruning the event log failed")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
-    async def _file_continuously(self) -> None:
+    async def _file_continuously(self, housekeeper: Housekeeper) -> None:
         while True:
             await asyncio.sleep(FILE_EVERY_SECONDS)
             try:
-                await run_in_threadpool(file_now, self.context)
+                await housekeeper.run(file_now, self.context)
             except Exception:  # copies stay pending (and replayable); the next round retries
                 logger.exception("live floor: filing event copies failed")
 

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from models.runtime import use_threads
+from server.core.background import Housekeeper
 from server.core.context import AppContext
 from server.recommendations.engine import RecommenderHolder, holder_for
 
@@ -47,11 +48,11 @@ async def _warm(holder: RecommenderHolder) -> None:
         logger.exception("building the recommender at start-up failed")
 
 
-async def _keep_fresh(holder: RecommenderHolder, every_seconds: float) -> None:
+async def _keep_fresh(holder: RecommenderHolder, every_seconds: float, housekeeper: Housekeeper) -> None:
     while True:
         await asyncio.sleep(every_seconds)
         try:
-            if await run_in_threadpool(holder.refresh):
+            if await housekeeper.run(holder.refresh):
                 logger.info("catalog changed: recommender rebuilt")
         except Exception:  # a failed check must not stop the next one
             logger.exception("checking the catalog for changes failed")
@@ -68,8 +69,12 @@ async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
     tasks = []
     if settings.recommender_warm_up:
         tasks.append(asyncio.create_task(_warm(holder)))
+    # The catalogue check (and a rebuild after an import) at low priority: arrivals keep the CPU.
+    housekeeper = Housekeeper("recommender")
     if settings.recommender_refresh_seconds > 0:
-        tasks.append(asyncio.create_task(_keep_fresh(holder, settings.recommender_refresh_seconds)))
+        tasks.append(
+            asyncio.create_task(_keep_fresh(holder, settings.recommender_refresh_seconds, housekeeper))
+        )
     try:
         yield
     finally:
@@ -77,3 +82,4 @@ async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await housekeeper.stop()
