@@ -46,7 +46,6 @@ class Housekeeper:
     """One low-priority thread that runs a job's calls one after another; `run` awaits each."""
 
     def __init__(self, name: str, niceness: int = NICENESS) -> None:
-        self.name = name
         self._executor = ThreadPoolExecutor(
             max_workers=1,
             thread_name_prefix=f"aisle-{name}",
