@@ -2,9 +2,8 @@
 
 An event is written to each recipient's log (with that staff member's next sequence number) in the
 caller's transaction, and fanned out only once that transaction commits: a rolled-back arrival is
-never announced, and every announced event can be replayed. The copies are written as one row per
-event and filed by a background task every few seconds, a batch of events at once, one row per
-recipient (server.realtime.store).
+never announced, and every announced event can be replayed. The event is stored once, in its floor's
+stream; the copies cost no rows of their own while the floor's clerks stay on it (server.realtime.store).
 """
 
 from __future__ import annotations
@@ -41,11 +40,6 @@ logger = logging.getLogger(__name__)
 PRUNE_EVERY_SECONDS = 3600.0
 # The first prune waits a minute, so a starting server (or a test's) does not compete for the database.
 FIRST_PRUNE_SECONDS = 60.0
-# How often the pending copies are filed. Filing costs about the same for one event as for a batch
-# (each recipient's page of the log is rewritten once), and every filing holds SQLite's write lock,
-# which an arrival's commit then waits for: filed every second or two, a busy floor's events go in
-# batches of dozens. Until then replay reads them from the pending rows.
-FILE_EVERY_SECONDS = 2.0
 _PENDING = "aisle.realtime.pending"
 
 
@@ -77,15 +71,14 @@ class Floor:
     _housekeeper: Housekeeper | None = None
 
     async def start(self) -> None:
-        """Connect the broker and presence registry; start the hourly prune and the filing of copies."""
+        """Connect the broker and presence registry; start the hourly prune."""
         await self.broker.start()
         await self.presence.start()
         housekeeper = self._housekeeper = Housekeeper("floor")
         self._tasks.append(asyncio.create_task(self._prune_hourly(housekeeper)))
-        self._tasks.append(asyncio.create_task(self._file_continuously(housekeeper)))
 
     async def stop(self) -> None:
-        """Stop the prune and filing tasks, the presence registry and the broker."""
+        """Stop the prune task, the presence registry and the broker."""
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -107,14 +100,6 @@ class Floor:
             except Exception:  # a failed prune must not stop the floor; the next hour retries
                 logger.exception("live floor: pruning the event log failed")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
-
-    async def _file_continuously(self, housekeeper: Housekeeper) -> None:
-        while True:
-            await asyncio.sleep(FILE_EVERY_SECONDS)
-            try:
-                await housekeeper.run(file_now, self.context)
-            except Exception:  # copies stay pending (and replayable); the next round retries
-                logger.exception("live floor: filing event copies failed")
 
 
 def channel_namespace(context: AppContext) -> str:
@@ -194,14 +179,13 @@ def publish_to_floor(
     recipients = floor.presence.staff_on_floor(store_id) | {int(s) for s in also_staff_ids}
     if not recipients:
         return []
-    seqs = store.allocate_seqs(session, recipients)
     envelopes = store.append_event(
         session,
         event_id=event_id or str(uuid.uuid4()),
         event_type=event_type,
         store_id=store_id,
         payload=body,
-        seqs=seqs,
+        recipients=recipients,
         now=now or utcnow(),
     )
     _fan_out_after_commit(session, floor, envelopes)
@@ -212,20 +196,6 @@ def prune_now(context: AppContext, now: datetime | None = None) -> int:
     """Job: delete floor events older than 24 hours in one committed unit of work; returns the count."""
     with session_scope(context.sessions) as session:
         return store.prune_floor_events(session, now or utcnow())
-
-
-def file_now(context: AppContext, batch: int = store.FILE_BATCH) -> int:
-    """Job: file every pending event's copies, `batch` events per committed transaction; the count.
-
-    Small transactions: on SQLite each holds the write lock, which an arrival's commit waits for.
-    """
-    total = 0
-    while True:
-        with session_scope(context.sessions) as session:
-            moved = store.file_copies(session, batch)
-        total += moved
-        if moved < batch:
-            return total
 
 
 def _fan_out_after_commit(session: Session, floor: Floor, envelopes: list[Envelope]) -> None:

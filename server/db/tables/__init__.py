@@ -16,7 +16,7 @@ from server.db.tables.loyalty import (
     TierChange,
 )
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
-from server.db.tables.realtime import FloorEventBody, FloorEventCounter, FloorEventPending, FloorEventRun
+from server.db.tables.realtime import FloorCopyRun, FloorEventBody, FloorEventCounter, FloorStream
 from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
@@ -29,10 +29,10 @@ __all__ = [
     "ChatSession",
     "ChatTurn",
     "ConsultantAssignment",
+    "FloorCopyRun",
     "FloorEventBody",
     "FloorEventCounter",
-    "FloorEventPending",
-    "FloorEventRun",
+    "FloorStream",
     "ImportRun",
     "Interaction",
     "IssuedOffer",

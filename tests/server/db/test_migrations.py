@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
@@ -99,7 +101,7 @@ def test_floor_events_logged_before_0007_are_kept_as_one_body_per_event(db_url: 
 
 def test_a_downgrade_below_0008_files_the_pending_copies(db_url: str) -> None:
     eng = make_engine(db_url)
-    migrate.upgrade(eng)
+    migrate.upgrade(eng, "0009")
     at = "2011-12-10 10:00:00+00:00"
     with eng.begin() as conn:
         _two_staff(conn, at)
@@ -143,4 +145,78 @@ def test_copies_filed_one_row_each_before_0009_become_runs_and_come_back(db_url:
     with eng.connect() as conn:
         back = conn.execute(text("SELECT staff_id, seq, event_id FROM floor_events ORDER BY staff_id, seq"))
         assert sorted(tuple(r) for r in back) == sorted(filed)
+    eng.dispose()
+
+
+def test_copies_pending_or_filed_before_0010_become_stream_runs_and_come_back(db_url: str) -> None:
+    eng = make_engine(db_url)
+    migrate.upgrade(eng, "0009")
+    at = "2011-12-10 10:00:00+00:00"
+    with eng.begin() as conn:
+        _two_staff(conn, at)
+        _bodies(conn, at, "e-1", "e-2", "e-3", "e-4")
+        # Staff 1: 1-2 filed, 3 and 5 pending, 4 lost, 6 handed out but not logged. Staff 2: 1 is a
+        # copy whose body was pruned, 2 filed, 3 pending.
+        runs = [(1, 1, 2, '[[1, "e-1"], [2, "e-2"]]'), (2, 1, 2, '[[1, "e-0"], [2, "e-1"]]')]
+        for staff_id, first, last, copies in runs:
+            conn.execute(
+                text(
+                    "INSERT INTO floor_event_runs (staff_id, first_seq, last_seq, newest_at, copies)"
+                    " VALUES (:s, :f, :l, :at, :c)"
+                ),
+                {"s": staff_id, "f": first, "l": last, "at": at, "c": copies},
+            )
+        for event_id, copies in (("e-3", "[[1, 3], [2, 3]]"), ("e-4", "[[1, 5]]")):
+            conn.execute(
+                text("INSERT INTO floor_event_pending (event_id, copies) VALUES (:e, :c)"),
+                {"e": event_id, "c": copies},
+            )
+        conn.execute(text("INSERT INTO floor_event_counters (staff_id, last_seq) VALUES (1, 6), (2, 3)"))
+    migrate.upgrade(eng)
+    assert not {"floor_event_pending", "floor_event_runs"} & set(inspect(eng).get_table_names())
+    with eng.connect() as conn:
+        placed = conn.execute(text("SELECT event_id, stream_id, pos FROM floor_event_bodies ORDER BY pos"))
+        assert [tuple(r) for r in placed] == [("e-1", 0, 1), ("e-2", 0, 2), ("e-3", 0, 3), ("e-4", 0, 4)]
+        runs_now = conn.execute(
+            text("SELECT staff_id, first_seq, stream_id, first_pos FROM floor_copy_runs ORDER BY 1, 2")
+        )
+        # Numbers with no event left (staff 1's 4 and 6, staff 2's 1) point into stream -1 (empty).
+        assert [tuple(r) for r in runs_now] == [
+            (1, 1, 0, 1),
+            (1, 4, -1, 1),
+            (1, 5, 0, 4),
+            (1, 6, -1, 1),
+            (2, 1, -1, 1),
+            (2, 2, 0, 1),
+            (2, 3, 0, 3),
+        ]
+        counters = conn.execute(
+            text(
+                "SELECT staff_id, last_seq, stream_id, pos, run_first_seq FROM floor_event_counters"
+                " ORDER BY 1"
+            )
+        )
+        assert [tuple(r) for r in counters] == [(1, 6, -1, 1, 6), (2, 3, 0, 3, 3)]
+    with Session(eng) as session:
+        assert [(e.seq, e.event_id) for e in events_after(session, 1, 0)] == [
+            (1, "e-1"),
+            (2, "e-2"),
+            (3, "e-3"),
+            (5, "e-4"),
+        ]
+        assert [(e.seq, e.payload) for e in events_after(session, 2, 0)] == [
+            (2, {"n": "e-1"}),
+            (3, {"n": "e-3"}),
+        ]
+    migrate.downgrade(eng, "0009")
+    with eng.connect() as conn:
+        back = conn.execute(
+            text("SELECT staff_id, first_seq, last_seq, copies FROM floor_event_runs ORDER BY staff_id")
+        )
+        rows = [(s, f, last, json.loads(c) if isinstance(c, str) else c) for s, f, last, c in back]
+    # Every copy that can still be replayed, filed; the one whose body was pruned had nothing to give.
+    assert rows == [
+        (1, 1, 5, [[1, "e-1"], [2, "e-2"], [3, "e-3"], [5, "e-4"]]),
+        (2, 2, 3, [[2, "e-1"], [3, "e-3"]]),
+    ]
     eng.dispose()

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.core.errors import InvalidInput, NotFound
 from server.db.base import utcnow
-from server.db.tables import FloorEventBody, FloorEventPending, FloorEventRun, Staff
+from server.db.tables import FloorCopyRun, FloorEventBody, FloorStream, Staff
 from server.realtime import store
 from server.realtime.broker import Broker, Signal, Subscription
 from server.realtime.events import Envelope, decode_batch, encode_batch
-from server.realtime.service import Floor, build_floor, file_now, publish_to_floor
+from server.realtime.service import Floor, build_floor, publish_to_floor
 from tests.fixtures.factories import World
 
 
@@ -97,7 +98,9 @@ def test_bad_publications_are_refused_with_the_reason(
     with pytest.raises(NotFound, match="store 987654 does not exist"):
         publish_to_floor(session, floor, 987654, "member.arrived", {}, also_staff_ids=to)
     assert session.scalars(select(FloorEventBody)).all() == []
-    assert session.scalars(select(FloorEventPending)).all() == []
+    assert (
+        session.scalars(select(FloorCopyRun)).all() == [] and session.scalars(select(FloorStream)).all() == []
+    )
 
 
 def _publish_hours_ago(
@@ -154,89 +157,104 @@ def test_a_phone_that_falls_behind_is_told_to_reconnect() -> None:
     assert asyncio.run(scenario()) == [Signal.OVERFLOW]
 
 
-def _filed(s: Session) -> list[tuple[int, int]]:
-    """Every filed copy as (staff_id, seq), from the run rows."""
-    return sorted((run.staff_id, seq) for run in s.scalars(select(FloorEventRun)) for seq, _ in run.copies)
+def _runs(s: Session, staff_id: int) -> list[tuple[int, int, int]]:
+    """The staff member's runs as (first seq, stream, first position)."""
+    runs = s.scalars(
+        select(FloorCopyRun).where(FloorCopyRun.staff_id == staff_id).order_by(FloorCopyRun.first_seq)
+    )
+    return [(run.first_seq, run.stream_id, run.first_pos) for run in runs]
 
 
-def test_copies_are_filed_in_the_background_and_replay_reads_them_before_and_after(
+def test_a_floor_that_stays_the_same_adds_no_rows_per_copy_and_replay_reads_any_range(
     context: AppContext, world: World
 ) -> None:
     floor = build_floor(context)
-    clerk, other = world.clerk_a.id, world.clerk_b.id
+    clerk, other, store_a = world.clerk_a.id, world.clerk_b.id, world.store_a.id
 
     def replay(staff_id: int, after: int = 0, upto: int | None = None, limit: int = 500) -> list[int]:
         with context.sessions() as s:
             return [e.payload["n"] for e in store.events_after(s, staff_id, after, upto, limit)]
 
     with context.sessions() as s:
-        for n in range(1, 26):
+        for n in range(1, 26):  # the other clerk misses every fifth event
             to = [clerk, other] if n % 5 else [clerk]
-            publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": n}, also_staff_ids=to)
+            publish_to_floor(s, floor, store_a, "member.arrived", {"n": n}, also_staff_ids=to)
         s.commit()
-        # Written as one pending row per event: nothing filed yet, all of it replayable.
-        assert _filed(s) == []
+        # The clerk got every event of the floor: one run. The other clerk's copies restart after each gap.
+        assert _runs(s, clerk) == [(1, store_a, 1)]
+        assert _runs(s, other) == [
+            (1, store_a, 1),
+            (5, store_a, 6),
+            (9, store_a, 11),
+            (13, store_a, 16),
+            (17, store_a, 21),
+        ]
+        assert s.get(FloorStream, store_a).last_pos == 25
     everything = list(range(1, 26))
-    assert replay(clerk) == everything
-    assert replay(other) == [n for n in everything if n % 5]
-    with context.sessions() as s:  # half filed, half pending: the replay is the same
-        assert store.file_copies(s, batch=12) == 12
-        s.commit()
-        # One run per recipient for the batch: the clerk's twelve numbers, the other clerk's ten.
-        runs = {run.staff_id: run for run in s.scalars(select(FloorEventRun))}
-        assert (runs[clerk].first_seq, runs[clerk].last_seq, len(runs[clerk].copies)) == (1, 12, 12)
-        assert (runs[other].first_seq, runs[other].last_seq, len(runs[other].copies)) == (1, 10, 10)
     assert replay(clerk) == everything and replay(clerk, 10, 20) == list(range(11, 21))
     assert replay(clerk, 5, limit=3) == [6, 7, 8] and replay(clerk, 11, 13) == [12, 13]
-    assert file_now(context, batch=4) == 13
+    assert replay(other) == [n for n in everything if n % 5]
+    # Ranges across runs: seqs 4-6 are events 4, 6 and 7; after 16 come 21-24.
+    assert replay(other, 3, 6) == [4, 6, 7] and replay(other, 16) == [21, 22, 23, 24]
+    assert replay(other, 20) == [] and replay(other, 99) == []
+
+
+def test_an_event_of_another_floor_starts_a_run_and_the_floor_after_it_another(
+    context: AppContext, world: World
+) -> None:
+    floor = build_floor(context)
+    clerk, store_a, store_b = world.clerk_a.id, world.store_a.id, world.store_b.id
     with context.sessions() as s:
-        filed = _filed(s)
-        assert s.scalars(select(FloorEventPending)).all() == []
-    assert [seq for staff_id, seq in filed if staff_id == clerk] == list(range(1, 26))
-    assert len(filed) == 25 + 20
-    assert replay(clerk) == everything and replay(other, 16) == [21, 22, 23, 24]
-    assert file_now(context) == 0
+        for n, where in enumerate((store_a, store_a, store_b, store_a, store_a), start=1):
+            publish_to_floor(s, floor, where, "member.arrived", {"n": n}, also_staff_ids=[clerk])
+        publish_to_floor(s, floor, store_b, "member.arrived", {"n": 6}, also_staff_ids=[world.clerk_b.id])
+        publish_to_floor(s, floor, store_b, "member.arrived", {"n": 7}, also_staff_ids=[clerk])
+        s.commit()
+        # Back on A the copies go on from A's third event; B's second went to another clerk, so the
+        # clerk's next copy of B (B's third) starts a run of its own too.
+        assert _runs(s, clerk) == [(1, store_a, 1), (3, store_b, 1), (4, store_a, 3), (6, store_b, 3)]
+        envelopes = store.events_after(s, clerk, 0)
+    assert [(e.seq, e.store_id, e.payload["n"]) for e in envelopes] == [
+        (1, store_a, 1),
+        (2, store_a, 2),
+        (3, store_b, 3),
+        (4, store_a, 4),
+        (5, store_a, 5),
+        (6, store_b, 7),
+    ]
 
 
-def test_a_batch_filed_meanwhile_by_another_process_is_read_again_not_filed_twice(
+def test_pruning_removes_old_events_and_the_runs_that_ended_before_the_cutoff(
     context: AppContext, world: World
 ) -> None:
     floor = build_floor(context)
     clerk = world.clerk_a.id
-    with context.sessions() as s:
-        for n in (1, 2):
-            publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"n": n}, also_staff_ids=[clerk])
-        s.commit()
-    with context.sessions() as s:
-        stale = store.pending_batch(s)
-    assert len(stale.event_ids) == 2
-    with context.sessions() as s:  # another server process files the first event
-        assert store.file_copies(s, batch=1) == 1
-        s.commit()
-    with context.sessions() as s:
-        with pytest.raises(store.StaleBatch):
-            store.file_batch(s, stale)
-        s.rollback()
-    assert file_now(context) == 1
-    with context.sessions() as s:
-        assert _filed(s) == [(clerk, 1), (clerk, 2)]
-        assert [e.seq for e in store.events_after(s, clerk, 0)] == [1, 2]
-
-
-def test_pruning_removes_old_events_whether_filed_or_pending(context: AppContext, world: World) -> None:
-    floor = build_floor(context)
-    clerk = world.clerk_a.id
     now = utcnow()
     with context.sessions() as s:
-        _publish_hours_ago(s, floor, world, clerk, now, (40, 30))
+        for hours, where in ((40, world.store_a.id), (30, world.store_b.id), (1, world.store_a.id)):
+            publish_to_floor(
+                s,
+                floor,
+                where,
+                "member.arrived",
+                {"h": hours},
+                also_staff_ids=[clerk],
+                now=now - timedelta(hours=hours),
+            )
         s.commit()
-        store.file_copies(s, batch=1)  # the 40-hour-old event is filed, the 30-hour-old one pending
-        publish_to_floor(s, floor, world.store_a.id, "member.arrived", {"h": 1}, also_staff_ids=[clerk])
-        s.commit()
+        assert [seq for seq, _, _ in _runs(s, clerk)] == [1, 2, 3]
         assert store.prune_floor_events(s, now) == 2
         s.commit()
-        assert [e.payload["h"] for e in store.events_after(s, clerk, 0)] == [1]
-        assert len(s.scalars(select(FloorEventPending)).all()) == 1
+        # The first run ended 30 hours ago: gone. The second ended an hour ago: kept, its event pruned.
+        assert [seq for seq, _, _ in _runs(s, clerk)] == [2, 3]
+        assert [(e.seq, e.payload["h"]) for e in store.events_after(s, clerk, 0)] == [(3, 1)]
+        # Each staff member's newest run stays however old it is: their next copy may continue it.
+        assert store.prune_floor_events(s, now + timedelta(days=3)) == 1
+        s.commit()
+        assert [seq for seq, _, _ in _runs(s, clerk)] == [3]
+        assert publish_to_floor(s, floor, world.store_a.id, "member.arrived", {}, also_staff_ids=[clerk]) == [
+            (clerk, 4)
+        ]
 
 
 def test_a_run_outliving_some_of_its_events_replays_only_the_kept_ones(
@@ -248,13 +266,12 @@ def test_a_run_outliving_some_of_its_events_replays_only_the_kept_ones(
     with context.sessions() as s:
         _publish_hours_ago(s, floor, world, clerk, now, (30, 2, 1))
         s.commit()
-        assert store.file_copies(s) == 3  # one run holding a 30-hour-old copy and two recent ones
-        s.commit()
+        assert len(_runs(s, clerk)) == 1  # one run holding a 30-hour-old copy and two recent ones
         assert store.prune_floor_events(s, now) == 1
         s.commit()
         # The run stays for its newer copies; the oldest copy's body is gone and is not replayed.
         assert [(e.seq, e.payload["h"]) for e in store.events_after(s, clerk, 0)] == [(2, 2), (3, 1)]
-        assert len(s.scalars(select(FloorEventRun)).all()) == 1
+        assert len(_runs(s, clerk)) == 1
         # A pruned copy does not take a place in a batch: a short batch still means "nothing more".
         assert [e.seq for e in store.events_after(s, clerk, 0, limit=2)] == [2, 3]
         assert [e.seq for e in store.events_after(s, clerk, 0, limit=1)] == [2]
@@ -272,10 +289,24 @@ def test_many_recipients_are_numbered_in_one_statement_new_and_existing_alike(
         s.execute(insert(Staff), rows)
         ids = sorted(s.scalars(select(Staff.id).where(Staff.login.like("many-%"))))
         assert len(ids) == 1200
-        assert store.allocate_seqs(s, ids[:700]) == dict.fromkeys(ids[:700], 1)
+
+        def publish(recipients: list[int]) -> list[tuple[int, int]]:
+            copies = store.append_event(
+                s,
+                event_id=str(uuid.uuid4()),
+                event_type="member.arrived",
+                store_id=world.store_a.id,
+                payload={},
+                recipients=recipients,
+                now=utcnow(),
+            )
+            return [(e.staff_id, e.seq) for e in copies]
+
+        assert publish(ids[:700]) == [(i, 1) for i in ids[:700]]
         # 700 counters moved on, 500 made, and the same ids given twice count once.
-        both = store.allocate_seqs(s, ids + ids[:10])
-        assert both == dict.fromkeys(ids[:700], 2) | dict.fromkeys(ids[700:], 1)
-        assert store.allocate_seqs(s, []) == {}
+        assert publish(ids + ids[:10]) == [(i, 2) for i in ids[:700]] + [(i, 1) for i in ids[700:]]
+        assert publish([]) == []
         assert store.last_seq(s, ids[0]) == 2 and store.last_seq(s, ids[-1]) == 1
+        # The 700 continued their runs; only the 500 newcomers started one.
+        assert s.scalar(select(func.count()).select_from(FloorCopyRun)) == 1200
         s.rollback()

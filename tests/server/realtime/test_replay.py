@@ -7,12 +7,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.base import utcnow
-from server.db.tables import FloorEventPending, FloorEventRun
 from server.realtime import store as realtime_store
 from server.realtime.events import Envelope
 from server.realtime.service import prune_now, publish_to_floor
@@ -25,7 +23,6 @@ from tests.server.realtime.conftest import (
     publish,
     serve,
     token_for,
-    wait_until,
 )
 
 
@@ -165,20 +162,3 @@ def test_events_handed_over_out_of_order_reach_the_phone_in_order(live: LiveServ
             session.commit()
         live.floor.broker.publish([later[1]])
         assert [next_frame(clerk_a)["payload"] for _ in range(2)] == [{"n": 3}, {"n": 4}]
-
-
-def test_a_running_floor_files_the_copies_of_what_it_published(live: LiveServer, world: World) -> None:
-    clerk, store = world.clerk_a, world.store_a.id
-    for n in range(1, 8):
-        publish(live, store, {"n": n}, also=(clerk.id,))
-
-    def filed() -> list[int]:
-        with live.context.sessions() as s:
-            if s.scalars(select(FloorEventPending.event_id)).first() is not None:
-                return []
-            runs = s.scalars(select(FloorEventRun.copies).where(FloorEventRun.staff_id == clerk.id))
-            return [seq for copies in runs for seq, _ in copies]
-
-    wait_until(lambda: sorted(filed()) == list(range(1, 8)))
-    with live.context.sessions() as s:
-        assert [e.payload["n"] for e in realtime_store.events_after(s, clerk.id, 0)] == list(range(1, 8))
