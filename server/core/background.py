@@ -1,9 +1,9 @@
 """Housekeeping threads: background jobs run on their own thread, at a lower CPU priority than requests.
 
-Filing the floor's event copies, checkpointing SQLite's log, pruning and the recommender's catalogue
-check used to run on the request thread pool, next to the arrivals a clerk waits for. On a two-core
-till server a filing round (tens of milliseconds of SQLite work) that overlapped an arrival put it in
-the slowest percent. Each job now has one thread of its own whose scheduling priority is lowered
+Checkpointing SQLite's log, pruning the floor's event log and the recommender's catalogue check used
+to run on the request thread pool, next to the arrivals a clerk waits for. On a two-core till server a
+background round of tens of milliseconds of SQLite work that overlapped an arrival put it in the
+slowest percent. Each job now has one thread of its own whose scheduling priority is lowered
 (Linux `nice`, per thread): the kernel gives requests the CPU first and the job the rest. Where the
 system refuses (another OS, a sandbox), the job still runs, at normal priority.
 """
