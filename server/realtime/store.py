@@ -162,6 +162,9 @@ def events_after(
     does not count towards `limit`: a batch shorter than `limit` means there is nothing more.
     """
     found: list[Envelope] = []
+    # One indexed range read per run, each stopping at what the batch still needs: a clerk's copies are
+    # usually one or two long runs. A single join across the runs would order every copy of the day
+    # before applying the limit.
     for first_seq, last, stream_id, first_pos in _spans_after(session, staff_id, after, upto):
         bodies = session.scalars(
             select(FloorEventBody)
