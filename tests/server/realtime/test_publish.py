@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -310,3 +311,36 @@ def test_many_recipients_are_numbered_in_one_statement_new_and_existing_alike(
         # The 700 continued their runs; only the 500 newcomers started one.
         assert s.scalar(select(func.count()).select_from(FloorCopyRun)) == 1200
         s.rollback()
+
+
+def test_random_floors_replay_every_range_exactly_as_it_was_sent(context: AppContext, world: World) -> None:
+    # Staff join and leave two floors, consultants get other floors' events, some transactions roll
+    # back (their positions are handed out again): whatever the mix, every staff member's replay of
+    # every range is exactly the copies they were sent, in order.
+    rng = random.Random(7)
+    floor = build_floor(context)
+    staff = [world.clerk_a.id, world.clerk_b.id, world.cashier_a.id, world.manager_a.id]
+    stores = [world.store_a.id, world.store_b.id]
+    sent: dict[int, list[tuple[int, int]]] = {s: [] for s in staff}  # staff -> [(seq, n)]
+    for n in range(1, 121):
+        where = rng.choice(stores)
+        to = [s for s in staff if rng.random() < 0.6]
+        with context.sessions() as s:
+            copies = publish_to_floor(s, floor, where, "member.arrived", {"n": n}, also_staff_ids=to)
+            if rng.random() < 0.15:
+                s.rollback()
+                continue
+            s.commit()
+        for staff_id, seq in copies:
+            sent[staff_id].append((seq, n))
+    with context.sessions() as s:
+        for staff_id, copies in sent.items():
+            assert [seq for seq, _ in copies] == list(range(1, len(copies) + 1))
+            for after in range(0, len(copies) + 1, 3):
+                for upto in (None, after + 1, after + 7):
+                    want = [n for seq, n in copies if seq > after and (upto is None or seq <= upto)]
+                    got = [e.payload["n"] for e in store.events_after(s, staff_id, after, upto)]
+                    assert got == want, (staff_id, after, upto)
+            assert [e.payload["n"] for e in store.events_after(s, staff_id, 0, limit=5)] == [
+                n for _, n in copies[:5]
+            ]
