@@ -48,3 +48,8 @@ class IssuedOffer(Base):
     model_version: Mapped[str] = mapped_column(String(120))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    # Set in the same unit of work as the sale that used the code, so a code pays once.
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    redeemed_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transactions.id"), index=True, unique=True
+    )

@@ -49,3 +49,20 @@ class TransactionLine(Base):
     discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     # For a negative (cancellation) line: the sale line it takes back, when it could be found.
     original_line_id: Mapped[int | None] = mapped_column(ForeignKey("transaction_lines.id"), index=True)
+
+
+class PriceOverride(Base):
+    """A till line sold at a price other than the catalogue's: the catalogue price, who sold, who approved."""
+
+    __tablename__ = "price_overrides"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    list_price: Mapped[Decimal] = mapped_column(UnitPrice)
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
