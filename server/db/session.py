@@ -45,7 +45,20 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint_inside_transaction)
     return engine
+
+
+def _sqlite_savepoint_inside_transaction(conn: Connection, _name: str) -> None:
+    """Open the write transaction before a SAVEPOINT that would otherwise be the outermost one.
+
+    pysqlite opens a transaction only before an INSERT/UPDATE/DELETE, so a SAVEPOINT after reads alone
+    starts a transaction of its own and its RELEASE commits: a sale booked in a nested block would be
+    committed before its points were written, and a crash in between lost them.
+    """
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        dbapi.execute("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -83,6 +96,30 @@ def core(session: Session) -> Connection:
     """
     session.flush()
     return session.connection()
+
+
+_LOCK_MEMBER = text("SELECT id FROM members WHERE id = :member_id FOR UPDATE")
+
+
+def serialise_member(session: Session, member_id: int | None = None) -> bool:
+    """Serialise this unit of work with every other one that writes the member's balances.
+
+    Call it before reading a balance, a quota or a returnable quantity that the unit of work will change.
+    SQLite ignores `SELECT … FOR UPDATE`, so there the transaction takes SQLite's write lock at once
+    (BEGIN IMMEDIATE): whatever it reads next is the newest state and nobody else can write until it
+    commits. On PostgreSQL the member's row is locked until commit; reads after it see every
+    transaction that committed before. Returns False when the member does not exist (PostgreSQL).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        # A transaction already open here has written, so it holds the write lock already.
+        if dbapi is not None and not dbapi.in_transaction:
+            dbapi.execute("BEGIN IMMEDIATE")
+        return True
+    if member_id is None:
+        return True
+    return conn.execute(_LOCK_MEMBER, {"member_id": member_id}).first() is not None
 
 
 @contextmanager

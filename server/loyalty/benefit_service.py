@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import Benefit, BenefitUsage, Member, MemberTier
 from server.insights.events import NewEvent, raise_events
+from server.loyalty import repository as repo
 from server.loyalty.benefits import BenefitStatus, reminders, status, statuses
 from server.loyalty.config import benefit_rows, definition, load_config
 
@@ -58,16 +59,14 @@ def use_benefit(
     transaction_id: int | None = None,
 ) -> BenefitUsage:
     """Record one use of a benefit; 422 when the member's tier or remaining quota does not allow it."""
-    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
-    if member is None:
-        raise NotFound(f"member {member_id} not found")
+    member = repo.lock_member(session, member_id)
+    row = next((r for r in benefit_rows(session) if r.code == code), None)
     if idempotency_key:
         found = session.scalar(select(BenefitUsage).where(BenefitUsage.idempotency_key == idempotency_key))
         if found is not None:
-            if found.member_id != member_id:
-                raise Conflict(f"idempotency key {idempotency_key!r} was used for another member")
+            if found.member_id != member_id or row is None or found.benefit_id != row.id:
+                raise Conflict(f"idempotency key {idempotency_key!r} was used for another benefit use")
             return found
-    row = next((r for r in benefit_rows(session) if r.code == code), None)
     if row is None:
         raise NotFound(f"no active benefit {code!r}")
     used = _usages(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])

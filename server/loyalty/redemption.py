@@ -1,9 +1,15 @@
 """Redeeming points at the till: partial redemption, FIFO across lots, a one-time code for large amounts.
 
-A redemption at or above the configured threshold first sends the member a six-digit code through the
-message outbox; the clerk repeats the call with the code the member reads out. The code is bound to the
-redemption (idempotency key and points), expires after a few minutes and allows a few wrong attempts.
-A wrong code is a result, not an exception, so the attempt count is committed with the request.
+A redemption that takes the member's redemptions of the last 24 hours to the configured threshold or
+past it first sends the member a six-digit code through the message outbox (so five redemptions just
+under the threshold cannot dodge it); the clerk repeats the call with the code the member reads out.
+The code is bound to the redemption (idempotency key and points), expires after a few minutes and
+allows a few wrong attempts. A member has one live code at a time: a new one is sent at most once a
+minute and at most `CODES_PER_DAY` times a day. A wrong code is a result, not an exception, so the
+attempt count is committed with the request.
+
+Every redemption of a member runs serialised with the others (`repo.lock_member`), so parallel requests
+can never spend the same points twice, and the same idempotency key always gets the same answer.
 """
 
 from __future__ import annotations
@@ -16,17 +22,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.crypto import Keys
-from server.core.errors import Conflict, InvalidInput
+from server.core.errors import Conflict, InvalidInput, TooManyRequests
 from server.db.tables import OutboxMessage, PointsEntry
 from server.loyalty import repository as repo
 from server.loyalty.config import load_config
 from server.loyalty.points import RedemptionRules, allocate, available, points_value
 
 RESEND_SECONDS = 60
+CODES_PER_DAY = 10
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -79,11 +87,11 @@ def redeem_points(
         raise InvalidInput(f"at least {rules.min_points} points must be redeemed at a time, got {points}")
     if points > spendable:
         raise InvalidInput(f"only {spendable} points are available, {points} requested")
-    if points >= rules.code_threshold:
-        message = _latest_code(session, member.id, key, now)
+    if points + repo.redeemed_since(session, member.id, now - DAY) >= rules.code_threshold:
+        message = _live_code(session, member.id, now)
         if code is None:
             return _send_code(session, keys, rules, member.id, key, points, spendable, now, message)
-        if message is None:
+        if message is None or message.reference != key:
             raise InvalidInput("no valid code for this redemption (expired or used): request a new one")
         if message.attempts >= rules.code_attempts:
             raise InvalidInput("too many wrong codes for this redemption: request a new one")
@@ -116,11 +124,12 @@ def redeem_points(
     return RedemptionResult("redeemed", points, points_value(rules, points), spendable - points, entry.id)
 
 
-def _latest_code(session: Session, member_id: int, key: str, now: datetime) -> OutboxMessage | None:
+def _live_code(session: Session, member_id: int, now: datetime) -> OutboxMessage | None:
+    """The member's newest unused redemption code still in its validity, whatever redemption it is for."""
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.member_id == member_id, OutboxMessage.reference == key)
-        .where(OutboxMessage.kind == "redemption_code", OutboxMessage.consumed_at.is_(None))
+        .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "redemption_code")
+        .where(OutboxMessage.consumed_at.is_(None))
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
@@ -128,6 +137,16 @@ def _latest_code(session: Session, member_id: int, key: str, now: datetime) -> O
     if message is None or message.expires_at is None or message.expires_at <= now:
         return None
     return message
+
+
+def _codes_sent_since(session: Session, member_id: int, since: datetime) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "redemption_code")
+        .where(OutboxMessage.created_at > since)
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 def _send_code(
@@ -142,11 +161,23 @@ def _send_code(
     pending: OutboxMessage | None,
 ) -> RedemptionResult:
     value = points_value(rules, points)
-    if pending is not None and (now - pending.created_at).total_seconds() < RESEND_SECONDS:
-        # A double tap on "send code" must not flood the member: the code just sent stands.
-        return RedemptionResult("code_sent", points, value, spendable, message_id=pending.id)
+    age = (now - pending.created_at).total_seconds() if pending is not None else None
+    if pending is not None and age is not None and age < RESEND_SECONDS:
+        if pending.reference == key:
+            # A double tap on "send code" must not flood the member: the code just sent stands.
+            return RedemptionResult("code_sent", points, value, spendable, message_id=pending.id)
+        wait = max(1, int(RESEND_SECONDS - age))
+        raise TooManyRequests(
+            f"a code was sent to this member {int(age)} s ago for another redemption: finish that one "
+            f"or ask again in {wait} s",
+            wait,
+        )
+    if _codes_sent_since(session, member_id, now - DAY) >= CODES_PER_DAY:
+        raise TooManyRequests(
+            f"{CODES_PER_DAY} codes were sent to this member in the last 24 hours: no more today", 3600
+        )
     if pending is not None:
-        pending.expires_at = now  # a new code replaces the old one
+        pending.expires_at = now  # a new code replaces the old one: one live code per member
     code = f"{secrets.randbelow(10**6):06d}"
     message = OutboxMessage(
         member_id=member_id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.core.errors import Conflict, NotFound
 from server.db.base import UTCDateTime
+from server.db.session import serialise_member
 from server.db.tables import (
     Member,
     PointsAllocation,
@@ -28,7 +29,10 @@ from server.loyalty.tiers import Activity
 
 def lock_member(session: Session, member_id: int) -> Member:
     """The member, locked for the rest of the unit of work so two redemptions cannot both spend a lot."""
-    member = session.scalar(select(Member).where(Member.id == member_id).with_for_update())
+    serialise_member(session, member_id)
+    member = session.scalar(
+        select(Member).where(Member.id == member_id).execution_options(populate_existing=True)
+    )
     if member is None:
         raise NotFound(f"member {member_id} not found")
     return member
@@ -37,6 +41,14 @@ def lock_member(session: Session, member_id: int) -> Member:
 def entry_by_key(session: Session, key: str) -> PointsEntry | None:
     """The ledger entry written under an idempotency key, if any."""
     return session.scalar(select(PointsEntry).where(PointsEntry.idempotency_key == key))
+
+
+def redeemed_since(session: Session, member_id: int, since: datetime) -> int:
+    """Points the member redeemed after `since` (what a one-time code's threshold counts)."""
+    stmt = select(func.coalesce(func.sum(-PointsEntry.points), 0)).where(
+        PointsEntry.member_id == member_id, PointsEntry.kind == "redeem", PointsEntry.occurred_at > since
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 def entry_for_transaction(session: Session, transaction_id: int, kind: str) -> PointsEntry | None:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from server.auth.deps import CurrentStaff
 from server.auth.roles import Role
 from server.auth.scope import require
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
@@ -72,7 +73,7 @@ def put_setting(
 
 @router.get("/members/{member_id}/points")
 def points_ledger(
-    member_id: int, caller: CurrentStaff, session: SessionDep, now: NowDep, page: PageDep
+    member_id: Id, caller: CurrentStaff, session: SessionDep, now: NowDep, page: PageDep
 ) -> PointsLedgerRead:
     """The member's balance, spendable points, what expires within 30 days, and a page of the ledger."""
     member_for(session, caller, member_id)
@@ -116,10 +117,14 @@ def _redemption(result: RedemptionResult) -> RedemptionRead:
 
 @router.post(
     "/members/{member_id}/redemptions",
-    responses={202: {"description": "A code was sent to the member."}, 422: {"description": "Wrong code."}},
+    responses={
+        202: {"description": "A code was sent to the member.", "model": RedemptionRead},
+        422: {"description": "Wrong code (or a request that is not valid).", "model": RedemptionRead},
+    },
+    response_model=RedemptionRead,
 )
 def redeem(
-    member_id: int,
+    member_id: Id,
     body: RedemptionCreate,
     caller: CurrentStaff,
     session: SessionDep,
@@ -147,7 +152,7 @@ def redeem(
 
 @router.post("/members/{member_id}/benefits/{code}/use", status_code=status.HTTP_201_CREATED)
 def use(
-    member_id: int, code: str, body: BenefitUse, caller: CurrentStaff, session: SessionDep, now: NowDep
+    member_id: Id, code: str, body: BenefitUse, caller: CurrentStaff, session: SessionDep, now: NowDep
 ) -> BenefitUsageRead:
     """Record one use of a benefit; 422 when the member's tier or remaining quota does not allow it."""
     store_id = till_store(caller, body.store_id)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from server.core.bounds import DB_INT_MAX, Id
 from server.core.pagination import Page
 
 
@@ -19,8 +20,8 @@ class SettingRead(BaseModel):
 
 
 class RedemptionCreate(BaseModel):
-    points: int = Field(gt=0)
-    store_id: int = Field(description="The store the points are spent in.")
+    points: int = Field(gt=0, le=DB_INT_MAX)
+    store_id: Id = Field(description="The store the points are spent in.")
     code: str | None = Field(None, pattern=r"^\s*\d{6}\s*$", description="The code the member received.")
     idempotency_key: str | None = Field(None, min_length=1, max_length=100)
 
@@ -63,8 +64,8 @@ class PointsLedgerRead(BaseModel):
 
 
 class BenefitUse(BaseModel):
-    store_id: int | None = Field(None, description="Where it is used; your only store if left out.")
-    transaction_id: int | None = None
+    store_id: Id | None = Field(None, description="Where it is used; your only store if left out.")
+    transaction_id: Id | None = None
     idempotency_key: str | None = Field(None, min_length=1, max_length=120)
 
 

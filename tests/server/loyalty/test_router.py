@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -61,6 +61,10 @@ def test_a_large_redemption_needs_the_code_sent_to_the_member(
     )
     again = _redeem(client, context, world.cashier_a, rich, points=5000, store_id=store, code=code)
     assert again.status_code == 200 and again.json()["replayed"] is True
+    # Within 24 hours of 5000 points, 200 more needs a code too: the threshold counts a rolling day.
+    small = _redeem(client, context, world.cashier_a, rich, points=200, store_id=store, key="redeem-2")
+    assert small.status_code == 202 and small.json()["status"] == "code_sent"
+    pin_clock(client, NOW + timedelta(days=1, minutes=1))
     small = _redeem(client, context, world.cashier_a, rich, points=200, store_id=store, key="redeem-2")
     assert small.status_code == 200 and small.json()["available"] == 800
     too_many = _redeem(client, context, world.cashier_a, rich, points=900, store_id=store, key="redeem-3")
