@@ -49,7 +49,7 @@ class ArrivedMember(BaseModel):
 
     id: int
     name: str
-    phone: str | None = Field(description="Always masked (138****8000): the event goes to several phones.")
+    phone: str | None = Field(description="Always masked (*******8000): the event goes to several phones.")
     card_number: str | None
     home_store_id: int | None
     tier: str

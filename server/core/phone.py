@@ -28,12 +28,13 @@ def normalise_phone(raw: str, default_region: str = "CN") -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """A phone as a clerk may see it: national digits with the middle hidden, e.g. 138****8000."""
+    """A phone as a clerk may see it: every national digit hidden but the last four, e.g. *******8000."""
     try:
         number = phonenumbers.parse(e164, None)
         national = str(number.national_number)
     except phonenumbers.NumberParseException:
         national = "".join(ch for ch in e164 if ch.isdigit())
-    if len(national) <= 7:
-        return "*" * (len(national) - 2) + national[-2:]
-    return national[:3] + "*" * (len(national) - 7) + national[-4:]
+    # The last four tell two members apart at the till; any more and the rest can be guessed in a few
+    # hundred look-ups (a short number keeps only two).
+    shown = 4 if len(national) >= 8 else 2
+    return "*" * max(len(national) - shown, 0) + national[-shown:]

@@ -40,6 +40,19 @@ def add_member(session: Session, member: Member) -> Member:
     return member
 
 
+def member_id_by_identifier(
+    session: Session, store_ids: Collection[int] | None, *, card: str, phone_hash: str | None
+) -> int | None:
+    """The member of `store_ids` (all when None) whose phone HMAC is `phone_hash` or whose card is `card`."""
+    matches = [Member.card_number == card] + ([Member.phone_hash == phone_hash] if phone_hash else [])
+    query = select(Member.id).where(or_(*matches))
+    if store_ids is not None:
+        query = query.where(Member.home_store_id.in_(list(store_ids)))
+    # A phone match first: a card number that is also someone's phone is the rarer reading.
+    ordered = query.order_by((Member.phone_hash == phone_hash).desc()) if phone_hash else query
+    return session.scalars(ordered.limit(1)).first()
+
+
 def search_members(
     session: Session,
     store_ids: Collection[int] | None,

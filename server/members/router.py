@@ -11,6 +11,7 @@ from server.core.deps import ContextDep, SessionDep
 from server.core.pagination import Page, PageDep
 from server.members import service
 from server.members.schemas import MemberCreate, MemberRead, MemberUpdate
+from server.profile.router import LookupLimitDep
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -52,10 +53,14 @@ def search_members(
     session: SessionDep,
     context: ContextDep,
     page: PageDep,
+    limit: LookupLimitDep,
     store_id: int | None = None,
     q: str | None = None,
 ) -> Page[MemberRead]:
-    """Members of a store (or every store the caller sees), by name, card number, QR token or phone."""
+    """Members of a store (or every store the caller sees), by name, card number, QR token or phone.
+
+    A `q` of five digits or more is a phone or card look-up: it counts against the look-up limit (429)
+    and is audited."""
     views, total = service.search_members_as(
         session,
         context.keys,
@@ -64,6 +69,7 @@ def search_members(
         store_id=store_id,
         q=q,
         page=page,
+        limit=limit,
     )
     return Page(items=[_read(v) for v in views], total=total, limit=page.limit, offset=page.offset)
 

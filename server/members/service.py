@@ -14,6 +14,7 @@ from server.auth.scope import (
     ANY_ROLE,
     MEMBER_WRITERS,
     PHONE_READERS,
+    grants,
     holds,
     require,
     require_any_role,
@@ -27,7 +28,11 @@ from server.core.phone import mask_phone, normalise_phone
 from server.db.base import utcnow
 from server.db.tables import Member, Staff
 from server.members import repository
+from server.profile.access import LookupLimit, check_lookup_rate, record_access
 from server.stores.repository import get_store
+
+# A search text with this many digits may be a phone or card number: it counts as a look-up.
+PROBE_DIGITS = 5
 
 
 @dataclass(frozen=True)
@@ -196,8 +201,12 @@ def search_members_as(
     store_id: int | None,
     q: str | None,
     page: PageParams,
+    limit: LookupLimit | None = None,
 ) -> tuple[list[MemberView], int]:
-    """Members of one store (or all the caller sees) by name, card number, QR token or exact phone."""
+    """Members of one store (or all the caller sees) by name, card number, QR token or exact phone.
+
+    A search for a phone or card number is a look-up: rate-limited and audited as GET /members/lookup is,
+    or it would answer "is this number a member?" without limit."""
     if store_id is None:
         require_any_role(caller)
         store_ids = visible_store_ids(caller)
@@ -206,15 +215,24 @@ def search_members_as(
         store_ids = frozenset({store_id})
     text = (q or "").strip() or None
     phone_hash = None
-    if text and sum(ch.isdigit() for ch in text) >= 5:
+    if text and sum(ch.isdigit() for ch in text) >= PROBE_DIGITS:
         try:
             phone_hash = keys.phone_hash(normalise_phone(text, region))
         except InvalidInput:
             phone_hash = None  # not a phone number: search names and cards only
+        check_lookup_rate(session, caller.id, limit or LookupLimit())
+        found = repository.member_id_by_identifier(session, store_ids, card=text, phone_hash=phone_hash)
+        where = store_id if store_id is not None else _only_store(caller)
+        record_access(session, caller.id, found, "phone" if phone_hash else "card", where)
     rows, total = repository.search_members(
         session, store_ids, text=text, phone_hash=phone_hash, limit=page.limit, offset=page.offset
     )
     return [view(keys, caller, m) for m in rows], total
+
+
+def _only_store(caller: Staff) -> int | None:
+    stores = {scope for _, scope in grants(caller) if scope is not None}
+    return stores.pop() if len(stores) == 1 else None
 
 
 def update_member_as(

@@ -34,7 +34,7 @@ _FIND = {
 
 
 def phone_for(keys: Keys, caller: Staff, encrypted: bytes | None, home_store_id: int | None) -> Phone:
-    """The phone in full for the home store's manager or an admin, masked (138****8000) for everyone else."""
+    """The phone in full for the home store's manager or an admin, masked (*******8000) for everyone else."""
     if encrypted is None:
         return Phone(None, False)
     e164 = keys.decrypt(encrypted)

@@ -78,9 +78,10 @@ def test_bad_phone_numbers_are_refused_with_the_reason(raw: str) -> None:
         normalise_phone(raw, "CN")
 
 
-def test_mask_keeps_the_first_three_and_last_four_digits() -> None:
-    assert mask_phone("+8613800138000") == "138****8000"
-    assert mask_phone("+447911123456") == "791***3456"
+def test_mask_shows_only_the_last_four_digits() -> None:
+    assert mask_phone("+8613800138000") == "*******8000"
+    assert mask_phone("+447911123456") == "******3456"
+    assert mask_phone("+352261234") == "****34"  # a short number keeps only two
 
 
 def test_phone_encryption_round_trip_and_keyed_hash() -> None:

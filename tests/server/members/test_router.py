@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from server.core.cards import luhn_digit
 from server.core.context import AppContext
-from server.db.tables import Member
+from server.db.tables import LookupAudit, Member
+from server.profile.access import LookupLimit
+from server.profile.router import get_lookup_limit
 from tests.fixtures.factories import World, auth, make_member
 
 URL = "/api/v1/members"
+LOOKUP = "/api/v1/members/lookup"
 
 
 def enrol(client: TestClient, headers: dict[str, str], store_id: int, **extra: Any) -> Any:
@@ -28,7 +32,7 @@ def test_clerk_enrols_in_own_store_and_sees_a_masked_phone(
     response = enrol(client, auth(context, world.clerk_a), world.store_a.id, gender="female")
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["phone"] == "138****8000" and body["phone_masked"] is True
+    assert body["phone"] == "*******8000" and body["phone_masked"] is True
     card = body["card_number"]
     assert len(card) == 16 and card.isdigit() and luhn_digit(card[:-1]) == card[-1]
     assert len(body["qr_token"]) >= 32 and body["qr_token"].replace("-", "").replace("_", "").isalnum()
@@ -63,11 +67,11 @@ def test_phone_in_full_only_for_the_home_store_manager_and_admin(
         for who in ("clerk_a", "cashier_a", "manager_a", "admin", "analyst")
     }
     assert seen == {
-        "clerk_a": "138****8000",
-        "cashier_a": "138****8000",
+        "clerk_a": "*******8000",
+        "cashier_a": "*******8000",
         "manager_a": "+8613800138000",
         "admin": "+8613800138000",
-        "analyst": "138****8000",
+        "analyst": "*******8000",
     }
 
 
@@ -104,7 +108,7 @@ def test_duplicates_are_409_naming_the_field(client: TestClient, context: AppCon
     first = enrol(client, clerk, world.store_a.id, card_number="CARD-0001").json()
     phone = enrol(client, clerk, world.store_a.id, phone="+86 13800138000")
     assert phone.status_code == 409
-    assert phone.json()["detail"].startswith("phone 138****8000")
+    assert phone.json()["detail"].startswith("phone *******8000")
     card = enrol(client, clerk, world.store_a.id, phone="13900139000", card_number=first["card_number"])
     assert card.status_code == 409
     assert card.json()["detail"].startswith("card_number 'CARD-0001'")
@@ -168,7 +172,7 @@ def test_edit_member_and_change_phone(
     body = {"name": "Wang Li", "birthday": "1990-05-17", "marketing_consent": True, "phone": "13700137000"}
     changed = client.patch(url, json=body, headers=clerk)
     assert changed.status_code == 200, changed.text
-    assert changed.json()["phone"] == "137****7000" and changed.json()["birthday"] == "1990-05-17"
+    assert changed.json()["phone"] == "*******7000" and changed.json()["birthday"] == "1990-05-17"
     session.expire_all()
     stored = session.get(Member, member.id)
     assert stored is not None and stored.phone_hash == context.keys.phone_hash("+8613700137000")
@@ -177,7 +181,7 @@ def test_edit_member_and_change_phone(
     assert cleared.json()["birthday"] is None and cleared.json()["name"] == "Wang Li"
     taken = client.patch(url, json={"phone": "139 0013 9000"}, headers=clerk)
     assert taken.status_code == 409
-    assert taken.json()["detail"] == "phone 139****9000 is already registered to another member"
+    assert taken.json()["detail"] == "phone *******9000 is already registered to another member"
     assert other.phone_hash == context.keys.phone_hash("+8613900139000")
     assert client.patch(url, json={"name": None}, headers=clerk).status_code == 422
     assert client.patch(url, json={"phone": "555"}, headers=clerk).status_code == 422
@@ -193,3 +197,39 @@ def test_edit_refused_outside_store_or_role(
     assert client.patch(url, json={"name": "X"}, headers=auth(context, world.clerk_b)).status_code == 403
     assert client.patch(url, json={"name": "X"}, headers=auth(context, world.analyst)).status_code == 403
     assert client.patch(url, json={"name": "X"}, headers=auth(context, world.manager_a)).status_code == 200
+
+
+def _audit(session: Session) -> list[tuple[int, int | None, str]]:
+    session.expire_all()
+    rows = session.execute(
+        select(LookupAudit.staff_id, LookupAudit.member_id, LookupAudit.method).order_by(LookupAudit.id)
+    )
+    return [(staff_id, member_id, method) for staff_id, member_id, method in rows]
+
+
+def test_phone_and_card_probes_through_search_are_rate_limited_and_audited(
+    client: TestClient, session: Session, context: AppContext, world: World
+) -> None:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.dependency_overrides[get_lookup_limit] = lambda: LookupLimit(per_window=5, window_seconds=60)
+    ann = make_member(session, context.keys, world.store_a, name="Ann Lee", phone="13800138000")
+    session.commit()
+    clerk = auth(context, world.clerk_a)
+    assert client.get(URL, params={"q": "Ann"}, headers=clerk).json()["total"] == 1  # a name is no probe
+    # Guessing a number digit by digit, as a script recovering it from the mask would.
+    answers = [client.get(URL, params={"q": f"1380013800{d}"}, headers=clerk) for d in range(10)]
+    assert [r.status_code for r in answers[:5]] == [200] * 5
+    assert answers[0].json()["items"][0]["id"] == ann.id
+    assert {r.status_code for r in answers[5:]} == {429}
+    assert 1 <= int(answers[5].headers["Retry-After"]) <= 60
+    assert "too many member look-ups" in answers[5].json()["detail"]
+    card = client.get(URL, params={"q": ann.card_number}, headers=clerk)
+    assert card.status_code == 429  # a card probe counts against the same limit
+    assert client.get(LOOKUP, params={"card": ann.card_number}, headers=clerk).status_code == 429
+    audit = _audit(session)
+    assert audit == [(world.clerk_a.id, ann.id, "phone")] + [(world.clerk_a.id, None, "phone")] * 4
+    assert client.get(URL, params={"q": "Ann"}, headers=clerk).status_code == 200  # names still work
+    by_card = client.get(URL, params={"q": ann.card_number}, headers=auth(context, world.manager_a))
+    assert [m["id"] for m in by_card.json()["items"]] == [ann.id]
+    assert _audit(session)[-1] == (world.manager_a.id, ann.id, "card")

@@ -73,7 +73,7 @@ def test_the_profile_shows_every_figure_of_a_hand_made_member(
     response = _profile(client, context, world.clerk_a, ann.id)
     assert response.status_code == 200, response.text
     p = response.json()
-    assert (p["name"], p["phone"], p["phone_masked"]) == ("Ann Lee", "138****8000", True)
+    assert (p["name"], p["phone"], p["phone_masked"]) == ("Ann Lee", "*******8000", True)
     assert p["home_store"] == {"id": world.store_a.id, "name": "Store A"}
     assert p["stores_visited"] == [
         {"id": world.store_a.id, "name": "Store A", "visits": 3, "last_visit": "2024-06-15"}
