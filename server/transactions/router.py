@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
+from server.profile.router import LookupLimitDep
 from server.transactions import service, till
 from server.transactions.schemas import (
     PointsMovement,
@@ -52,13 +54,14 @@ def _read(v: service.TransactionView) -> TransactionRead:
         coupon_code=t.coupon_code,
         original_transaction_id=t.original_transaction_id,
         source=t.source,
+        receipt=till.receipt_ref(t),
         lines=lines,
     )
 
 
 @router.get("/members/{member_id}/transactions")
 def member_transactions(
-    member_id: int, caller: CurrentStaff, session: SessionDep, page: PageDep
+    member_id: Id, caller: CurrentStaff, session: SessionDep, page: PageDep
 ) -> Page[TransactionRead]:
     """A member's purchases and returns, newest first, with their lines."""
     views, total = service.member_history_as(session, caller, member_id, page)
@@ -80,6 +83,8 @@ def _input(body: TransactionCreate, key: str) -> till.TillInput:
         coupon_code=body.coupon_code,
         original_transaction_id=body.original_transaction_id,
         occurred_at=body.occurred_at,
+        original_receipt=body.original_receipt,
+        override_reason=body.override_reason,
     )
 
 
@@ -95,6 +100,7 @@ def ring_up(
     context: ContextDep,
     now: NowDep,
     response: Response,
+    limit: LookupLimitDep,
     idempotency_key: Annotated[str | None, Header(max_length=60)] = None,
 ) -> TillReceipt:
     """Book a sale or return (cashier, clerk or store manager of the store); points, tier and tags follow."""
@@ -110,6 +116,8 @@ def ring_up(
         _input(body, key),
         region=context.settings.default_phone_region,
         now=now,
+        sessions=context.sessions,
+        limit=limit,
     )
     if result.replayed:
         response.status_code = status.HTTP_200_OK

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from server.core.bounds import Id, Moment
+
 
 class TransactionLineRead(BaseModel):
     id: int
@@ -33,6 +35,7 @@ class TransactionRead(BaseModel):
     coupon_code: str | None
     original_transaction_id: int | None
     source: str
+    receipt: str = Field(description="The reference printed on the receipt; a return quotes it.")
     lines: list[TransactionLineRead]
 
 
@@ -45,7 +48,7 @@ class TillLine(BaseModel):
         None, ge=0, max_digits=12, decimal_places=3, description="Sale: defaults to the list price."
     )
     discount: Decimal = Field(Decimal("0"), ge=0, max_digits=12, decimal_places=2)
-    original_line_id: int | None = Field(None, description="Return: the sale line taken back.")
+    original_line_id: Id | None = Field(None, description="Return: the sale line taken back.")
 
     @field_validator("quantity")
     @classmethod
@@ -58,15 +61,21 @@ class TillLine(BaseModel):
 class TransactionCreate(BaseModel):
     """A sale or return from a till; the member by id, card or phone, or none for an anonymous sale."""
 
-    store_id: int
+    store_id: Id
     kind: Literal["sale", "return"] = "sale"
-    member_id: int | None = None
+    member_id: Id | None = None
     member_card: str | None = Field(None, min_length=1, max_length=40)
     member_phone: str | None = Field(None, min_length=1, max_length=40)
     lines: list[TillLine] = Field(min_length=1, max_length=500)
     coupon_code: str | None = Field(None, min_length=1, max_length=40)
-    original_transaction_id: int | None = Field(None, description="Return: the sale being returned.")
-    occurred_at: datetime | None = Field(
+    original_transaction_id: Id | None = Field(None, description="Return: the sale being returned.")
+    original_receipt: str | None = Field(
+        None, min_length=1, max_length=80, description="Return: the receipt reference of that sale."
+    )
+    override_reason: str | None = Field(
+        None, max_length=200, description="Why a line is sold below the catalogue price (audited)."
+    )
+    occurred_at: Moment | None = Field(
         None, description="When rung up (a till that was offline); now if left out."
     )
     idempotency_key: str | None = Field(

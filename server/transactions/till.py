@@ -3,6 +3,12 @@
 A till sends an idempotency key with every transaction: a retry finds the transaction booked the first
 time (the same receipt, nothing counted twice). A return names the sale and the lines it takes back; it
 refunds what was paid for those units and can never take back more than was bought.
+
+A sale and everything it causes (points, tier, tags, attribution, the offer code it redeems) is one
+unit of work, serialised with every other write of the member's balances (`serialise_member`), so
+parallel returns cannot take back the same units twice and a crash leaves either all of it or none.
+Prices come from the catalogue: another price or a discount needs a store manager and is audited. The
+member is identified through the same audited, rate-limited look-up as anywhere else.
 """
 
 from __future__ import annotations
@@ -13,22 +19,38 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
-from server.auth.scope import require
+from server.auth.scope import holds, require
 from server.core.crypto import Keys
-from server.core.errors import Conflict, InvalidInput
-from server.core.phone import mask_phone, normalise_phone
-from server.db.tables import Member, PointsEntry, Product, Staff, TierChange, Transaction, TransactionLine
+from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.db.session import serialise_member
+from server.db.tables import (
+    PointsEntry,
+    PriceOverride,
+    Product,
+    Staff,
+    TierChange,
+    Transaction,
+    TransactionLine,
+)
 from server.loyalty.service import apply_transaction
+from server.offers.redemption import apply_offer, mark_redeemed, offer_for_sale, release_if_fully_returned
+from server.profile.access import LookupLimit, member_for
+from server.profile.service import find_member_id
 from server.recommendations.attribution import attribute_sale
 from server.tags.service import retag_member
 from server.transactions.service import LineView, TransactionView
 
 TILL_ROLES = frozenset({Role.CASHIER, Role.CLERK, Role.STORE_MANAGER})
+# Who may sell below the catalogue price or give a discount by hand (a markdown, a price match).
+PRICE_APPROVERS = frozenset({Role.STORE_MANAGER, Role.ADMIN})
 CLOCK_SKEW = timedelta(minutes=5)
 CENT = Decimal("0.01")
+MAX_UNITS = 999  # per line: a till line of more is a typing error, not a sale
+MAX_LINES = 200
+MAX_TOTAL = Decimal("1000000.00")
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,8 @@ class TillInput:
     coupon_code: str | None = None
     original_transaction_id: int | None = None
     occurred_at: datetime | None = None
+    original_receipt: str | None = None
+    override_reason: str | None = None
 
 
 @dataclass
@@ -68,31 +92,63 @@ class Receipt:
     replayed: bool = False
 
 
-def _member_id(session: Session, keys: Keys, data: TillInput, region: str) -> int | None:
+class UnknownMember(InvalidInput):
+    """The card or phone number the till sent matches nobody (the look-up is audited and counted)."""
+
+
+def _member_id(
+    session: Session,
+    sessions: sessionmaker[Session],
+    keys: Keys,
+    caller: Staff,
+    data: TillInput,
+    *,
+    region: str,
+    limit: LookupLimit | None,
+) -> int | None:
     if data.member_id is not None:
-        if session.get(Member, data.member_id) is None:
-            raise InvalidInput(f"member_id: member {data.member_id} does not exist")
-        return data.member_id
-    if data.member_card is not None:
-        found = session.scalar(select(Member.id).where(Member.card_number == data.member_card.strip()))
-        if found is None:
-            raise InvalidInput(f"member_card: no member with card {data.member_card.strip()}")
-        return found
-    if data.member_phone is not None:
-        e164 = normalise_phone(data.member_phone, region)
-        found = session.scalar(select(Member.id).where(Member.phone_hash == keys.phone_hash(e164)))
-        if found is None:
-            raise InvalidInput(f"member_phone: no member with phone {mask_phone(e164)}")
-        return found
-    return None
+        # By id only a member the caller may already open: a sale must not become a way in.
+        return member_for(session, caller, data.member_id).id
+    if data.member_card is None and data.member_phone is None:
+        return None
+    try:
+        # The same audited, rate-limited look-up as the phones' (its audit row is committed on its own).
+        return find_member_id(
+            sessions,
+            keys,
+            caller,
+            region=region,
+            phone=data.member_phone,
+            card=data.member_card,
+            store_id=data.store_id,
+            limit=limit,
+        )
+    except NotFound as exc:
+        # One answer for a card or a phone that matches nobody: the reply says nothing about which.
+        raise UnknownMember("member: no member matches the card or phone number given") from exc
 
 
-def _sale_lines(session: Session, data: TillInput) -> list[TransactionLine]:
+@dataclass(frozen=True)
+class Override:
+    """A line sold at a price other than the catalogue's, to be audited with the transaction."""
+
+    line_no: int
+    product_id: int
+    list_price: Decimal
+    unit_price: Decimal
+
+
+def _sale_lines(
+    session: Session, caller: Staff, data: TillInput
+) -> tuple[list[TransactionLine], list[Override]]:
+    if len(data.lines) > MAX_LINES:
+        raise InvalidInput(f"lines: at most {MAX_LINES} lines in one transaction, got {len(data.lines)}")
     skus = {line.sku for line in data.lines if line.sku}
     products = (
         {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))} if skus else {}
     )
-    out = []
+    approver = holds(caller, PRICE_APPROVERS, data.store_id)
+    out, overrides = [], []
     for i, line in enumerate(data.lines):
         where = f"lines[{i}]"
         if line.original_line_id is not None:
@@ -101,23 +157,41 @@ def _sale_lines(session: Session, data: TillInput) -> list[TransactionLine]:
             )
         if line.quantity <= 0:
             raise InvalidInput(f"{where}.quantity: a sale line sells at least one unit, got {line.quantity}")
+        if line.quantity > MAX_UNITS:
+            raise InvalidInput(
+                f"{where}.quantity: at most {MAX_UNITS} units on one line, got {line.quantity}"
+            )
         if not line.sku or line.sku not in products:
             raise InvalidInput(f"{where}.sku: no product with SKU {line.sku!r}")
-        price = products[line.sku].price if line.unit_price is None else line.unit_price
+        product = products[line.sku]
+        listed = product.price
+        price = listed if line.unit_price is None else line.unit_price
+        if price > listed:
+            raise InvalidInput(
+                f"{where}.unit_price: {price} is above the catalogue price {listed}; the till sells at "
+                "the catalogue price or below it"
+            )
+        if (price != listed or line.discount) and not approver:
+            raise Forbidden(
+                f"{where}: a price other than the catalogue's {listed} or a discount needs a store "
+                f"manager of store {data.store_id}; ask one to ring this line"
+            )
         gross = (price * line.quantity).quantize(CENT, ROUND_HALF_UP)
         if line.discount > gross:
             raise InvalidInput(f"{where}.discount: {line.discount} is more than the line's {gross}")
+        if price != listed or line.discount:
+            overrides.append(Override(i + 1, product.id, listed, price))
         out.append(
             TransactionLine(
                 line_no=i + 1,
-                product_id=products[line.sku].id,
+                product_id=product.id,
                 quantity=line.quantity,
                 unit_price=price,
                 amount=gross - line.discount,
                 discount_amount=line.discount,
             )
         )
-    return out
+    return out, overrides
 
 
 def _share(value: Decimal, part: int, whole: int) -> Decimal:
@@ -239,13 +313,28 @@ def receipt(session: Session, txn: Transaction, replayed: bool = False) -> Recei
     return Receipt(TransactionView(txn, _line_views(session, txn.id)), entry, change, replayed)
 
 
-def _original(session: Session, data: TillInput, member_id: int | None, when: datetime) -> Transaction:
+def receipt_ref(txn: Transaction) -> str:
+    """The reference printed on a receipt, which a return must quote."""
+    return txn.external_ref or f"#{txn.id}"
+
+
+def _original(
+    session: Session, caller: Staff, data: TillInput, member_id: int | None, when: datetime
+) -> Transaction:
     if data.original_transaction_id is None:
         raise InvalidInput("original_transaction_id: a return names the sale it takes back")
     stmt = select(Transaction).where(Transaction.id == data.original_transaction_id).with_for_update()
     original = session.scalar(stmt)
     if original is None or original.kind != "sale":
         raise InvalidInput(f"original_transaction_id: {data.original_transaction_id} is not a sale")
+    if not holds(caller, TILL_ROLES, original.store_id) and not holds(caller, {Role.ADMIN}):
+        # A refund spends the store's money: only its own till staff (or an admin) may give one.
+        raise Forbidden(f"sale {original.id} was made in another store; return it there")
+    quoted = (data.original_receipt or "").strip()
+    if not quoted:
+        raise InvalidInput("original_receipt: a return quotes the sale's receipt reference")
+    if quoted != receipt_ref(original):
+        raise InvalidInput(f"original_receipt: {quoted!r} is not the receipt of sale {original.id}")
     if member_id is not None and member_id != original.member_id:
         raise InvalidInput(f"sale {original.id} was not made to this member; return it to whoever bought it")
     if when < original.occurred_at:
@@ -253,30 +342,89 @@ def _original(session: Session, data: TillInput, member_id: int | None, when: da
     return original
 
 
+def _complete(session: Session, txn: Transaction, now: datetime) -> None:
+    """Points, tier, tags and attribution of a member's transaction (each finds what it already did)."""
+    if txn.member_id is None:
+        return
+    apply_transaction(session, txn.id, now)
+    retag_member(session, txn.member_id, now)
+    attribute_sale(session, txn.id)  # credits the clerk and model version of a recommendation it fulfils
+
+
+def _audit_overrides(
+    session: Session,
+    txn: Transaction,
+    caller: Staff,
+    overrides: list[Override],
+    reason: str | None,
+    now: datetime,
+) -> None:
+    for o in overrides:
+        session.add(
+            PriceOverride(
+                transaction_id=txn.id,
+                line_no=o.line_no,
+                product_id=o.product_id,
+                list_price=o.list_price,
+                unit_price=o.unit_price,
+                staff_id=caller.id,
+                approved_by=caller.id,
+                reason=(reason or "").strip()[:200],
+                created_at=now,
+            )
+        )
+
+
 def ring_up(
-    session: Session, keys: Keys, caller: Staff, data: TillInput, *, region: str, now: datetime
+    session: Session,
+    keys: Keys,
+    caller: Staff,
+    data: TillInput,
+    *,
+    region: str,
+    now: datetime,
+    sessions: sessionmaker[Session],
+    limit: LookupLimit | None = None,
 ) -> Receipt:
     """Book a sale or return in `data.store_id`, then apply points and tier and re-tag the member.
 
-    A replay of an idempotency key already used at this store returns the first receipt, `replayed`.
+    A replay of an idempotency key already used at this store returns the first receipt, `replayed`
+    (completing its points first if a crash of an older version left them out).
     """
     require(caller, TILL_ROLES, data.store_id)
     ref = f"till:{data.store_id}:{data.idempotency_key}"
+    # Identify first: the look-up's audit row commits on its own, before this unit of work writes.
+    member_id = _member_id(session, sessions, keys, caller, data, region=region, limit=limit)
+    serialise_member(session, member_id)
     found = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
     if found is not None:
         _check_replay(session, found, data)
+        _complete(session, found, now)
         return receipt(session, found, replayed=True)
     when = _when(data.occurred_at, now)
-    member_id = _member_id(session, keys, data, region)
     original = None
+    overrides: list[Override] = []
     if data.kind == "return":
-        original = _original(session, data, member_id, when)
+        original = _original(session, caller, data, member_id, when)
         member_id = original.member_id
+        if member_id is not None:
+            serialise_member(session, member_id)
         lines = _return_lines(session, data, original)
     else:
         if data.original_transaction_id is not None:
             raise InvalidInput("original_transaction_id: only a return names an earlier sale")
-        lines = _sale_lines(session, data)
+        lines, overrides = _sale_lines(session, caller, data)
+    offer = None
+    if data.coupon_code is not None:
+        if data.kind == "return":
+            raise InvalidInput(
+                "coupon_code: a return gives back what the sale's coupon took off; leave it out"
+            )
+        offer = offer_for_sale(session, data.coupon_code, member_id, now)
+        apply_offer(session, offer, lines)
+    total = sum((line.amount for line in lines), Decimal("0"))
+    if total > MAX_TOTAL:
+        raise InvalidInput(f"total: {total} is more than one till transaction may book ({MAX_TOTAL})")
     txn = Transaction(
         external_ref=ref,
         store_id=data.store_id,
@@ -284,9 +432,9 @@ def ring_up(
         staff_id=caller.id,
         occurred_at=when,
         kind=data.kind,
-        total_amount=sum((line.amount for line in lines), Decimal("0")),
+        total_amount=total,
         discount_amount=sum((line.discount_amount for line in lines), Decimal("0")),
-        coupon_code=data.coupon_code,
+        coupon_code=offer.code if offer is not None else None,
         original_transaction_id=original.id if original else None,
         source="till",
         created_at=now,
@@ -300,14 +448,16 @@ def ring_up(
             session.add_all(lines)
             session.flush()
     except IntegrityError:
-        # The same key from a till retrying while the first request was still being booked.
+        # The same key from a till retrying while the first request was still being booked (PostgreSQL).
         raced = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
         if raced is None:
             raise
         _check_replay(session, raced, data)
         return receipt(session, raced, replayed=True)
-    if member_id is not None:
-        apply_transaction(session, txn.id, now)
-        retag_member(session, member_id, now)
-        attribute_sale(session, txn.id)  # credits the clerk and model version of a recommendation it fulfils
+    _audit_overrides(session, txn, caller, overrides, data.override_reason, now)
+    if offer is not None:
+        mark_redeemed(session, offer, txn.id, now)
+    if original is not None:
+        release_if_fully_returned(session, original.id)
+    _complete(session, txn, now)
     return receipt(session, txn)

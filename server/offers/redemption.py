@@ -1,0 +1,102 @@
+"""An issued offer's code at the till: checked, applied to the lines it covers, and used once.
+
+The code must exist, belong to the member the sale is for, be within its validity and not be used yet.
+Its discount goes to the lines of the offer's categories or items; the offer is marked redeemed in the
+same unit of work as the sale (a conditional update, so two tills racing for one code cannot both win).
+When every unit of that sale comes back, the code is released and can be used again while it is valid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from server.core.errors import Conflict, InvalidInput
+from server.db.tables import IssuedOffer, Product, TransactionLine
+
+CENT = Decimal("0.01")
+_NOT_FOUND = "coupon_code: no offer with this code for this member"
+
+
+def normalise_code(code: str) -> str:
+    """The code as stored: upper case, without the spaces a cashier may type."""
+    return "".join(code.split()).upper()
+
+
+def offer_for_sale(session: Session, code: str, member_id: int | None, now: datetime) -> IssuedOffer:
+    """The member's offer with this code if it may pay for a sale now; 422 or 409 saying why not."""
+    if member_id is None:
+        raise InvalidInput("coupon_code: an offer belongs to a member; identify the member first")
+    offer = session.scalar(select(IssuedOffer).where(IssuedOffer.code == normalise_code(code)))
+    # Another member's code gets the same answer as a made-up one: a till cannot probe for codes.
+    if offer is None or offer.member_id != member_id:
+        raise InvalidInput(_NOT_FOUND)
+    if offer.valid_until < now.date():
+        raise InvalidInput(f"coupon_code: the offer expired on {offer.valid_until.isoformat()}")
+    if offer.issued_at > now:
+        raise InvalidInput("coupon_code: the offer is not valid yet")
+    if offer.redeemed_at is not None:
+        raise Conflict(
+            f"coupon_code: the offer was already used on {offer.redeemed_at.date().isoformat()} "
+            f"(transaction {offer.redeemed_transaction_id})"
+        )
+    return offer
+
+
+def apply_offer(session: Session, offer: IssuedOffer, lines: list[TransactionLine]) -> Decimal:
+    """Take the offer's percentage off each line it covers; returns the discount given (422 if none)."""
+    ids = {line.product_id for line in lines}
+    found = session.execute(select(Product.id, Product.category).where(Product.id.in_(ids)))
+    categories = {product_id: category for product_id, category in found}
+    covered_categories, covered_items = set(offer.categories), {int(i) for i in offer.item_ids}
+    given = Decimal("0")
+    for line in lines:
+        if line.product_id not in covered_items and categories.get(line.product_id) not in covered_categories:
+            continue
+        off = (line.amount * offer.discount_percent / 100).quantize(CENT, ROUND_HALF_UP)
+        line.amount -= off
+        line.discount_amount += off
+        given += off
+    if not given:
+        what = ", ".join(sorted(covered_categories)) or "the items it names"
+        raise InvalidInput(f"coupon_code: the offer is for {what}; no line of this sale qualifies")
+    return given
+
+
+def mark_redeemed(session: Session, offer: IssuedOffer, transaction_id: int, now: datetime) -> None:
+    """Mark the offer used by this sale; 409 if another sale took it at the same moment."""
+    stmt = (
+        update(IssuedOffer)
+        .where(IssuedOffer.id == offer.id, IssuedOffer.redeemed_at.is_(None))
+        .values(redeemed_at=now, redeemed_transaction_id=transaction_id)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(stmt).rowcount != 1:
+        raise Conflict("coupon_code: the offer was used by another sale at the same moment")
+    session.refresh(offer)
+
+
+def release_if_fully_returned(session: Session, sale_id: int) -> bool:
+    """Release the offer a sale used once every unit of the sale has come back; True if released."""
+    offer = session.scalar(select(IssuedOffer).where(IssuedOffer.redeemed_transaction_id == sale_id))
+    if offer is None:
+        return False
+    sold = select(TransactionLine.id, TransactionLine.quantity).where(
+        TransactionLine.transaction_id == sale_id
+    )
+    lines = {line_id: int(qty) for line_id, qty in session.execute(sold)}
+    back = (
+        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
+        .where(TransactionLine.original_line_id.in_(list(lines)), TransactionLine.quantity < 0)
+        .group_by(TransactionLine.original_line_id)
+    )
+    returned = {line_id: int(qty) for line_id, qty in session.execute(back)}
+    if any(returned.get(line_id, 0) < qty for line_id, qty in lines.items()):
+        return False
+    offer.redeemed_at = None
+    offer.redeemed_transaction_id = None
+    session.flush()
+    return True
