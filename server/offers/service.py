@@ -7,7 +7,7 @@ issuing stores it with a code the member can redeem until `valid_until`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models.talking_points import reactivation_offer
 from server.core.errors import Conflict
 from server.core.pagination import PageParams
+from server.db.session import serialise_member
 from server.db.tables import IssuedOffer, Member, Staff
 from server.offers.codes import unused_code
 from server.profile.access import member_for
@@ -24,6 +25,9 @@ from server.recommendations.engine import Recommender
 from server.recommendations.facts import member_facts
 from server.recommendations.service import DORMANT_AFTER_DAYS, language
 from server.staff.repository import display_name, page_with_staff_names
+
+# Unused, still valid reactivation offers one member may hold: one code at a time to quote at the till.
+MAX_OPEN_OFFERS = 1
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,12 @@ def issue_offer(
         raise Conflict(
             f"member {member.id} bought nothing that is still on sale, so there is no category to offer"
         )
+    # Serialised with every other issue to this member, so parallel calls cannot pass the cap together.
+    serialise_member(session, member.id)
+    found = _by_key(session, key)
+    if found is not None:
+        return _replay(session, found, member_id, key)
+    _check_open_offers(session, member.id, today)
     row = IssuedOffer(
         member_id=member.id,
         staff_id=caller.id,
@@ -103,6 +113,21 @@ def issue_offer(
             raise Conflict("the offer code was taken at the same moment; try again") from exc
         return _replay(session, raced, member_id, key)
     return Issued(row, caller.display_name)
+
+
+def _check_open_offers(session: Session, member_id: int, today: date) -> None:
+    stmt = (
+        select(IssuedOffer.valid_until)
+        .where(IssuedOffer.member_id == member_id, IssuedOffer.redeemed_at.is_(None))
+        .where(IssuedOffer.valid_until >= today)
+        .order_by(IssuedOffer.valid_until)
+    )
+    open_until = list(session.scalars(stmt))
+    if len(open_until) >= MAX_OPEN_OFFERS:
+        raise Conflict(
+            f"member {member_id} already holds {len(open_until)} unused reactivation offer(s), valid until "
+            f"{open_until[-1].isoformat()}: let them use it (or let it lapse) before issuing another"
+        )
 
 
 def member_offers(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.config import Settings
@@ -16,6 +16,7 @@ from server.db.tables import IssuedOffer
 from server.offers.codes import ALPHABET, new_code
 from server.recommendations.engine import Recommender
 from tests.fixtures.factories import auth, make_member
+from tests.fixtures.race import race
 from tests.server.recommendations.conftest import NOW, Shop
 
 CODE = re.compile(rf"^AISLE-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
@@ -54,9 +55,19 @@ def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
     again = api.post(url, json={"idempotency_key": "phone-3:0007"}, headers=clerk)
     assert again.status_code == 200 and again.json() == offer
     assert _offers(session) == 1
-    second = api.post(
-        url, json={"idempotency_key": "phone-3:0008"}, headers=auth(context, shop.world.manager_a)
+    manager = auth(context, shop.world.manager_a)
+    # One open offer at a time: a second code while the first is unused and valid is refused.
+    capped = api.post(url, json={"idempotency_key": "phone-3:0008"}, headers=manager)
+    assert (
+        capped.status_code == 409 and "already holds 1 unused reactivation offer" in capped.json()["detail"]
     )
+    session.execute(
+        update(IssuedOffer)
+        .where(IssuedOffer.id == offer["id"])
+        .values(valid_until=NOW.date() - timedelta(days=1))
+    )
+    session.commit()
+    second = api.post(url, json={"idempotency_key": "phone-3:0008"}, headers=manager)
     assert second.status_code == 201 and second.json()["code"] != offer["code"]
     listed = api.get(url, headers=clerk).json()
     assert listed["total"] == 2 and [o["id"] for o in listed["items"]] == [second.json()["id"], offer["id"]]
@@ -112,3 +123,13 @@ def test_codes_are_typeable_and_the_validity_is_a_setting(monkeypatch: pytest.Mo
     monkeypatch.setenv("AISLE_OFFER_VALID_DAYS", "0")
     with pytest.raises(ValueError, match="offer_valid_days"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_twenty_parallel_issues_to_one_member_give_one_offer(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    clerk = auth(context, shop.world.clerk_a)
+    url = f"/api/v1/members/{shop.dormant.id}/offers"
+    answers = race(20, lambda i: api.post(url, json={"idempotency_key": f"tap-{i}"}, headers=clerk))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 19, [a.text for a in answers]
+    assert _offers(session) == 1
