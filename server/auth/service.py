@@ -62,16 +62,23 @@ def authenticate(session: Session, login: str, password: str) -> Staff:
 
 
 def sign_in(
-    session: Session, *, key: bytes, minutes: int, throttle: LoginThrottle, login: str, password: str
+    session: Session,
+    *,
+    key: bytes,
+    minutes: int,
+    throttle: LoginThrottle,
+    login: str,
+    password: str,
+    address: str,
 ) -> SignIn:
-    """Check the credentials (refusing a locked-out login first) and issue a token valid for `minutes`."""
-    throttle.check(login)
+    """Check the credentials (refusing a throttled login or `address` first); a token valid for `minutes`."""
+    throttle.check(login, address)
     try:
         staff = authenticate(session, login, password)
     except Unauthorized:
-        throttle.failed(login)
+        throttle.failed(login, address)
         raise
-    throttle.succeeded(login)
+    throttle.succeeded(login, address)
     return token_for(staff, key=key, minutes=minutes)
 
 
@@ -109,12 +116,18 @@ def set_password(staff: Staff, password: str) -> None:
 
 
 def change_password(
-    session: Session, staff: Staff, *, old_password: str, new_password: str, throttle: LoginThrottle
+    session: Session,
+    staff: Staff,
+    *,
+    old_password: str,
+    new_password: str,
+    throttle: LoginThrottle,
+    address: str,
 ) -> None:
     """A staff member changes their own password; every earlier token stops working."""
-    throttle.check(staff.login)
+    throttle.check(staff.login, address)
     if not verify_password(old_password, staff.password_hash):
-        throttle.failed(staff.login)
+        throttle.failed(staff.login, address)
         raise Forbidden("the current password is incorrect")
     if new_password == old_password:
         raise InvalidInput("the new password must differ from the current one")
