@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
-from server.db.tables import BenefitUsage, Member, MemberTier, PointsEntry
+from server.db.tables import BenefitUsage, Member, MemberTier, OutboxMessage, PointsEntry
 from server.loyalty.service import apply_transaction, points_summary
 from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import World, auth, make_member, make_product, make_transaction
@@ -106,3 +106,30 @@ def test_twenty_parallel_benefit_uses_with_one_key_answer_the_same_use(
     answers = race(N, lambda i: client.post(url, json={"idempotency_key": "bday-once"}, headers=headers))
     assert [a.status_code for a in answers] == [201] * N, [a.text for a in answers if a.status_code != 201]
     assert len({a.json()["id"] for a in answers}) == 1
+
+
+def test_a_large_redemption_split_in_parts_still_needs_the_code_and_codes_are_throttled(
+    client: TestClient, session: Session, context: AppContext, world: World
+) -> None:
+    member = make_member(session, context.keys, world.store_a)
+    sofa = make_product(session, name="Sofa", price="30000.00")
+    sale = make_transaction(
+        session, world.store_a, member, [(sofa, 1, "30000.00")], datetime(2024, 6, 1, tzinfo=UTC)
+    )
+    apply_transaction(session, sale.id, sale.occurred_at)
+    session.commit()
+    pin_clock(client, NOW)
+    headers = auth(context, world.cashier_a)
+    # Before: five redemptions of 4,999 all passed a 5,000-point threshold, each new key sent a new code.
+    first = _redeem(client, headers, member, "part-0", 4999)
+    assert first.status_code == 200, first.text
+    second = _redeem(client, headers, member, "part-1", 4999)
+    assert second.status_code == 202 and second.json()["status"] == "code_sent"
+    more = [_redeem(client, headers, member, f"part-{i}", 4999) for i in range(2, 32)]
+    assert {a.status_code for a in more} == {429}
+    assert all("Retry-After" in a.headers for a in more)
+    session.expire_all()
+    codes = select(func.count()).where(
+        OutboxMessage.member_id == member.id, OutboxMessage.kind == "redemption_code"
+    )
+    assert session.scalar(codes) == 1
