@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.db.base import UTCDateTime
 from server.db.tables import (
@@ -229,7 +229,15 @@ CONSULTANTS = (
     .where(ConsultantAssignment.member_id == _MEMBER, ConsultantAssignment.ended_at.is_(None))
     .order_by(ConsultantAssignment.position)
 )
-VISITED = select(T.store_id).where(T.member_id == _MEMBER).distinct()
+_RETURN = aliased(Transaction)
+# A store the member bought in opens them to its staff; a sale taken back (even in part) does not, so a
+# token sale rung up and refunded cannot make a member of another store visible for good.
+VISITED = (
+    select(T.store_id)
+    .where(T.member_id == _MEMBER, T.kind == "sale")
+    .where(~exists().where(_RETURN.original_transaction_id == T.id))
+    .distinct()
+)
 LAST_SALE = select(func.max(T.occurred_at)).where(
     T.member_id == _MEMBER, T.kind == "sale", T.occurred_at <= _UNTIL
 )
@@ -254,7 +262,7 @@ def member(session: Session, member_id: int) -> Any:
 
 
 def visited_store_ids(session: Session, member_id: int) -> set[int]:
-    """Every store the member has a transaction in."""
+    """Every store the member bought something in and kept it."""
     return set(session.scalars(VISITED, {"member_id": member_id}))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.tables import IssuedOffer, LookupAudit, Member, PointsEntry, PriceOverride, Transaction
+from server.profile.repository import visited_store_ids
 from server.transactions import till
 from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import World, auth, make_member, make_product
@@ -317,3 +318,25 @@ def test_a_return_needs_the_sale_store_and_its_receipt(
         "r4",
     )
     assert right.status_code == 201, right.text
+
+
+def test_a_sale_taken_back_does_not_open_the_member_to_that_store_for_good(
+    client: TestClient, session: Session, context: AppContext, world: World, ann: Member
+) -> None:
+    pin_clock(client, NOW)
+    line = [{"sku": "MUG-1", "quantity": 1}]
+    body = {"store_id": world.store_b.id, "member_card": ann.card_number, "lines": line}
+    sold = _post(client, context, world.clerk_b, body, "token-sale")
+    assert sold.status_code == 201, sold.text
+    assert visited_store_ids(session, ann.id) == {world.store_b.id}
+    txn = sold.json()["transaction"]
+    back = {
+        "store_id": world.store_b.id,
+        "kind": "return",
+        "original_transaction_id": txn["id"],
+        "original_receipt": txn["receipt"],
+        "lines": [{"original_line_id": txn["lines"][0]["id"], "quantity": -1}],
+    }
+    assert _post(client, context, world.clerk_b, back, "token-refund").status_code == 201
+    session.expire_all()
+    assert visited_store_ids(session, ann.id) == set()
