@@ -1,11 +1,13 @@
-"""Every domain router, mounted under /api/v1. A new domain adds one line here."""
+"""Every domain router, mounted under /api/v1. A new domain adds one line here and its operations to
+server/auth/policy.py (until then they answer 403 to everyone)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from server.arrivals.router import router as arrivals_router
 from server.assignments.router import router as assignments_router
+from server.auth.policy import route_policy
 from server.auth.router import router as auth_router
 from server.catalog.router import router as catalog_router
 from server.health.router import router as health_router
@@ -23,24 +25,31 @@ from server.tags.router import router as rules_router
 from server.tasks.router import router as tasks_router
 from server.transactions.router import router as transactions_router
 
+# Mounted in this order: /members/lookup must be matched before /members/{id}.
+HTTP_ROUTERS: list[APIRouter] = [
+    health_router,
+    auth_router,
+    stores_router,
+    staff_router,
+    profile_router,
+    members_router,
+    transactions_router,
+    catalog_router,
+    loyalty_router,
+    rules_router,
+    interactions_router,
+    assignments_router,
+    tasks_router,
+    offers_router,
+    events_router,
+    recommendations_router,
+    arrivals_router,
+]
+
 
 def include_routers(app: FastAPI, prefix: str) -> None:
-    app.include_router(health_router, prefix=prefix)
-    app.include_router(auth_router, prefix=prefix)
-    app.include_router(stores_router, prefix=prefix)
-    app.include_router(staff_router, prefix=prefix)
-    # /members/lookup must be matched before /members/{id}.
-    app.include_router(profile_router, prefix=prefix)
-    app.include_router(members_router, prefix=prefix)
-    app.include_router(transactions_router, prefix=prefix)
-    app.include_router(catalog_router, prefix=prefix)
-    app.include_router(loyalty_router, prefix=prefix)
-    app.include_router(rules_router, prefix=prefix)
-    app.include_router(interactions_router, prefix=prefix)
-    app.include_router(assignments_router, prefix=prefix)
-    app.include_router(tasks_router, prefix=prefix)
-    app.include_router(offers_router, prefix=prefix)
-    app.include_router(events_router, prefix=prefix)
+    """Mount every router; each HTTP route answers only if the access policy names it (fail closed)."""
+    for router in HTTP_ROUTERS:
+        app.include_router(router, prefix=prefix, dependencies=[Depends(route_policy)])
+    # The floor socket is no HTTP operation: it signs in with its own frame (server/realtime/access.py).
     app.include_router(realtime_router, prefix=prefix)
-    app.include_router(recommendations_router, prefix=prefix)
-    app.include_router(arrivals_router, prefix=prefix)

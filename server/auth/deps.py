@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from server.auth.policy import required_operation
 from server.auth.scope import require, require_any_role, visible_store_ids
-from server.auth.service import staff_for_token
+from server.auth.service import staff_for_claims
 from server.auth.throttle import LoginThrottle
 from server.auth.tokens import TokenClaims, decode_token
 from server.core.deps import ContextDep, SessionDep
@@ -36,20 +38,27 @@ def _token(token: str | None) -> str:
     return token
 
 
+def _claims(request: Request, context: ContextDep, token: str | None) -> TokenClaims:
+    claims = decode_token(context.keys.jwt, _token(token))
+    return replace(claims, operation=required_operation(request))
+
+
 def get_current_staff(
-    session: SessionDep, context: ContextDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, session: SessionDep, context: ContextDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Staff:
-    """The signed-in staff member, from the `Authorization: Bearer` header; 401 without a valid token."""
-    return staff_for_token(session, context.keys.jwt, _token(token))
+    """The signed-in staff member, from the `Authorization: Bearer` header; 401 without a valid token,
+    403 when none of their roles may call this operation (server.auth.policy)."""
+    return staff_for_claims(session, _claims(request, context, token))
 
 
 async def get_token_claims(
-    context: ContextDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, context: ContextDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> TokenClaims:
     """The bearer token's claims, checked without the database (401 when missing, expired or forged).
 
-    For an endpoint that signs the caller in itself (`staff_for_claims`) in the thread its work runs in."""
-    return decode_token(context.keys.jwt, _token(token))
+    For an endpoint that signs the caller in itself (`staff_for_claims`, which applies the access policy
+    of the operation named in the claims) in the thread its work runs in."""
+    return _claims(request, context, token)
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:

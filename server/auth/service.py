@@ -7,8 +7,9 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from server.auth import repository
+from server.auth import policy, repository
 from server.auth.passwords import hash_password, verify_password
+from server.auth.scope import grants
 from server.auth.throttle import LoginThrottle
 from server.auth.tokens import TokenClaims, decode_token, issue_token
 from server.core.errors import Forbidden, InvalidInput, Unauthorized
@@ -94,12 +95,15 @@ def staff_for_token(session: Session, key: bytes, token: str) -> Staff:
 
 
 def staff_for_claims(session: Session, claims: TokenClaims) -> Staff:
-    """The staff account of a token already decoded; 401 when it was revoked or the account disabled."""
+    """The staff account of a token already decoded; 401 when it was revoked or the account disabled,
+    403 when none of its roles may call the operation the token was presented to (server.auth.policy)."""
     staff = repository.staff_by_id(session, claims.staff_id)
     if staff is None or staff.token_version != claims.version:
         raise Unauthorized("token revoked: sign in again")
     if not staff.active:
         raise Unauthorized("this staff account is disabled")
+    if claims.operation is not None:
+        policy.authorize(frozenset(role for role, _ in grants(staff)), claims.operation)
     return staff
 
 

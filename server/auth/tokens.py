@@ -22,6 +22,9 @@ class TokenClaims:
     version: int
     issued_at: datetime
     expires_at: datetime
+    # The API operation (method, path template) the token was presented to, whose access policy signing in
+    # checks; None where no HTTP operation is called (the floor socket).
+    operation: tuple[str, str] | None = None
 
 
 def issue_token(key: bytes, *, staff_id: int, version: int, minutes: int, now: datetime | None = None) -> str:

@@ -103,10 +103,7 @@ def test_only_the_home_stores_manager_or_an_admin_assigns_and_only_active_consul
     for who in (w.clerk_a, team.vip, w.analyst, w.clerk_b):
         refused = client.put(url, json={"staff_id": team.vip.id}, headers=auth(context, who))
         assert refused.status_code == 403, who.login
-        assert (
-            "store_manager" in refused.json()["detail"]
-            and f"store {w.store_a.id}" in refused.json()["detail"]
-        )
+        assert refused.json()["detail"].endswith("is for role admin or store_manager")
     boss = auth(context, w.manager_a)
     cases = {
         w.clerk_a.id: f"store_manager or vip_consultant in store {w.store_a.id}",
