@@ -74,7 +74,8 @@ def mark_redeemed(session: Session, offer: IssuedOffer, transaction_id: int, now
         .values(redeemed_at=now, redeemed_transaction_id=transaction_id)
         .execution_options(synchronize_session=False)
     )
-    if session.execute(stmt).rowcount != 1:
+    result = session.execute(stmt)
+    if getattr(result, "rowcount", 0) != 1:
         raise Conflict("coupon_code: the offer was used by another sale at the same moment")
     session.refresh(offer)
 

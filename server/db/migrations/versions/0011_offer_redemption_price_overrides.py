@@ -53,13 +53,19 @@ def upgrade() -> None:
             name=op.f("fk_price_overrides_transaction_id_transactions"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_price_overrides_product_id_products")),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_price_overrides_product_id_products")
+        ),
         sa.ForeignKeyConstraint(["staff_id"], ["staff.id"], name=op.f("fk_price_overrides_staff_id_staff")),
-        sa.ForeignKeyConstraint(["approved_by"], ["staff.id"], name=op.f("fk_price_overrides_approved_by_staff")),
+        sa.ForeignKeyConstraint(
+            ["approved_by"], ["staff.id"], name=op.f("fk_price_overrides_approved_by_staff")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_price_overrides")),
     )
     with op.batch_alter_table("price_overrides", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_price_overrides_transaction_id"), ["transaction_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_price_overrides_transaction_id"), ["transaction_id"], unique=False
+        )
 
 
 def downgrade() -> None:
