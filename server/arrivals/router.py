@@ -9,6 +9,7 @@ from server.arrivals import service
 from server.arrivals.schemas import ArrivalCreate, ArrivalRead
 from server.auth.deps import TokenClaimsDep
 from server.auth.service import staff_for_claims
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, RecommenderDep
 from server.db.session import session_scope
@@ -20,7 +21,7 @@ router = APIRouter(tags=["arrivals"])
 
 @router.post("/stores/{store_id}/arrivals", status_code=status.HTTP_202_ACCEPTED)
 async def arrival(
-    store_id: int,
+    store_id: Id,
     body: ArrivalCreate,
     claims: TokenClaimsDep,
     context: ContextDep,

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from server.core.bounds import Id
 from server.recommendations.schemas import ReactivationOfferRead, SuggestionRead, TalkingPointRead
 
 Source = Literal["till", "door", "clerk"]
@@ -20,7 +21,7 @@ class ArrivalCreate(BaseModel):
     phone: str | None = Field(None, max_length=40, description="Any common format.")
     card: str | None = Field(None, max_length=40)
     qr: str | None = Field(None, max_length=200, description="The token the member's QR code holds.")
-    member_id: int | None = Field(None, ge=1, description="When the clerk already has the member open.")
+    member_id: Id | None = Field(None, description="When the clerk already has the member open.")
     source: Source = Field(description="till (scanned at the till), door (door scanner) or clerk.")
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from server.assignments.schemas import (
     StoreConsultantRead,
 )
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
@@ -48,7 +49,7 @@ def _client(c: Client) -> ClientRead:
 
 
 @router.get("/members/{member_id}/consultants")
-def member_consultants(member_id: int, caller: CurrentStaff, session: SessionDep) -> list[AssignmentRead]:
+def member_consultants(member_id: Id, caller: CurrentStaff, session: SessionDep) -> list[AssignmentRead]:
     """The member's active consultants, primary first (whoever may open the member)."""
     return [_read(a) for a in service.member_consultants(session, caller, member_id)]
 
@@ -59,7 +60,7 @@ def member_consultants(member_id: int, caller: CurrentStaff, session: SessionDep
     responses={200: {"description": "Already the consultant there: nothing changed."}},
 )
 def assign(
-    member_id: int,
+    member_id: Id,
     position: Position,
     body: AssignmentUpdate,
     caller: CurrentStaff,
@@ -76,7 +77,7 @@ def assign(
 
 @router.delete("/members/{member_id}/consultants/{position}")
 def unassign(
-    member_id: int, position: Position, caller: CurrentStaff, session: SessionDep, now: NowDep
+    member_id: Id, position: Position, caller: CurrentStaff, session: SessionDep, now: NowDep
 ) -> AssignmentRead:
     """End the member's primary or secondary assignment; the ended row is returned and kept as history."""
     return _read(service.unassign(session, caller, member_id, position, now))
@@ -84,7 +85,7 @@ def unassign(
 
 @router.get("/stores/{store_id}/consultants")
 def store_consultants(
-    store_id: int, caller: CurrentStaff, session: SessionDep, now: NowDep
+    store_id: Id, caller: CurrentStaff, session: SessionDep, now: NowDep
 ) -> list[StoreConsultantRead]:
     """The store's consultants and managers with their client and open task counts (manager or admin)."""
     return [
@@ -104,7 +105,7 @@ def store_consultants(
 
 @router.get("/staff/{staff_id}/clients")
 def staff_clients(
-    staff_id: int, caller: CurrentStaff, session: SessionDep, now: NowDep, page: PageDep
+    staff_id: Id, caller: CurrentStaff, session: SessionDep, now: NowDep, page: PageDep
 ) -> Page[ClientRead]:
     """A consultant's members, primary clients first (themselves, a manager of their store, or an admin)."""
     found, total = service.staff_clients(session, caller, staff_id, now, page)

@@ -7,11 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from server.core.bounds import Id
+
 Position = Literal["primary", "secondary"]
 
 
 class AssignmentUpdate(BaseModel):
-    staff_id: int = Field(description="An active vip_consultant or store_manager of the member's home store.")
+    staff_id: Id = Field(description="An active vip_consultant or store_manager of the member's home store.")
 
 
 class AssignmentRead(BaseModel):

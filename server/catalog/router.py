@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from server.auth.deps import CurrentStaff
 from server.catalog import service
 from server.catalog.schemas import CategoryCount, ProductRead
+from server.core.bounds import Id
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
 
@@ -38,6 +39,6 @@ def categories(caller: CurrentStaff, session: SessionDep) -> list[CategoryCount]
 
 
 @router.get("/{product_id}")
-def get_product(product_id: int, caller: CurrentStaff, session: SessionDep) -> ProductRead:
+def get_product(product_id: Id, caller: CurrentStaff, session: SessionDep) -> ProductRead:
     """One product."""
     return ProductRead.model_validate(service.get_product_as(session, caller, product_id))

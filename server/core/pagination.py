@@ -8,6 +8,8 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from server.core.bounds import DB_INT_MAX
+
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
@@ -23,10 +25,10 @@ class PageParams:
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, description=f"Items per page; at most {MAX_LIMIT} are returned.")] = (
-        DEFAULT_LIMIT
-    ),
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=DB_INT_MAX, description=f"Items per page; at most {MAX_LIMIT} are returned.")
+    ] = (DEFAULT_LIMIT),
+    offset: Annotated[int, Query(ge=0, le=DB_INT_MAX, description="Items to skip.")] = 0,
 ) -> PageParams:
     """The page asked for, with the limit capped at MAX_LIMIT."""
     return PageParams(limit=min(limit, MAX_LIMIT), offset=offset)

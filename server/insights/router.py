@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
@@ -51,7 +52,7 @@ def _page(found: tuple[list[feed.EventView], int], limit: int, offset: int) -> P
 
 @router.get("/members/{member_id}/events")
 def member_events(
-    member_id: int, caller: CurrentStaff, session: SessionDep, page: PageDep, kind: str | None = None
+    member_id: Id, caller: CurrentStaff, session: SessionDep, page: PageDep, kind: str | None = None
 ) -> Page[EventRead]:
     """Tier changes, heat alerts, expiring points and benefits, follow-ups of one member, newest first."""
     found = feed.member_events(session, caller, member_id, page, kind)
@@ -63,7 +64,7 @@ def events(
     caller: CurrentStaff,
     session: SessionDep,
     page: PageDep,
-    store_id: int | None = None,
+    store_id: Id | None = None,
     kind: str | None = None,
     open_only: bool = False,
 ) -> Page[EventRead]:
@@ -73,6 +74,6 @@ def events(
 
 
 @router.post("/events/{event_id}/acknowledge")
-def acknowledge(event_id: int, caller: CurrentStaff, session: SessionDep, now: NowDep) -> EventRead:
+def acknowledge(event_id: Id, caller: CurrentStaff, session: SessionDep, now: NowDep) -> EventRead:
     """Mark an event as dealt with (its addressee or a manager of the member's store)."""
     return _read(feed.acknowledge(session, caller, event_id, now))

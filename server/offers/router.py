@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, RecommenderDep, SessionDep
 from server.core.pagination import Page, PageDep
@@ -35,7 +36,7 @@ def _read(issued: service.Issued) -> OfferRead:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses={200: {"description": "A replayed key."}})
 def issue_offer(
-    member_id: int,
+    member_id: Id,
     body: OfferCreate,
     caller: CurrentStaff,
     session: SessionDep,
@@ -60,7 +61,7 @@ def issue_offer(
 
 
 @router.get("")
-def list_offers(member_id: int, caller: CurrentStaff, session: SessionDep, page: PageDep) -> Page[OfferRead]:
+def list_offers(member_id: Id, caller: CurrentStaff, session: SessionDep, page: PageDep) -> Page[OfferRead]:
     """The offers issued to the member, newest first."""
     found, total = service.member_offers(session, caller, member_id, page)
     return Page(items=[_read(x) for x in found], total=total, limit=page.limit, offset=page.offset)

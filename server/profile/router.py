@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id, Moment
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.profile import service
@@ -37,7 +38,7 @@ def lookup(
     qr: Annotated[
         str | None, Query(max_length=200, description="The token the member's QR code holds.")
     ] = None,
-    store_id: Annotated[int | None, Query(description="The store the look-up is made in.")] = None,
+    store_id: Annotated[Id | None, Query(description="The store the look-up is made in.")] = None,
 ) -> MemberSummary:
     """Find a member of any store by exactly one of phone, card or QR code; 404 names what was not found."""
     return service.lookup_member(
@@ -57,13 +58,13 @@ def lookup(
 
 @router.get("/{member_id}/profile")
 def profile(
-    member_id: int,
+    member_id: Id,
     caller: CurrentStaff,
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
     as_of: Annotated[
-        datetime | None,
+        Moment | None,
         Query(description="hq_analyst/admin: the profile as of this moment (ISO; UTC if no zone)."),
     ] = None,
 ) -> ProfileRead:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import Field
 
+from server.core.bounds import Id
 from server.core.clock import get_now, shifted_now
 from server.core.deps import get_recommender
 from server.core.errors import Unauthorized
@@ -30,7 +30,7 @@ FRAME_TYPE = "chat"
 class FloorChatRequest(ChatRequest):
     """A chat turn asked over the floor socket: the HTTP request body plus the member."""
 
-    member_id: int = Field(ge=1)
+    member_id: Id
 
 
 def _now(app: FastAPI) -> Any:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id, Moment
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, RecommenderDep, SessionDep
 from server.recommendations import chat, service
@@ -22,14 +23,12 @@ from server.recommendations.schemas import (
 )
 
 router = APIRouter(tags=["recommendations"])
-StoreQuery = Annotated[
-    int | None, Query(description="The store the clerk is in (default: their only store).")
-]
+StoreQuery = Annotated[Id | None, Query(description="The store the clerk is in (default: their only store).")]
 
 
 @router.get("/members/{member_id}/recommendations")
 def recommendations(
-    member_id: int,
+    member_id: Id,
     caller: CurrentStaff,
     session: SessionDep,
     context: ContextDep,
@@ -55,7 +54,7 @@ def recommendations(
 
 @router.post("/members/{member_id}/chat")
 def chat_turn(
-    member_id: int,
+    member_id: Id,
     body: ChatRequest,
     caller: CurrentStaff,
     session: SessionDep,
@@ -90,8 +89,8 @@ def attribution(
     caller: CurrentStaff,
     session: SessionDep,
     context: ContextDep,
-    store_id: Annotated[int | None, Query(description="One store (managers); omit for the chain.")] = None,
-    since: Annotated[datetime | None, Query(description="Recommendations shown from (ISO).")] = None,
+    store_id: Annotated[Id | None, Query(description="One store (managers); omit for the chain.")] = None,
+    since: Annotated[Moment | None, Query(description="Recommendations shown from (ISO).")] = None,
 ) -> AttributionRead:
     """Shown, accepted and sold counts and attributed revenue per clerk and model version."""
     if since is not None and since.tzinfo is None:
@@ -101,7 +100,7 @@ def attribution(
 
 @router.post("/recommendations/{recommendation_id}/feedback")
 def feedback(
-    recommendation_id: int, body: FeedbackCreate, caller: CurrentStaff, session: SessionDep, now: NowDep
+    recommendation_id: Id, body: FeedbackCreate, caller: CurrentStaff, session: SessionDep, now: NowDep
 ) -> FeedbackRead:
     """Mark a recommendation accepted, declined or sold (sending the same action again changes nothing)."""
     return service.give_feedback(session, caller, recommendation_id, body.action, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
 from server.staff import service
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/staff", tags=["staff"])
 
 @router.get("")
 def list_staff(
-    caller: CurrentStaff, session: SessionDep, page: PageDep, store_id: int | None = None
+    caller: CurrentStaff, session: SessionDep, page: PageDep, store_id: Id | None = None
 ) -> Page[StaffRead]:
     """A store's team (store manager or admin of it); without store_id, everyone (chain-wide admin)."""
     rows, total = service.list_staff_as(session, caller, store_id, page)
@@ -39,7 +40,7 @@ def create_staff(body: StaffCreate, caller: CurrentStaff, session: SessionDep) -
 
 
 @router.patch("/{staff_id}")
-def update_staff(staff_id: int, body: StaffUpdate, caller: CurrentStaff, session: SessionDep) -> StaffRead:
+def update_staff(staff_id: Id, body: StaffUpdate, caller: CurrentStaff, session: SessionDep) -> StaffRead:
     """Rename, re-role, reset the password of, or deactivate an account (deactivating signs it out)."""
     staff = service.update_staff_as(
         session,

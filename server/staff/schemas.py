@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.auth.roles import Role
+from server.core.bounds import Id
 
 LOGIN_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9._@-]{1,79}\s*$"
 
@@ -17,7 +18,7 @@ class RoleGrant(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     role: Role
-    store_id: int | None = None
+    store_id: Id | None = None
 
 
 class StaffRead(BaseModel):

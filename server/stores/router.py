@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
 from server.stores import service
@@ -22,7 +23,7 @@ def list_stores(caller: CurrentStaff, session: SessionDep, page: PageDep) -> Pag
 
 
 @router.get("/{store_id}")
-def get_store(store_id: int, caller: CurrentStaff, session: SessionDep) -> StoreRead:
+def get_store(store_id: Id, caller: CurrentStaff, session: SessionDep) -> StoreRead:
     """One store the caller holds a role in."""
     return StoreRead.model_validate(service.get_store_as(session, caller, store_id))
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from server.auth.deps import CurrentStaff
 from server.auth.roles import Role
 from server.auth.scope import require, require_any_role
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
 from server.core.errors import NotFound
@@ -48,7 +49,7 @@ def list_rules(caller: CurrentStaff, session: SessionDep, page: PageDep) -> Page
 
 
 @router.get("/{rule_id}")
-def get_rule(rule_id: int, caller: CurrentStaff, session: SessionDep) -> TagRuleRead:
+def get_rule(rule_id: Id, caller: CurrentStaff, session: SessionDep) -> TagRuleRead:
     """One tag rule (hq_analyst or admin)."""
     require(caller, RULE_EDITORS)
     row = session.get(TagRule, rule_id)
@@ -75,7 +76,7 @@ def create_rule(body: TagRuleCreate, caller: CurrentStaff, session: SessionDep, 
 
 @router.put("/{rule_id}")
 def update_rule(
-    rule_id: int, body: TagRuleUpdate, caller: CurrentStaff, session: SessionDep, now: NowDep
+    rule_id: Id, body: TagRuleUpdate, caller: CurrentStaff, session: SessionDep, now: NowDep
 ) -> TagRuleRead:
     """Change a rule's condition, description or whether it is active; a new condition is re-validated."""
     require(caller, RULE_EDITORS)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
 from server.tasks import done, service
@@ -25,7 +26,7 @@ def task_list(
     session: SessionDep,
     now: NowDep,
     staff_id: Annotated[
-        int | None, Query(description="Whose list (default: yours); managers see their store's staff.")
+        Id | None, Query(description="Whose list (default: yours); managers see their store's staff.")
     ] = None,
 ) -> TaskListRead:
     """Your clients, dormant clients to reach, unread alerts and follow-ups due within a week."""
