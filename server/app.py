@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.core.errors import AisleError
+from server.core.guard import RequestGuard
+from server.core.openapi import document_errors
 from server.db.checkpoint import background_checkpoints
 from server.realtime.service import run_floor
 from server.recommendations import floor_chat
@@ -49,7 +52,24 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     async def _aisle_error(_request: Request, exc: AisleError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=exc.headers)
 
+    # A last line behind the bounds at the edge: a number or date the database or the calendar cannot hold
+    # that still got through (SQLite's OverflowError, PostgreSQL's "out of range" and NUL refusals) is the
+    # caller's mistake, not the server's.
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"a value is out of range: {_first_line(exc)}"}, status_code=422)
+
+    limit = (settings or (context.settings if context else get_settings())).max_body_bytes
+    app.add_middleware(RequestGuard, max_body_bytes=limit)
+    document_errors(app)
+
     from server.routers import include_routers
 
     include_routers(app, prefix=API)
     return app
+
+
+def _first_line(exc: Exception) -> str:
+    # The driver's message without the SQL statement and parameters SQLAlchemy appends.
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]

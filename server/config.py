@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     offer_valid_days: int = Field(
         30, ge=1, le=365, description="Days a reactivation offer issued to a member stays valid."
     )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body accepted (413 above it, before any endpoint)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False

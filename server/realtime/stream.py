@@ -15,6 +15,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server.core.errors import AisleError
+from server.core.guard import MAX_JSON_DEPTH, json_depth
 from server.db.base import utcnow
 from server.realtime import events, store
 from server.realtime.access import Admission, Refused
@@ -37,6 +39,8 @@ _GONE = (WebSocketDisconnect, RuntimeError, OSError)
 HEARTBEAT_JITTER = 0.2
 # How long events after a gap wait for the missing ones to come off the broker before the log is read.
 GAP_WAIT_SECONDS = 0.05
+# The largest client frame read; a chat turn is well under 2 kB.
+MAX_FRAME_BYTES = 64 * 1024
 # Requests (chat turns) one socket may have in flight; more are answered 429 at once.
 MAX_REQUESTS = 4
 
@@ -194,11 +198,16 @@ class FloorConnection:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
-            raw = message.get("text") or message.get("bytes")
-            kind = _frame_type(raw)
+            frame = parse_frame(message.get("text") or message.get("bytes"))
+            if isinstance(frame, Unreadable):
+                # Answered, and the socket stays: one bad frame must not cost the clerk the floor.
+                await self._send(events.error(frame.detail) | {"status": frame.status})
+                continue
+            kind = frame.get("type")
+            kind = kind if isinstance(kind, str) else None
             handler = self.floor.handlers.get(kind) if kind else None
             if handler is not None:
-                self._start_request(handler, raw)
+                self._start_request(handler, frame)
             elif kind == "ping":
                 await self._send(events.pong(utcnow()))
             elif kind == "leave":
@@ -208,8 +217,7 @@ class FloorConnection:
             elif kind != "pong":
                 await self._send(events.error('unknown message; send {"type": "ping"} to check the line'))
 
-    def _start_request(self, handler: FrameHandler, raw: str | bytes | None) -> None:
-        frame = json.loads(raw) if raw else {}
+    def _start_request(self, handler: FrameHandler, frame: dict[str, Any]) -> None:
         ref = frame.get("ref")
         if len(self._requests) >= MAX_REQUESTS:
             error = events.error(f"at most {MAX_REQUESTS} requests at a time on one socket; wait for a reply")
@@ -255,14 +263,42 @@ class FloorConnection:
         return await run_in_threadpool(work)
 
 
-def _frame_type(raw: str | bytes | None) -> str | None:
-    """The "type" of a client frame, or None when it is not a JSON object with one."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A client frame the floor will not read, with the error frame's detail and status."""
+
+    detail: str
+    status: int
+
+
+def parse_frame(raw: str | bytes | None) -> dict[str, Any] | Unreadable:
+    """A client frame as a JSON object; too large, too deep or not finite frames are Unreadable.
+
+    Anything else that is not a JSON object reads as an empty frame (answered "unknown message").
+    """
+    if not raw:
+        return {}
+    data = raw.encode() if isinstance(raw, str) else raw
+    if len(data) > MAX_FRAME_BYTES:
+        return Unreadable(f"a frame may hold at most {MAX_FRAME_BYTES} bytes", 413)
+    # Checked before parsing: a few thousand brackets overflow the parser's stack (RecursionError).
+    if data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and json_depth(data) > MAX_JSON_DEPTH:
+        return Unreadable(f"a frame may nest at most {MAX_JSON_DEPTH} levels", 422)
     try:
-        frame = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    kind = frame.get("type") if isinstance(frame, dict) else None
-    return kind if isinstance(kind, str) else None
+        frame = json.loads(data, parse_constant=_non_finite)
+    except _NonFinite as exc:
+        return Unreadable(f"{exc} is not a JSON number: send a finite number", 422)
+    except (ValueError, RecursionError):
+        return {}
+    return frame if isinstance(frame, dict) else {}
+
+
+class _NonFinite(ValueError):
+    """NaN or Infinity: Python's json reads them, no JSON number is one."""
+
+
+def _non_finite(name: str) -> Any:
+    raise _NonFinite(name)
 
 
 def _first_problem(exc: ValidationError) -> str:
