@@ -7,6 +7,7 @@ from typing import cast
 from fastapi import APIRouter, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.deps import ContextDep, SessionDep
 from server.core.pagination import Page, PageDep
 from server.members import service
@@ -54,7 +55,7 @@ def search_members(
     context: ContextDep,
     page: PageDep,
     limit: LookupLimitDep,
-    store_id: int | None = None,
+    store_id: Id | None = None,
     q: str | None = None,
 ) -> Page[MemberRead]:
     """Members of a store (or every store the caller sees), by name, card number, QR token or phone.
@@ -75,7 +76,7 @@ def search_members(
 
 
 @router.get("/{member_id}")
-def get_member(member_id: int, caller: CurrentStaff, session: SessionDep, context: ContextDep) -> MemberRead:
+def get_member(member_id: Id, caller: CurrentStaff, session: SessionDep, context: ContextDep) -> MemberRead:
     """One member of a store the caller works in; the phone is masked unless they manage that store."""
     member = service.get_member_as(session, caller, member_id)
     return _read(service.view(context.keys, caller, member))
@@ -83,7 +84,7 @@ def get_member(member_id: int, caller: CurrentStaff, session: SessionDep, contex
 
 @router.patch("/{member_id}")
 def update_member(
-    member_id: int, body: MemberUpdate, caller: CurrentStaff, session: SessionDep, context: ContextDep
+    member_id: Id, body: MemberUpdate, caller: CurrentStaff, session: SessionDep, context: ContextDep
 ) -> MemberRead:
     """Edit name, phone, gender, birthday, consent or locale; fields left out are unchanged."""
     changes = cast(service.MemberChanges, body.model_dump(exclude_unset=True))

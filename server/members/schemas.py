@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from server.core.bounds import Id
+
 Gender = Literal["female", "male", "other", "unknown"]
 CARD_PATTERN = r"^[A-Za-z0-9-]{4,40}$"
 QR_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -21,7 +23,7 @@ def _past_birthday(value: date | None) -> date | None:
 class MemberCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=40, description="Any common format; '+86 138 0013 8000'.")
-    home_store_id: int
+    home_store_id: Id
     gender: Gender = "unknown"
     birthday: date | None = None
     card_number: str | None = Field(None, pattern=CARD_PATTERN, description="Generated when left out.")

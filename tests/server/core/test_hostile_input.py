@@ -99,6 +99,8 @@ def test_a_number_in_a_body_too_large_for_the_database_is_a_422_naming_the_field
         f"{API}/members/{member.id}/redemptions", json=redemption, headers=auth(context, world.manager_a)
     )
     assert _problem(r)["loc"] == ["body", "store_id"]
+    r = client.get(f"{API}/members/{TOO_BIG}", headers=auth(context, world.admin))
+    assert _problem(r)["loc"] == ["path", "member_id"]
     r = client.put(
         f"{API}/members/{member.id}/consultants/primary",
         json={"staff_id": TOO_BIG},
@@ -110,8 +112,8 @@ def test_a_number_in_a_body_too_large_for_the_database_is_a_422_naming_the_field
 def test_where_no_bound_is_declared_the_databases_overflow_is_a_422_not_a_500(
     client: TestClient, context: AppContext, world: World
 ) -> None:
-    # The members router takes a plain int: the last line in server.app answers for it.
-    r = client.get(f"{API}/members/{TOO_BIG}", headers=auth(context, world.admin))
+    # The interactions router takes a plain int: the last line in server.app answers for it.
+    r = client.get(f"{API}/members/{TOO_BIG}/interactions", headers=auth(context, world.admin))
     assert r.status_code in (404, 422), r.text  # PostgreSQL compares as numeric and finds nobody
     assert isinstance(r.json()["detail"], str)
 
