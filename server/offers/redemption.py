@@ -1,6 +1,7 @@
 """An issued offer's code at the till: checked, applied to the lines it covers, and used once.
 
-The code must exist, belong to the member the sale is for, be within its validity and not be used yet.
+The code must exist, belong to the member the sale is for, be within its validity, be good in this store
+(the issuing store's, or every store's when issued chain-wide) and not be used yet.
 Its discount goes to the lines of the offer's categories or items; the offer is marked redeemed in the
 same unit of work as the sale (a conditional update, so two tills racing for one code cannot both win).
 When every unit of that sale comes back, the code is released and can be used again while it is valid.
@@ -26,8 +27,14 @@ def normalise_code(code: str) -> str:
     return "".join(code.split()).upper()
 
 
-def offer_for_sale(session: Session, code: str, member_id: int | None, now: datetime) -> IssuedOffer:
-    """The member's offer with this code if it may pay for a sale now; 422 or 409 saying why not."""
+def offer_for_sale(
+    session: Session, code: str, member_id: int | None, store_id: int, now: datetime
+) -> IssuedOffer:
+    """The member's offer with this code if it may pay for a sale here now; 422 or 409 saying why not.
+
+    An offer a store issued is that store's to honour (it pays for it); one issued chain-wide (no store)
+    is good in every store.
+    """
     if member_id is None:
         raise InvalidInput("coupon_code: an offer belongs to a member; identify the member first")
     offer = session.scalar(select(IssuedOffer).where(IssuedOffer.code == normalise_code(code)))
@@ -38,6 +45,10 @@ def offer_for_sale(session: Session, code: str, member_id: int | None, now: date
         raise InvalidInput(f"coupon_code: the offer expired on {offer.valid_until.isoformat()}")
     if offer.issued_at > now:
         raise InvalidInput("coupon_code: the offer is not valid yet")
+    if offer.store_id is not None and offer.store_id != store_id:
+        raise InvalidInput(
+            f"coupon_code: the offer was issued by store {offer.store_id} and is good there only"
+        )
     if offer.redeemed_at is not None:
         raise Conflict(
             f"coupon_code: the offer was already used on {offer.redeemed_at.date().isoformat()} "

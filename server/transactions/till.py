@@ -420,7 +420,7 @@ def ring_up(
             raise InvalidInput(
                 "coupon_code: a return gives back what the sale's coupon took off; leave it out"
             )
-        offer = offer_for_sale(session, data.coupon_code, member_id, now)
+        offer = offer_for_sale(session, data.coupon_code, member_id, data.store_id, now)
         apply_offer(session, offer, lines)
     total = sum((line.amount for line in lines), Decimal("0"))
     if total > MAX_TOTAL:

@@ -170,6 +170,7 @@ def _offer(session: Session, member: Member, code: str, valid_until: date, **fie
         model_version="test",
         issued_at=NOW - timedelta(days=3),
         idempotency_key=f"offer-{code}",
+        store_id=fields.get("store_id"),
     )
     session.add(row)
     session.commit()
@@ -185,6 +186,7 @@ def test_an_offer_code_is_checked_applied_and_used_once(
     _offer(session, ann, "AISLE-GOOD-0001", date(2024, 7, 30))
     _offer(session, ann, "AISLE-OLD0-0001", date(2024, 6, 1))
     _offer(session, other, "AISLE-THEI-RS01", date(2024, 7, 30))
+    _offer(session, ann, "AISLE-BSTO-RE01", date(2024, 7, 30), store_id=world.store_b.id)
     store = world.store_a.id
 
     def ring(code: str, key: str, sku: str = "VASE-1") -> Any:
@@ -200,6 +202,7 @@ def test_an_offer_code_is_checked_applied_and_used_once(
     assert made_up.status_code == theirs.status_code == 422
     assert made_up.json()["detail"] == theirs.json()["detail"]
     assert "expired on 2024-06-01" in ring("AISLE-OLD0-0001", "c3").json()["detail"]
+    assert "good there only" in ring("AISLE-BSTO-RE01", "c3b").json()["detail"]
     assert "no line of this sale qualifies" in ring("aisle-good-0001", "c4", sku="MUG-1").json()["detail"]
     used = ring(" aisle-good-0001 ", "c5")
     assert used.status_code == 201, used.text
