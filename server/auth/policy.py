@@ -64,6 +64,7 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("POST", "/members/{member_id}/redemptions"): TILL,
     ("POST", "/members/{member_id}/benefits/{code}/use"): TILL | {VIP},  # a consultant hands over a gift
     ("POST", "/stores/{store_id}/arrivals"): FLOOR | {CASHIER},  # the till and the door scanner announce
+    ("POST", "/stores/{store_id}/price-approvals"): MANAGERS,  # a code read to the cashier
     # Catalogue.
     ("GET", "/products"): EVERY_ROLE,
     ("GET", "/products/categories"): EVERY_ROLE,

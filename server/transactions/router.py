@@ -13,9 +13,10 @@ from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
 from server.profile.router import LookupLimitDep
-from server.transactions import service, till
+from server.transactions import approvals, service, till
 from server.transactions.schemas import (
     PointsMovement,
+    PriceApprovalRead,
     TierChangeRead,
     TillReceipt,
     TransactionCreate,
@@ -85,6 +86,7 @@ def _input(body: TransactionCreate, key: str) -> till.TillInput:
         occurred_at=body.occurred_at,
         original_receipt=body.original_receipt,
         override_reason=body.override_reason,
+        approval_code=body.approval_code,
     )
 
 
@@ -131,3 +133,12 @@ def ring_up(
             else None
         ),
     )
+
+
+@router.post("/stores/{store_id}/price-approvals", status_code=status.HTTP_201_CREATED)
+def approve_price(
+    store_id: Id, caller: CurrentStaff, session: SessionDep, context: ContextDep, now: NowDep
+) -> PriceApprovalRead:
+    """A one-time code (store manager of the store) that lets a cashier ring one sale below list price."""
+    issued = approvals.issue_approval(session, context.keys, caller, store_id, now)
+    return PriceApprovalRead(code=issued.code, store_id=issued.store_id, expires_at=issued.expires_at)

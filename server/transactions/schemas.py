@@ -75,6 +75,12 @@ class TransactionCreate(BaseModel):
     override_reason: str | None = Field(
         None, max_length=200, description="Why a line is sold below the catalogue price (audited)."
     )
+    approval_code: str | None = Field(
+        None,
+        min_length=4,
+        max_length=20,
+        description="A store manager's one-time code (POST /stores/{id}/price-approvals) for a lower price.",
+    )
     occurred_at: Moment | None = Field(
         None, description="When rung up (a till that was offline); now if left out."
     )
@@ -108,3 +114,11 @@ class TillReceipt(BaseModel):
     transaction: TransactionRead
     points: PointsMovement | None
     tier_change: TierChangeRead | None
+
+
+class PriceApprovalRead(BaseModel):
+    """A one-time approval code, shown once: the manager reads it to the cashier."""
+
+    code: str
+    store_id: int
+    expires_at: datetime

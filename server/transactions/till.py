@@ -41,6 +41,7 @@ from server.profile.access import LookupLimit, member_for
 from server.profile.service import find_member_id
 from server.recommendations.attribution import attribute_sale
 from server.tags.service import retag_member
+from server.transactions.approvals import approval_for, use_approval
 from server.transactions.service import LineView, TransactionView
 
 TILL_ROLES = frozenset({Role.CASHIER, Role.CLERK, Role.STORE_MANAGER})
@@ -80,6 +81,7 @@ class TillInput:
     occurred_at: datetime | None = None
     original_receipt: str | None = None
     override_reason: str | None = None
+    approval_code: str | None = None
 
 
 @dataclass
@@ -136,18 +138,16 @@ class Override:
     product_id: int
     list_price: Decimal
     unit_price: Decimal
+    discount: Decimal
 
 
-def _sale_lines(
-    session: Session, caller: Staff, data: TillInput
-) -> tuple[list[TransactionLine], list[Override]]:
+def _sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine], list[Override]]:
     if len(data.lines) > MAX_LINES:
         raise InvalidInput(f"lines: at most {MAX_LINES} lines in one transaction, got {len(data.lines)}")
     skus = {line.sku for line in data.lines if line.sku}
     products = (
         {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))} if skus else {}
     )
-    approver = holds(caller, PRICE_APPROVERS, data.store_id)
     out, overrides = [], []
     for i, line in enumerate(data.lines):
         where = f"lines[{i}]"
@@ -171,16 +171,11 @@ def _sale_lines(
                 f"{where}.unit_price: {price} is above the catalogue price {listed}; the till sells at "
                 "the catalogue price or below it"
             )
-        if (price != listed or line.discount) and not approver:
-            raise Forbidden(
-                f"{where}: a price other than the catalogue's {listed} or a discount needs a store "
-                f"manager of store {data.store_id}; ask one to ring this line"
-            )
         gross = (price * line.quantity).quantize(CENT, ROUND_HALF_UP)
         if line.discount > gross:
             raise InvalidInput(f"{where}.discount: {line.discount} is more than the line's {gross}")
         if price != listed or line.discount:
-            overrides.append(Override(i + 1, product.id, listed, price))
+            overrides.append(Override(i + 1, product.id, listed, price, line.discount))
         out.append(
             TransactionLine(
                 line_no=i + 1,
@@ -355,6 +350,7 @@ def _audit_overrides(
     session: Session,
     txn: Transaction,
     caller: Staff,
+    approver: int,
     overrides: list[Override],
     reason: str | None,
     now: datetime,
@@ -367,8 +363,9 @@ def _audit_overrides(
                 product_id=o.product_id,
                 list_price=o.list_price,
                 unit_price=o.unit_price,
+                discount=o.discount,
                 staff_id=caller.id,
-                approved_by=caller.id,
+                approved_by=approver,
                 reason=(reason or "").strip()[:200],
                 created_at=now,
             )
@@ -413,7 +410,17 @@ def ring_up(
     else:
         if data.original_transaction_id is not None:
             raise InvalidInput("original_transaction_id: only a return names an earlier sale")
-        lines, overrides = _sale_lines(session, caller, data)
+        lines, overrides = _sale_lines(session, data)
+    approval = None
+    if overrides and not holds(caller, PRICE_APPROVERS, data.store_id):
+        if not data.approval_code:
+            first = overrides[0]
+            raise Forbidden(
+                f"lines[{first.line_no - 1}]: a price other than the catalogue's {first.list_price} or a "
+                f"discount needs a store manager of store {data.store_id}: their approval_code, or ring it "
+                "as one"
+            )
+        approval = approval_for(session, keys, data.store_id, data.approval_code, now)
     offer = None
     if data.coupon_code is not None:
         if data.kind == "return":
@@ -454,7 +461,10 @@ def ring_up(
             raise
         _check_replay(session, raced, data)
         return receipt(session, raced, replayed=True)
-    _audit_overrides(session, txn, caller, overrides, data.override_reason, now)
+    approver = approval.manager_id if approval is not None else caller.id
+    _audit_overrides(session, txn, caller, approver, overrides, data.override_reason, now)
+    if approval is not None:
+        use_approval(session, approval, txn.id, now)
     if offer is not None:
         mark_redeemed(session, offer, txn.id, now)
     if original is not None:

@@ -21,7 +21,7 @@ from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendati
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
 from server.db.tables.tags import MemberTag, TagRule
-from server.db.tables.transactions import PriceOverride, Transaction, TransactionLine
+from server.db.tables.transactions import PriceApproval, PriceOverride, Transaction, TransactionLine
 
 __all__ = [
     "Benefit",
@@ -45,6 +45,7 @@ __all__ = [
     "OutboxMessage",
     "PointsAllocation",
     "PointsEntry",
+    "PriceApproval",
     "PriceOverride",
     "Product",
     "Recommendation",

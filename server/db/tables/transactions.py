@@ -62,7 +62,24 @@ class PriceOverride(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     list_price: Mapped[Decimal] = mapped_column(UnitPrice)
     unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PriceApproval(Base):
+    """A store manager's one-time code that lets a cashier ring one sale below the catalogue price."""
+
+    __tablename__ = "price_approvals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    manager_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    # Keyed hash of the code: the code itself is shown once, to the manager who asked for it.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

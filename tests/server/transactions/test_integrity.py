@@ -343,3 +343,47 @@ def test_a_sale_taken_back_does_not_open_the_member_to_that_store_for_good(
     assert _post(client, context, world.clerk_b, back, "token-refund").status_code == 201
     session.expire_all()
     assert visited_store_ids(session, ann.id) == set()
+
+
+def test_a_managers_approval_code_lets_a_cashier_ring_one_sale_below_the_list_price(
+    client: TestClient, session: Session, context: AppContext, world: World, ann: Member
+) -> None:
+    pin_clock(client, NOW)
+    store = world.store_a.id
+    url = f"/api/v1/stores/{store}/price-approvals"
+    assert client.post(url, headers=auth(context, world.cashier_a)).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/stores/{world.store_b.id}/price-approvals", headers=auth(context, world.manager_a)
+        ).status_code
+        == 403
+    )
+    issued = client.post(url, headers=auth(context, world.manager_a))
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["code"]
+
+    def ring(key: str, approval: str | None) -> Any:
+        line = {"sku": "VASE-1", "quantity": 1, "unit_price": "199.00"}
+        body = {"store_id": store, "member_id": ann.id, "lines": [line], "override_reason": "price match"}
+        return _post(
+            client, context, world.cashier_a, body | ({"approval_code": approval} if approval else {}), key
+        )
+
+    assert ring("a0", None).status_code == 403
+    assert ring("a1", "ZZZZ-ZZZZ").status_code == 403
+    approved = ring("a2", code.lower())
+    assert approved.status_code == 201, approved.text
+    assert approved.json()["points"]["points"] == 199
+    assert ring("a3", code).status_code == 403  # one sale per code
+    session.expire_all()
+    audit = session.scalars(select(PriceOverride)).one()
+    assert (audit.staff_id, audit.approved_by, audit.reason) == (
+        world.cashier_a.id,
+        world.manager_a.id,
+        "price match",
+    )
+    later = NOW + timedelta(minutes=11)
+    pin_clock(client, later)
+    stale = client.post(url, headers=auth(context, world.manager_a)).json()["code"]
+    pin_clock(client, later + timedelta(minutes=10, seconds=1))
+    assert ring("a4", stale).status_code == 403  # ten minutes and it is gone

@@ -1,4 +1,4 @@
-"""offers redeemed at the till; audited price overrides
+"""offers redeemed at the till; audited price overrides and managers' approval codes
 
 Revision ID: 0011
 Revises: 0010
@@ -6,7 +6,8 @@ Create Date: 2026-12-07 11:40:00.000000
 
 An issued offer's code is checked and marked redeemed with the sale that used it (issued_offers
 .redeemed_at / redeemed_transaction_id), so one code pays once. A till line sold at a price other than
-the catalogue's is written to price_overrides with the catalogue price and who approved it.
+the catalogue's is written to price_overrides with the catalogue price and who approved it; a store
+manager's one-time approval code for such a sale is kept (hashed) in price_approvals.
 """
 
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ def upgrade() -> None:
         sa.Column("product_id", _ID, nullable=False),
         sa.Column("list_price", sa.Numeric(12, 3), nullable=False),
         sa.Column("unit_price", sa.Numeric(12, 3), nullable=False),
+        sa.Column("discount", sa.Numeric(12, 2), nullable=False),
         sa.Column("staff_id", _ID, nullable=True),
         sa.Column("approved_by", _ID, nullable=True),
         sa.Column("reason", sa.String(length=200), nullable=False),
@@ -67,8 +69,32 @@ def upgrade() -> None:
             batch_op.f("ix_price_overrides_transaction_id"), ["transaction_id"], unique=False
         )
 
+    op.create_table(
+        "price_approvals",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("store_id", _ID, nullable=False),
+        sa.Column("manager_id", _ID, nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("transaction_id", _ID, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], name=op.f("fk_price_approvals_store_id_stores")),
+        sa.ForeignKeyConstraint(
+            ["manager_id"], ["staff.id"], name=op.f("fk_price_approvals_manager_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["transactions.id"],
+            name=op.f("fk_price_approvals_transaction_id_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_approvals")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_price_approvals_code_hash")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("price_approvals")
     with op.batch_alter_table("price_overrides", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_price_overrides_transaction_id"))
     op.drop_table("price_overrides")
