@@ -337,6 +337,12 @@ def _original(
     return original
 
 
+def _buyer(session: Session, transaction_id: int | None) -> int | None:
+    if transaction_id is None:
+        return None
+    return session.scalar(select(Transaction.member_id).where(Transaction.id == transaction_id))
+
+
 def _complete(session: Session, txn: Transaction, now: datetime) -> None:
     """Points, tier, tags and attribution of a member's transaction (each finds what it already did)."""
     if txn.member_id is None:
@@ -402,10 +408,11 @@ def ring_up(
     original = None
     overrides: list[Override] = []
     if data.kind == "return":
+        # The buyer's lock before the sale's row, in the order every other path takes them (PostgreSQL
+        # would otherwise deadlock a return naming the member against one that does not).
+        serialise_member(session, _buyer(session, data.original_transaction_id))
         original = _original(session, caller, data, member_id, when)
         member_id = original.member_id
-        if member_id is not None:
-            serialise_member(session, member_id)
         lines = _return_lines(session, data, original)
     else:
         if data.original_transaction_id is not None:
