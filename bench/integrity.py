@@ -280,7 +280,7 @@ async def hammer(run: Run, world: dict[str, Any], rng: random.Random) -> dict[st
                 "original_transaction_id": sale["id"],
                 "original_receipt": sale.get("receipt"),
                 "lines": [{"original_line_id": sale["lines"][0]["id"], "quantity": -1}],
-            }
+            } | ({"member_id": sale["member_id"]} if i % 2 else {})  # half name the member, as tills do
             a = await run.send(client, "cashier", "/transactions", body, f"return-{sale['id']}-{i}")
             if a and a[0] in (200, 201):
                 acked["transactions"].add(a[1]["transaction"]["id"])
