@@ -185,7 +185,7 @@ class Phones:
         self.sample_frame = ""
         self.sockets: list[PhoneSocket] = []
 
-    async def join(self, url: str) -> None:
+    async def join(self, url: str, token: str) -> None:
         """Connect one phone and wait for its hello and ready; then every event is stamped on arrival."""
         ready = asyncio.get_running_loop().create_future()
 
@@ -194,7 +194,9 @@ class Phones:
                 ready.set_result(None)
 
         listener = _Listener(before_ready)
-        phone = await asyncio.wait_for(phone_socket.connect(url, listener), WAIT)
+        # Signed in as the app's phones are: the token in the handshake's subprotocols, never in the URL.
+        signed_in = phone_socket.connect(url, listener, ["aisle.v1", f"bearer.{token}"])
+        phone = await asyncio.wait_for(signed_in, WAIT)
         await asyncio.wait_for(ready, WAIT)
         listener.call = self._heard
         self.sockets.append(phone)
@@ -295,7 +297,7 @@ async def drive(args: argparse.Namespace, world: dict[str, Any], port: int) -> d
         for start in range(0, len(world["clerks"]), 20):
             await asyncio.gather(
                 *(
-                    phones.join(f"ws://{base}/api/v1/ws/floor?token={world['token'][c]}")
+                    phones.join(f"ws://{base}/api/v1/ws/floor", world["token"][c])
                     for c in world["clerks"][start : start + 20]
                 )
             )

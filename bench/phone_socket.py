@@ -6,8 +6,10 @@ process that shares the machine's two cores with the server, and the `websockets
 event off 200 sockets, time no phone spends, taken from the server's CPU and counted as push latency.
 This client hands each message, decoded and stamped with the time it was complete, to a plain
 callback. It speaks the protocol a phone needs and checks what it relies on: the upgrade
-(status 101 and the accept key), unmasked server frames, fragmented messages, ping (answered with
-pong) and the closing handshake. Anything else ends the connection with `ProtocolError`.
+(status 101, the accept key, and a subprotocol among those offered: the floor's phones sign in with
+["aisle.v1", "bearer.<token>"], never a token in the URL), unmasked server frames, fragmented
+messages, ping (answered with pong) and the closing handshake. Anything else ends the connection
+with `ProtocolError`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import hashlib
 import os
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -60,9 +62,13 @@ class PhoneSocket(asyncio.Protocol):
     protocol error aborts the connection and is kept in `error`.
     """
 
-    def __init__(self, host: str, target: str, on_message: OnMessage) -> None:
+    def __init__(
+        self, host: str, target: str, on_message: OnMessage, subprotocols: Sequence[str] = ()
+    ) -> None:
         loop = asyncio.get_running_loop()
         self.host, self.target, self.on_message = host, target, on_message
+        self.subprotocols = tuple(subprotocols)
+        self.subprotocol: str | None = None  # the one the server chose
         self.key = base64.b64encode(os.urandom(16)).decode()
         self.opened: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[int | None] = loop.create_future()
@@ -80,10 +86,12 @@ class PhoneSocket(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, only alike.
         self.transport = cast(asyncio.Transport, transport)
+        offer = f"Sec-WebSocket-Protocol: {', '.join(self.subprotocols)}\r\n" if self.subprotocols else ""
         self.transport.write(
             (
                 f"GET {self.target} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {self.key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {self.key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"{offer}\r\n"
             ).encode()
         )
 
@@ -136,6 +144,10 @@ class PhoneSocket(asyncio.Protocol):
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:])}
         if headers.get("sec-websocket-accept") != accept_key(self.key):
             raise ProtocolError("wrong Sec-WebSocket-Accept in the upgrade response")
+        chosen = headers.get("sec-websocket-protocol")
+        if chosen is not None and chosen not in self.subprotocols:
+            raise ProtocolError(f"the server chose subprotocol {chosen!r}, which was not offered")
+        self.subprotocol = chosen
         self._upgraded = True
         self.opened.set_result(None)
         return True
@@ -209,8 +221,8 @@ class PhoneSocket(asyncio.Protocol):
             self.transport.abort()
 
 
-async def connect(url: str, on_message: OnMessage) -> PhoneSocket:
-    """Open `ws://host:port/path?query` and complete the upgrade."""
+async def connect(url: str, on_message: OnMessage, subprotocols: Sequence[str] = ()) -> PhoneSocket:
+    """Open `ws://host:port/path?query`, offering `subprotocols`, and complete the upgrade."""
     parts = urlsplit(url)
     if parts.scheme != "ws" or parts.hostname is None:
         raise ValueError(f"not a ws:// URL: {url}")
@@ -218,7 +230,7 @@ async def connect(url: str, on_message: OnMessage) -> PhoneSocket:
     host = parts.netloc
     loop = asyncio.get_running_loop()
     _, phone = await loop.create_connection(
-        lambda: PhoneSocket(host, target or "/", on_message), parts.hostname, parts.port or 80
+        lambda: PhoneSocket(host, target or "/", on_message, subprotocols), parts.hostname, parts.port or 80
     )
     await phone.opened
     return phone

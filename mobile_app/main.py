@@ -20,6 +20,7 @@ from kivy.core.window import Window
 
 from mobile_app.api.client import AisleClient, tls_context
 from mobile_app.fonts import register_cjk_font
+from mobile_app.logs import configure_logging
 from mobile_app.platform.notify import Notifier
 from mobile_app.state.base import ListenerFactory
 from mobile_app.state.cache import ProfileCache
@@ -99,6 +100,7 @@ class AisleApp(App):
         """Register the CJK font, load the widgets, create the controller and the screens."""
         from mobile_app.screens.shell import Shell  # after the font: kv rules build labels at import
 
+        configure_logging()  # after Kivy's import, which leaves every library logging at DEBUG
         register_cjk_font()
         load_widgets()
         Window.clearcolor = theme.BACKGROUND

@@ -13,6 +13,7 @@ from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.core.errors import AisleError
 from server.core.guard import RequestGuard
+from server.core.logs import redact_server_logs
 from server.core.openapi import document_errors
 from server.db.checkpoint import background_checkpoints
 from server.realtime.service import run_floor
@@ -28,6 +29,9 @@ SERVE_OPTIONS: dict[str, object] = {"ws_per_message_deflate": False}
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> FastAPI:
     """Build the app; `context` lets tests and the demo hand over an engine they already hold."""
+    # Here rather than in the `aisle` commands: every server of this app, a test's or uvicorn --factory's
+    # too, writes its access log without query values or tokens.
+    redact_server_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

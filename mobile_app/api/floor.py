@@ -1,10 +1,12 @@
 """FloorListener: the live floor socket on a daemon thread, reconnecting until told to stop.
 
 The server numbers each staff member's events 1, 2, 3... and replays what a client missed when it
-reconnects with `?since=<last seq>`. The listener remembers the last seq it passed on, reconnects with it
-after any drop (capped exponential backoff), and passes each event on exactly once, in order, even if the
-server sends one twice. A close with 4401/4403 (token refused) or 4400/4404 (bad request) ends it: trying
-again would be refused again. See server/realtime/events.py for the frames.
+reconnects with `?since=<last seq>`. The token never goes in the URL (URLs land in access logs on the
+way) nor in a header: it is the first frame, {"type": "auth", "token": …}. The listener remembers the
+last seq it passed on, reconnects with it after any drop (capped exponential backoff), and passes each
+event on exactly once, in order, even if the server sends one twice. A close with 4401/4403 (token
+refused) or 4400/4404 (bad request) ends it: trying again would be refused again. See
+server/realtime/events.py for the frames.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import urlencode
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from mobile_app.api.client import API, normalise_base_url
 
@@ -31,17 +34,17 @@ FINAL_CODES = {4401: "unauthorized", 4403: "unauthorized", 4400: "refused", 4404
 # Without a frame for this many heartbeats the line is taken as dead (a phone that lost its network
 # often sees no close at all).
 SILENT_HEARTBEATS = 2.5
+# The floor's protocol, offered in the handshake (the token follows as the first frame).
+SUBPROTOCOL = Subprotocol("aisle.v1")
 
 
-def floor_url(base_url: str, token: str, since: int | None) -> str:
-    """ws(s)://host/api/v1/ws/floor?token=…[&since=N] for an http(s) server root."""
+def floor_url(base_url: str, since: int | None) -> str:
+    """ws(s)://host/api/v1/ws/floor[?since=N] for an http(s) server root."""
     root = normalise_base_url(base_url)
     scheme, _, rest = root.partition("://")
     ws_scheme = "wss" if scheme == "https" else "ws"
-    query: dict[str, str | int] = {"token": token}
-    if since is not None:
-        query["since"] = since
-    return f"{ws_scheme}://{rest}{API}/ws/floor?{urlencode(query)}"
+    query = f"?{urlencode({'since': since})}" if since is not None else ""
+    return f"{ws_scheme}://{rest}{API}/ws/floor{query}"
 
 
 class FloorListener:
@@ -144,13 +147,16 @@ class FloorListener:
 
     def _connect_once(self) -> str | None:
         """One connection from handshake to close; the final status when reconnecting is pointless."""
-        url = floor_url(self.base_url, self.token, self.last_seq if self._known else None)
+        url = floor_url(self.base_url, self.last_seq if self._known else None)
         try:
-            with connect(url, open_timeout=self.open_timeout, close_timeout=1, proxy=None) as ws:
+            with connect(
+                url, subprotocols=[SUBPROTOCOL], open_timeout=self.open_timeout, close_timeout=1, proxy=None
+            ) as ws:
                 with self._ws_lock:
                     self._ws = ws
                 if self._stop.is_set():
                     return None
+                ws.send(json.dumps({"type": "auth", "token": self.token}))
                 self._listen(ws)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None

@@ -1,15 +1,19 @@
 """Who may open the live floor socket, and on which store's floor they stand.
 
-Browsers cannot send headers with a WebSocket, so the token comes as `?token=`; a refusal is a close
+Browsers cannot send headers with a WebSocket, but a URL is written to every access log on its way
+(12-hour tokens), so the token never comes in the query: a client offers the subprotocols
+["aisle.v1", "bearer.<token>"] (the server answers "aisle.v1"), or sends {"type": "auth", "token": …} as
+its first frame; a client that can send headers may use `Authorization: Bearer`. A refusal is a close
 code with a reason (4400 bad query, 4401 not signed in / expired / revoked, 4403 outside scope,
 4404 unknown store) because that is all a WebSocket client can read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +26,17 @@ from server.realtime.events import BAD_REQUEST, FORBIDDEN, STORE_NOT_FOUND, UNAU
 
 # RFC 6455 allows 123 bytes of close reason.
 _REASON_BYTES = 123
+# The protocol the floor speaks, named in Sec-WebSocket-Protocol; a token offered beside it has this prefix.
+SUBPROTOCOL = "aisle.v1"
+BEARER = "bearer."
+AUTH_FRAME = "auth"
+# How long a socket that brought no token may take to send its auth frame.
+AUTH_FRAME_SECONDS = 10.0
+NOT_SIGNED_IN = 'not signed in: offer subprotocol bearer.<token> or send {"type":"auth","token":…} first'
+TOKEN_IN_URL = (
+    "token in the URL refused (URLs are logged): "
+    'offer subprotocol bearer.<token> or send {"type":"auth"…} first'
+)
 
 
 class Refused(Exception):
@@ -60,14 +75,33 @@ def _number(params: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-def parse_query(params: Mapping[str, str], authorization: str | None) -> FloorQuery:
-    """The socket's query; Refused 4401 without a token, 4400 for a malformed number."""
-    token = params.get("token") or ""
+def parse_query(
+    params: Mapping[str, str], authorization: str | None, subprotocols: Sequence[str] = ()
+) -> FloorQuery:
+    """The socket's query and the token its handshake brought ("" when it comes in the first frame).
+
+    Refused 4401 for a token in the URL (an old phone must not go on leaking it silently), 4400 for a
+    malformed number.
+    """
+    if "token" in params:
+        raise Refused(UNAUTHENTICATED, TOKEN_IN_URL)
+    token = next((p[len(BEARER) :] for p in subprotocols if p.startswith(BEARER)), "")
     if not token and authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
-    if not token:
-        raise Refused(UNAUTHENTICATED, "not signed in: connect with ?token=<access token from /auth/token>")
     return FloorQuery(token=token, since=_number(params, "since"), store_id=_number(params, "store_id"))
+
+
+def answered_subprotocol(subprotocols: Sequence[str]) -> str | None:
+    """The subprotocol to accept: ours when offered (never the bearer one, which would echo the token)."""
+    return SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
+
+
+def auth_frame_token(frame: Mapping[str, Any]) -> str:
+    """The token of a first frame {"type": "auth", "token": …}; Refused 4401 for any other frame."""
+    token = frame.get("token")
+    if frame.get("type") != AUTH_FRAME or not isinstance(token, str) or not token:
+        raise Refused(UNAUTHENTICATED, NOT_SIGNED_IN)
+    return token
 
 
 def default_store(staff: Staff) -> int | None:

@@ -9,7 +9,8 @@ Frames the server sends, all JSON objects with a "type":
 - pong   {at}: the answer to a client's {"type": "ping"}.
 - error  {detail}: a message the server did not understand (the connection stays open).
 
-Frames a client sends: {"type": "ping"}, {"type": "pong"}, and {"type": "leave"} when the clerk signs
+Frames a client sends: {"type": "auth", "token": …} first, unless the handshake brought the token
+(see realtime.access), then {"type": "ping"}, {"type": "pong"}, and {"type": "leave"} when the clerk signs
 out (the server closes with 1000 and stops logging the floor's events for them; a socket that just
 drops keeps them on the floor for the grace period, so its events wait for the replay).
 """

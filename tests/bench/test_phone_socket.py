@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.typing import Subprotocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -64,7 +65,7 @@ def test_messages_pings_and_the_closing_handshake_with_a_real_server() -> None:
         async with serve(handler, "127.0.0.1", 0, max_size=2**22) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             phone = await phone_socket.connect(
-                f"ws://127.0.0.1:{port}/floor?token=t", lambda m, _at: got.append(m)
+                f"ws://127.0.0.1:{port}/floor?since=0", lambda m, _at: got.append(m)
             )
             phone.send("héllo")
             while len(got) < 4:
@@ -76,6 +77,27 @@ def test_messages_pings_and_the_closing_handshake_with_a_real_server() -> None:
     assert got == ["hello 你好", "fragmented 消息", b"\x00\xff" * 70_000, "echo:héllo"]
     assert len(pinged) == 1
     assert code == 1000 and error is None
+
+
+def test_the_phone_signs_in_through_the_subprotocol_header_not_the_url() -> None:
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        seen.append((ws.request.path, ws.request.headers.get("Sec-WebSocket-Protocol"), ws.subprotocol))
+        await ws.close()
+
+    async def main() -> str | None:
+        async with serve(handler, "127.0.0.1", 0, subprotocols=[Subprotocol("aisle.v1")]) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            phone = await phone_socket.connect(
+                f"ws://127.0.0.1:{port}/api/v1/ws/floor", lambda m, _at: None, ["aisle.v1", "bearer.tok"]
+            )
+            await phone.closed
+            return phone.subprotocol
+
+    assert run(main) == "aisle.v1"
+    assert seen == [("/api/v1/ws/floor", "aisle.v1, bearer.tok", "aisle.v1")]
 
 
 def test_the_server_closing_with_a_code_is_seen_by_the_phone() -> None:
@@ -110,10 +132,10 @@ def _key(request: bytes) -> str:
     return line.split(":", 1)[1].strip()
 
 
-def _upgrade(key: str) -> bytes:
+def _upgrade(key: str, extra: str = "") -> bytes:
     return (
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Accept: {key}\r\n\r\n"
+        f"Sec-WebSocket-Accept: {key}\r\n{extra}\r\n"
     ).encode()
 
 
@@ -125,6 +147,10 @@ def _upgrade(key: str) -> bytes:
             "upgrade refused: HTTP/1.1 403",
         ),
         (lambda request: _upgrade("bm90IHRoZSByaWdodCBrZXk="), "wrong Sec-WebSocket-Accept"),
+        (
+            lambda request: _upgrade(accept_key(_key(request)), "Sec-WebSocket-Protocol: bearer.tok\r\n"),
+            "chose subprotocol 'bearer.tok', which was not offered",
+        ),
     ],
 )
 def test_a_refused_or_forged_upgrade_fails_the_connect(

@@ -174,11 +174,13 @@ Script = list[dict[str, Any] | int]
 
 
 class ScriptedFloor:
-    """A WebSocket server that plays one script per connection and records the URLs asked for."""
+    """A WebSocket server that plays one script per connection and records the URLs and first frames."""
 
     def __init__(self, scripts: list[Script]) -> None:
         self.scripts = scripts
         self.paths: list[str] = []
+        self.first_frames: list[dict[str, Any]] = []
+        self.subprotocols: list[str | None] = []
         self.server: Server = serve(self.handle, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -189,6 +191,8 @@ class ScriptedFloor:
     def handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
         self.paths.append(ws.request.path)
+        self.subprotocols.append(ws.request.headers.get("Sec-WebSocket-Protocol"))
+        self.first_frames.append(json.loads(ws.recv(timeout=5)))
         script = self.scripts[min(len(self.paths), len(self.scripts)) - 1]
         for step in script:
             if isinstance(step, int):  # a close code ends the script
@@ -225,13 +229,13 @@ def test_each_event_is_passed_on_once_and_reconnects_ask_since_the_last(
     wait_until(lambda: not listener.running, what="the scripted 4403")
     assert [e["seq"] for e in recorder.events] == [1, 2, 3, 4]
     assert [e["replayed"] for e in recorder.events] == [True, True, True, False]
-    assert [p.split("?", 1)[1] for p in floor.paths] == ["token=tok&since=0", "token=tok&since=2"]
+    assert [p.split("?", 1)[1] for p in floor.paths] == ["since=0", "since=2"]
+    # The token is the first frame of each connection, never in the URL or a header.
+    assert floor.first_frames == [{"type": "auth", "token": "tok"}] * 2
+    assert floor.subprotocols == ["aisle.v1"] * 2
     assert recorder.statuses[-1] == "unauthorized" and listener.close_code == 4403
 
 
 def test_without_a_known_seq_it_asks_for_live_events_only() -> None:
-    assert (
-        floor_url("https://shop.example.com", "t k", None)
-        == "wss://shop.example.com/api/v1/ws/floor?token=t+k"
-    )
-    assert floor_url("10.0.0.2:8000", "t", 12).endswith("ws://10.0.0.2:8000/api/v1/ws/floor?token=t&since=12")
+    assert floor_url("https://shop.example.com", None) == "wss://shop.example.com/api/v1/ws/floor"
+    assert floor_url("10.0.0.2:8000", 12).endswith("ws://10.0.0.2:8000/api/v1/ws/floor?since=12")

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from server.app import create_app
 from server.auth.tokens import issue_token
@@ -51,15 +52,23 @@ def token_for(context: AppContext, staff: Staff, minutes: int = 60) -> str:
     return issue_token(context.keys.jwt, staff_id=staff.id, version=staff.token_version, minutes=minutes)
 
 
-def floor_url(base: str, token: str | None, **params: Any) -> str:
-    """The floor socket URL with `token` and any of since / store_id."""
-    query = {k: v for k, v in {"token": token, **params}.items() if v is not None}
-    return f"{base}/api/v1/ws/floor?{urlencode(query)}"
+def floor_url(base: str, **params: Any) -> str:
+    """The floor socket URL with any of since / store_id (never the token: URLs end up in logs)."""
+    query = {k: v for k, v in params.items() if v is not None}
+    return f"{base}/api/v1/ws/floor" + (f"?{urlencode(query)}" if query else "")
+
+
+def subprotocols(token: str | None) -> list[Subprotocol]:
+    """What a phone offers: the protocol, and the token as `bearer.<token>` when it has one."""
+    offered = [Subprotocol("aisle.v1")]
+    return offered + [Subprotocol(f"bearer.{token}")] if token is not None else offered
 
 
 def open_floor(base: str, token: str | None, **params: Any) -> ClientConnection:
-    """A connected floor socket."""
-    return connect(floor_url(base, token, **params), open_timeout=WAIT, close_timeout=1)
+    """A connected floor socket, signed in through the Sec-WebSocket-Protocol header."""
+    return connect(
+        floor_url(base, **params), subprotocols=subprotocols(token), open_timeout=WAIT, close_timeout=1
+    )
 
 
 def next_frame(
@@ -109,7 +118,7 @@ def world(session: Session) -> World:
 
 
 @contextmanager
-def serve(context: AppContext) -> Iterator[LiveServer]:
+def serve(context: AppContext, log_level: str = "warning") -> Iterator[LiveServer]:
     """The app served by uvicorn on a free loopback port in a thread, with a fast heartbeat."""
     fast = replace(
         context, settings=context.settings.model_copy(update={"floor_heartbeat_seconds": HEARTBEAT})
@@ -117,7 +126,7 @@ def serve(context: AppContext) -> Iterator[LiveServer]:
     app = create_app(fast.settings, context=fast)
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

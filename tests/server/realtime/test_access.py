@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
-from websockets.sync.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
 from server.auth.tokens import issue_token
 from server.db.base import utcnow
@@ -15,18 +16,22 @@ from server.db.tables import Staff, StaffRole
 from tests.fixtures.factories import World
 from tests.server.realtime.conftest import (
     HEARTBEAT,
+    WAIT,
     LiveServer,
     close_code,
     floor_url,
     greet,
     next_frame,
     open_floor,
+    subprotocols,
     token_for,
 )
 
 
 def refusal(live: LiveServer, token: str | None, **params: object) -> tuple[int, str]:
     with open_floor(live.url, token, **params) as ws:
+        if token is None:
+            ws.send(json.dumps({"type": "ping"}))  # a first frame that is not {"type": "auth"}
         return close_code(ws)
 
 
@@ -97,8 +102,48 @@ def test_a_token_that_expires_mid_shift_closes_the_socket(live: LiveServer, worl
 
 def test_a_client_that_can_send_headers_may_use_authorization(live: LiveServer, world: World) -> None:
     headers = {"Authorization": f"Bearer {token_for(live.context, world.clerk_a)}"}
-    with connect(floor_url(live.url, None), additional_headers=headers, open_timeout=5) as ws:
+    with connect(floor_url(live.url), additional_headers=headers, open_timeout=5) as ws:
         assert greet(ws)[0]["staff_id"] == world.clerk_a.id
+
+
+def test_the_token_in_the_sec_websocket_protocol_header(live: LiveServer, world: World) -> None:
+    with open_floor(live.url, token_for(live.context, world.clerk_a), since=0) as ws:
+        # The server names the protocol it speaks, never echoing the token back.
+        assert ws.subprotocol == "aisle.v1"
+        assert greet(ws)[0]["staff_id"] == world.clerk_a.id
+
+
+def test_the_token_in_a_first_auth_frame(live: LiveServer, world: World) -> None:
+    with open_floor(live.url, None) as ws:
+        assert ws.subprotocol == "aisle.v1"
+        ws.send(json.dumps({"type": "auth", "token": token_for(live.context, world.clerk_a)}))
+        assert greet(ws)[0]["staff_id"] == world.clerk_a.id
+    with connect(floor_url(live.url), open_timeout=5) as ws:  # a client that offers no subprotocol
+        ws.send(json.dumps({"type": "auth", "token": "not-a-jwt"}))
+        code, reason = close_code(ws)
+        assert code == 4401 and "invalid token" in reason
+
+
+def test_a_token_in_the_url_is_refused_with_the_way_to_send_it(live: LiveServer, world: World) -> None:
+    # Old phones put it in ?token=, which lands in every access log on the way: refused, loudly.
+    good = token_for(live.context, world.clerk_a)
+    with connect(f"{floor_url(live.url)}?token={good}", open_timeout=5) as ws:
+        code, reason = refused_at_once(ws)
+    assert code == 4401
+    assert "bearer.<token>" in reason and '{"type":"auth"' in reason, reason
+    url = f"{floor_url(live.url)}?token={good}"
+    with connect(url, subprotocols=subprotocols(good), open_timeout=5) as ws:
+        assert refused_at_once(ws)[0] == 4401
+
+
+def refused_at_once(ws: ClientConnection) -> tuple[int, str]:
+    """The close code and reason of a socket the server closes before its first frame."""
+    try:
+        frame = ws.recv(timeout=WAIT)
+    except ConnectionClosed as exc:
+        assert exc.rcvd is not None, "the connection dropped without a close frame"
+        return exc.rcvd.code, exc.rcvd.reason
+    raise AssertionError(f"served instead of refused: {frame!r}")
 
 
 def test_heartbeat_ping_and_pong(live: LiveServer, world: World) -> None:
