@@ -26,17 +26,22 @@ NOW = datetime(2024, 6, 30, 15, tzinfo=UTC)
 N = 20
 
 
-@pytest.fixture
-def saver(session: Session, context: AppContext, world: World) -> Member:
-    """A member of store A with 1,934 points from one sale on 1 June 2024."""
+def _member_with_points(session: Session, context: AppContext, world: World, price: str) -> Member:
+    """A member of store A who earned `price` points with one sale on 1 June 2024."""
     member = make_member(session, context.keys, world.store_a)
-    lamp = make_product(session, name="Lamp", price="1934.00")
+    item = make_product(session, price=price)
     sale = make_transaction(
-        session, world.store_a, member, [(lamp, 1, "1934.00")], datetime(2024, 6, 1, tzinfo=UTC)
+        session, world.store_a, member, [(item, 1, price)], datetime(2024, 6, 1, tzinfo=UTC)
     )
     apply_transaction(session, sale.id, sale.occurred_at)
     session.commit()
     return member
+
+
+@pytest.fixture
+def saver(session: Session, context: AppContext, world: World) -> Member:
+    """A member of store A with 1,934 points."""
+    return _member_with_points(session, context, world, "1934.00")
 
 
 def _redeem(client: TestClient, headers: dict[str, str], member: Member, key: str, points: int) -> Any:
@@ -111,13 +116,7 @@ def test_twenty_parallel_benefit_uses_with_one_key_answer_the_same_use(
 def test_a_large_redemption_split_in_parts_still_needs_the_code_and_codes_are_throttled(
     client: TestClient, session: Session, context: AppContext, world: World
 ) -> None:
-    member = make_member(session, context.keys, world.store_a)
-    sofa = make_product(session, name="Sofa", price="30000.00")
-    sale = make_transaction(
-        session, world.store_a, member, [(sofa, 1, "30000.00")], datetime(2024, 6, 1, tzinfo=UTC)
-    )
-    apply_transaction(session, sale.id, sale.occurred_at)
-    session.commit()
+    member = _member_with_points(session, context, world, "30000.00")
     pin_clock(client, NOW)
     headers = auth(context, world.cashier_a)
     # Before: five redemptions of 4,999 all passed a 5,000-point threshold, each new key sent a new code.

@@ -34,6 +34,17 @@ def _post(client: TestClient, context: AppContext, staff: Any, body: dict[str, A
     return client.post(TILL, json=body, headers=auth(context, staff) | {"Idempotency-Key": key})
 
 
+def _return_one(sale: dict[str, Any], store_id: int) -> dict[str, Any]:
+    """A return of one unit of the sale's first line, quoting its receipt."""
+    return {
+        "store_id": store_id,
+        "kind": "return",
+        "original_transaction_id": sale["id"],
+        "original_receipt": sale["receipt"],
+        "lines": [{"original_line_id": sale["lines"][0]["id"], "quantity": -1}],
+    }
+
+
 def _count(session: Session, stmt: Any) -> int:
     session.expire_all()
     return int(session.scalar(stmt) or 0)
@@ -60,13 +71,7 @@ def test_twenty_parallel_returns_take_back_each_unit_once(
 ) -> None:
     pin_clock(client, NOW)
     sold = _sale(client, context, world, ann, "vases")
-    back = {
-        "store_id": world.store_a.id,
-        "kind": "return",
-        "original_transaction_id": sold["id"],
-        "original_receipt": sold["receipt"],
-        "lines": [{"original_line_id": sold["lines"][0]["id"], "quantity": -1}],
-    }
+    back = _return_one(sold, world.store_a.id)
     # Half name the member and half do not: the locks must still be taken in one order (PostgreSQL).
     named = back | {"member_id": ann.id}
     answers = race(
@@ -220,13 +225,7 @@ def test_an_offer_code_is_checked_applied_and_used_once(
     assert again.status_code == 409 and "already used" in again.json()["detail"]
     assert _count(session, select(func.count()).select_from(Transaction)) == 1
     # The whole sale comes back: the code is released and pays again.
-    back = {
-        "store_id": store,
-        "kind": "return",
-        "original_transaction_id": txn["id"],
-        "original_receipt": txn["receipt"],
-        "lines": [{"original_line_id": txn["lines"][0]["id"], "quantity": -1}],
-    }
+    back = _return_one(txn, store)
     returned = _post(client, context, world.cashier_a, back, "c7")
     assert returned.status_code == 201 and returned.json()["transaction"]["total_amount"] == "-206.10"
     assert ring("AISLE-GOOD-0001", "c8").status_code == 201
@@ -298,32 +297,14 @@ def test_a_return_needs_the_sale_store_and_its_receipt(
 ) -> None:
     pin_clock(client, NOW)
     sold = _sale(client, context, world, ann, "to-return", qty=1)
-    back = {
-        "kind": "return",
-        "original_transaction_id": sold["id"],
-        "lines": [{"original_line_id": sold["lines"][0]["id"], "quantity": -1}],
-    }
-    elsewhere = _post(
-        client,
-        context,
-        world.clerk_b,
-        back | {"store_id": world.store_b.id, "original_receipt": sold["receipt"]},
-        "r1",
-    )
+    here, there = _return_one(sold, world.store_a.id), _return_one(sold, world.store_b.id)
+    elsewhere = _post(client, context, world.clerk_b, there, "r1")
     assert elsewhere.status_code == 403 and "another store" in elsewhere.json()["detail"]
-    unquoted = _post(client, context, world.cashier_a, back | {"store_id": world.store_a.id}, "r2")
+    unquoted = _post(client, context, world.cashier_a, here | {"original_receipt": None}, "r2")
     assert unquoted.status_code == 422 and "original_receipt" in unquoted.json()["detail"]
-    wrong = _post(
-        client, context, world.cashier_a, back | {"store_id": world.store_a.id, "original_receipt": "x"}, "r3"
-    )
+    wrong = _post(client, context, world.cashier_a, here | {"original_receipt": "x"}, "r3")
     assert wrong.status_code == 422
-    right = _post(
-        client,
-        context,
-        world.cashier_a,
-        back | {"store_id": world.store_a.id, "original_receipt": sold["receipt"]},
-        "r4",
-    )
+    right = _post(client, context, world.cashier_a, here, "r4")
     assert right.status_code == 201, right.text
 
 
@@ -337,13 +318,7 @@ def test_a_sale_taken_back_does_not_open_the_member_to_that_store_for_good(
     assert sold.status_code == 201, sold.text
     assert visited_store_ids(session, ann.id) == {world.store_b.id}
     txn = sold.json()["transaction"]
-    back = {
-        "store_id": world.store_b.id,
-        "kind": "return",
-        "original_transaction_id": txn["id"],
-        "original_receipt": txn["receipt"],
-        "lines": [{"original_line_id": txn["lines"][0]["id"], "quantity": -1}],
-    }
+    back = _return_one(txn, world.store_b.id)
     assert _post(client, context, world.clerk_b, back, "token-refund").status_code == 201
     session.expire_all()
     assert visited_store_ids(session, ann.id) == set()
