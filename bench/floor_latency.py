@@ -317,7 +317,7 @@ async def drive(args: argparse.Namespace, world: dict[str, Any], port: int) -> d
             times = [at - started for at in phones.receipts[event_id]]
             push += times
             first_last.append((min(times), max(times)))
-            visits.append((world["scanners"][n % len(world["scanners"])], member_id))
+            visits.append((world["ok_card"], member_id))
         gate = asyncio.Semaphore(8)
         offset = 21 + args.arrivals
 
@@ -329,14 +329,19 @@ async def drive(args: argparse.Namespace, world: dict[str, Any], port: int) -> d
         await asyncio.gather(*(one(offset + n) for n in range(args.burst)))
         burst_s = time.perf_counter() - started
         chat = []
-        for scanner, member_id in visits[: args.chats // len(CHATS)]:
+        for n, (card, member_id) in enumerate(visits[: args.chats // len(CHATS)]):
+            # A clerk on the floor asks (a cashier at the door may not chat): they find the member by
+            # card first, which opens a member of another store to them for the shift.
+            clerk = {"Authorization": f"Bearer {world['token'][world['clerks'][n % len(world['clerks'])]]}"}
+            found = await http.get("/api/v1/members/lookup", params={"card": card}, headers=clerk)
+            assert found.status_code == 200, found.text
             session_id = None
             for message in CHATS:
                 at = time.perf_counter()
                 got = await http.post(
                     f"/api/v1/members/{member_id}/chat",
                     json={"message": message, "session_id": session_id},
-                    headers={"Authorization": f"Bearer {world['token'][scanner]}"},
+                    headers=clerk,
                 )
                 chat.append(time.perf_counter() - at)
                 assert got.status_code == 200, got.text
