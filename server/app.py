@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 
 from server.config import Settings, get_settings
 from server.core.context import AppContext
@@ -15,6 +16,7 @@ from server.core.errors import AisleError
 from server.core.guard import RequestGuard
 from server.core.logs import redact_server_logs
 from server.core.openapi import document_errors
+from server.core.sealing import seal_clear_text
 from server.db.checkpoint import background_checkpoints
 from server.realtime.service import run_floor
 from server.recommendations import floor_chat
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         if getattr(app.state, "context", None) is None:
             app.state.context = AppContext.from_settings(settings or get_settings())
         engine = app.state.context.engine
+        # Notes and chat text stored in clear by an earlier version are sealed before the first request.
+        await run_in_threadpool(seal_clear_text, app.state.context)
         async with background_checkpoints(engine), run_floor(app) as floor, run_recommender(app):
             floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat
             yield

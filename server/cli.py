@@ -32,9 +32,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _engine():  # type: ignore[no-untyped-def]
+    from server.core.files import secure_data_files
     from server.db.session import check_connection, make_engine
 
     settings = get_settings()
+    secure_data_files(settings)
     engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
     check_connection(engine)
     return engine

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.core.errors import ConfigurationError
+from server.core.files import private_dir
 
 DEFAULT_DATA_DIR = Path(".aisle")
 
@@ -101,7 +102,7 @@ class Settings(BaseSettings):
             return raw
         key_file = self.data_dir / "secret.key"
         if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.data_dir)
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))

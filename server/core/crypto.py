@@ -1,7 +1,9 @@
-"""Keys derived from the master secret, and the protection of phone numbers at rest."""
+"""Keys derived from the master secret, and the protection of phone numbers and free text at rest."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -12,6 +14,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE = 12
+# Marks sealed free text in a text column: a value with it is never sealed again, one without it is a
+# row written before encryption (kept readable until the start-up pass seals it).
+SEALED = "sealed1:"
+# What each kind of sealed text is bound to (AES-GCM's associated data): a note pasted into a chat
+# column does not open.
+NOTE = "interaction-note"
+CHAT = "chat-text"
 
 
 def _derive(master: bytes, purpose: str) -> bytes:
@@ -25,6 +34,7 @@ class Keys:
     jwt: bytes
     lookup: bytes
     encryption: bytes
+    text: bytes  # interaction notes and chat text
 
     @classmethod
     def from_master(cls, master: bytes) -> Keys:
@@ -32,6 +42,7 @@ class Keys:
             jwt=_derive(master, "jwt-signing"),
             lookup=_derive(master, "phone-lookup-hmac"),
             encryption=_derive(master, "phone-encryption"),
+            text=_derive(master, "free-text-encryption"),
         )
 
     def phone_hash(self, normalised_phone: str) -> str:
@@ -45,3 +56,26 @@ class Keys:
 
     def decrypt(self, blob: bytes) -> str:
         return AESGCM(self.encryption).decrypt(blob[:_NONCE], blob[_NONCE:], b"aisle-phone").decode()
+
+    def seal(self, text: str, purpose: str) -> str:
+        """Free text as AES-256-GCM, base64 behind the SEALED mark; an empty text stays empty."""
+        if not text:
+            return text
+        nonce = os.urandom(_NONCE)
+        blob = nonce + AESGCM(self.text).encrypt(nonce, text.encode(), purpose.encode())
+        return SEALED + base64.b64encode(blob).decode("ascii")
+
+    def unseal(self, value: str, purpose: str) -> str:
+        """The text `seal` sealed; a value without the SEALED mark (written before encryption) as it is."""
+        if not is_sealed(value):
+            return value
+        try:
+            blob = base64.b64decode(value[len(SEALED) :], validate=True)
+        except binascii.Error as exc:
+            raise ValueError("a sealed text that is not base64") from exc
+        return AESGCM(self.text).decrypt(blob[:_NONCE], blob[_NONCE:], purpose.encode()).decode()
+
+
+def is_sealed(value: str | None) -> bool:
+    """Whether a stored text value is sealed (so must not be sealed again)."""
+    return value is not None and value.startswith(SEALED)

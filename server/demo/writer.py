@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
-from server.core.crypto import Keys
+from server.core.crypto import NOTE, Keys
 from server.db.base import utcnow
 from server.db.tables import ImportRun, Interaction, Member, Product, Store, Transaction, TransactionLine
 from server.demo.generator import DemoData
@@ -138,7 +138,8 @@ def write_demo(
 
     notes = [
         {"member_id": member_ids[n.member], "staff_id": staff_ids.get((data.stores[n.store].slug, n.author)),
-         "store_id": stores[n.store], "channel": n.channel, "note": n.note, "occurred_at": n.occurred_at,
+         "store_id": stores[n.store], "channel": n.channel, "note": keys.seal(n.note, NOTE),
+         "occurred_at": n.occurred_at,
          "follow_up_on": n.follow_up_on, "idempotency_key": n.key, "created_at": n.occurred_at}
         for n in data.interactions
     ]  # fmt: skip

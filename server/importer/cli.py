@@ -32,6 +32,7 @@ def online_retail(
     ] = False,
 ) -> None:
     """Import members, products, stores and transactions; safe to re-run (adds only what is missing)."""
+    from server.core.files import secure_data_files
     from server.db.base import utcnow
     from server.db.session import check_connection, make_engine
     from server.importer.service import import_online_retail
@@ -41,6 +42,7 @@ def online_retail(
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         rejects = settings.data_dir / "imports" / f"{path.name.split('.')[0]}.{stamp}.rejects.csv"
     try:
+        secure_data_files(settings)
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
         check_connection(engine)
         summary = import_online_retail(

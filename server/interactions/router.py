@@ -20,7 +20,7 @@ def _read(logged: service.Logged) -> InteractionRead:
         id=i.id,
         member_id=i.member_id,
         channel=i.channel,
-        note=i.note,
+        note=logged.note,
         occurred_at=i.occurred_at,
         follow_up_on=i.follow_up_on,
         staff_id=i.staff_id,

@@ -9,6 +9,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.core.context import open_text, seal_text
+from server.core.crypto import NOTE
 from server.core.errors import Conflict, InvalidInput
 from server.core.pagination import PageParams
 from server.db.tables import Interaction, MemberEvent, Staff
@@ -22,9 +24,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Logged:
-    """A stored interaction, who logged it, and whether this call only found it again."""
+    """A stored interaction, its note in clear, who logged it, and whether this call only found it again."""
 
     interaction: Interaction
+    note: str  # the row's note is sealed (server.core.crypto): a database dump does not show it
     staff_name: str | None
     replayed: bool = False
 
@@ -60,7 +63,7 @@ def log_interaction(
         staff_id=caller.id,
         store_id=till_store(caller, store_id),
         channel=channel,
-        note=note.strip(),
+        note=seal_text(session, note.strip(), NOTE),
         occurred_at=when,
         follow_up_on=follow_up_on,
         idempotency_key=idempotency_key,
@@ -75,13 +78,14 @@ def log_interaction(
         if raced is None:
             raise
         return _replay(session, raced, member_id, idempotency_key or "")
-    return Logged(row, caller.display_name)
+    return Logged(row, note.strip(), caller.display_name)
 
 
 def _replay(session: Session, found: Interaction, member_id: int, key: str) -> Logged:
     if found.member_id != member_id:
         raise Conflict(f"idempotency key {key!r} was used for another member's interaction")
-    return Logged(found, display_name(session, found.staff_id), replayed=True)
+    note = open_text(session, found.note, NOTE)
+    return Logged(found, note, display_name(session, found.staff_id), replayed=True)
 
 
 def member_interactions(
@@ -94,7 +98,7 @@ def member_interactions(
     found, total = page_with_staff_names(
         session, Interaction, where, order, limit=page.limit, offset=page.offset
     )
-    return [Logged(row, name) for row, name in found], total
+    return [Logged(row, open_text(session, row.note, NOTE), name) for row, name in found], total
 
 
 def remind_follow_ups(session: Session, now: datetime) -> int:

@@ -35,12 +35,14 @@ def nightly(
     ),
 ) -> None:
     """Expire points, review tiers, retag members, raise heat alerts and reminders; prints a JSON report."""
+    from server.core.files import secure_data_files
     from server.db.session import check_connection, make_engine, make_session_factory, session_scope
     from server.jobs.nightly import run_nightly
 
     now = _moment(at)
     settings = get_settings()
     try:
+        secure_data_files(settings)
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
         check_connection(engine)
         with session_scope(make_session_factory(engine)) as session:
@@ -61,6 +63,7 @@ def backfill(
     ),
 ) -> None:
     """Apply every imported transaction, oldest first, to points and tiers (idempotent); prints JSON."""
+    from server.core.files import secure_data_files
     from server.db.session import check_connection, make_engine, make_session_factory, session_scope
     from server.jobs.catch_up import data_as_of
     from server.jobs.nightly import run_nightly
@@ -68,6 +71,7 @@ def backfill(
 
     settings = get_settings()
     try:
+        secure_data_files(settings)
         engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
         check_connection(engine)
         with session_scope(make_session_factory(engine)) as session:

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.core.context import open_text
+from server.core.crypto import NOTE
 from server.insights.dormancy import dormancy
 from server.loyalty.config import load_config
 from server.profile import figures, sections
@@ -102,7 +104,10 @@ def build_profile(
     )
     points = sections.points_read(session, config, mid, now)
     benefits = sections.benefits_read(session, member, tier, now)
-    follow_ups = repo.rows(session, repo.FOLLOW_UPS, member_id=mid, today=today)
+    follow_ups = [
+        (on, open_text(session, note, NOTE), who)
+        for on, note, who in repo.rows(session, repo.FOLLOW_UPS, member_id=mid, today=today)
+    ]
     return ProfileRead(
         id=mid,
         name=member.name,
@@ -141,7 +146,13 @@ def build_profile(
         heat=sections.heat_read(session, mid, txns, now),
         interactions=[
             InteractionBrief(
-                id=i, channel=c, note=n, occurred_at=at, follow_up_on=f, staff_id=s, staff_name=sn
+                id=i,
+                channel=c,
+                note=open_text(session, n, NOTE),
+                occurred_at=at,
+                follow_up_on=f,
+                staff_id=s,
+                staff_name=sn,
             )
             for i, c, n, at, f, s, sn in repo.rows(
                 session, repo.INTERACTIONS, member_id=mid, until=now, limit=LAST_INTERACTIONS

@@ -1,7 +1,9 @@
 """The clerk's multi-turn conversation with the recommender, kept in the database between turns.
 
 Each turn stores the constraints in force and the items answered, so "cheaper" or "not that one" in the
-next turn refers to them whichever server process answers it, and the log can be read back later.
+next turn refers to them whichever server process answers it, and the log can be read back later. What
+the clerk typed, the reply and the request's words (the constraints' topic) are stored sealed
+(server.core.crypto), like phone numbers: a database dump does not show them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlalchemy.orm import Session
 from models.candidates import Suggestion, taste_vector
 from models.conversation import Constraints, ConversationTurn, respond
 from models.utterance import parse_utterance
+from server.core.context import open_text, seal_text
+from server.core.crypto import CHAT
 from server.core.errors import InvalidInput, NotFound
 from server.db.tables import ChatSession, ChatTurn, Member, Staff
 from server.profile.access import member_for
@@ -42,32 +46,48 @@ def constraints_of(data: dict[str, Any]) -> Constraints:
     return Constraints(**values)
 
 
-def previous_turn(turn: ChatTurn) -> ConversationTurn:
+def sealed_constraints(session: Session, c: Constraints) -> dict[str, Any]:
+    """The constraints as stored: JSON values, the topic (the customer's own words) sealed."""
+    data = constraints_json(c)
+    data["topic"] = seal_text(session, data["topic"], CHAT)
+    return data
+
+
+def opened_constraints(session: Session, turn: ChatTurn) -> dict[str, Any]:
+    """A stored turn's constraints with the topic in clear."""
+    data = dict(turn.constraints)
+    if isinstance(data.get("topic"), str):
+        data["topic"] = open_text(session, data["topic"], CHAT)
+    return data
+
+
+def previous_turn(session: Session, turn: ChatTurn) -> ConversationTurn:
     """A stored turn as the conversation model reads it: its constraints and the items it answered."""
     suggestions = tuple(
         Suggestion(int(i["item_id"]), float(i["score"]), "chat", str(i["reason"]), dict(i["facts"]))
         for i in turn.items
     )
+    utterance = open_text(session, turn.utterance, CHAT)
     return ConversationTurn(
-        turn.utterance,
+        utterance,
         turn.lang,
-        parse_utterance(turn.utterance),
-        constraints_of(turn.constraints),
+        parse_utterance(utterance),
+        constraints_of(opened_constraints(session, turn)),
         suggestions,
-        turn.message,
+        open_text(session, turn.message, CHAT),
     )
 
 
-def turn_read(turn: ChatTurn) -> ChatTurnRead:
-    """One stored turn on the wire."""
+def turn_read(session: Session, turn: ChatTurn) -> ChatTurnRead:
+    """One stored turn on the wire, its text in clear."""
     return ChatTurnRead(
         session_id=turn.session_id,
         turn_no=turn.turn_no,
-        message=turn.utterance,
+        message=open_text(session, turn.utterance, CHAT),
         lang=turn.lang,
         items=[SuggestionRead.model_validate(i) for i in turn.items],
-        constraints=ConstraintsRead.model_validate(turn.constraints),
-        reply=turn.message,
+        constraints=ConstraintsRead.model_validate(opened_constraints(session, turn)),
+        reply=open_text(session, turn.message, CHAT),
         model_version=turn.model_version,
         staff_id=turn.staff_id,
         created_at=turn.created_at,
@@ -125,7 +145,7 @@ def chat_turn(
     chat, last = _session_for(session, caller, member, session_id, record.store_id, now)
     facts = member_facts(session, member, now)
     taste = taste_vector(facts, rec.index, rec.catalog, now.date()) if len(rec.catalog) else None
-    prior = [previous_turn(last)] if last is not None else []
+    prior = [previous_turn(session, last)] if last is not None else []
     if len(rec.catalog):
         answer = respond(
             facts,
@@ -150,18 +170,18 @@ def chat_turn(
         session_id=chat.id,
         turn_no=(last.turn_no if last is not None else 0) + 1,
         staff_id=caller.id,
-        utterance=message.strip(),
+        utterance=seal_text(session, message.strip(), CHAT),
         lang=lang,
-        constraints=constraints_json(answer.constraints),
+        constraints=sealed_constraints(session, answer.constraints),
         items=items,
-        message=answer.message,
+        message=seal_text(session, answer.message, CHAT),
         model_version=rec.version,
         created_at=now,
     )
     session.add(turn)
     chat.updated_at = now
     session.flush()
-    return turn_read(turn)
+    return turn_read(session, turn)
 
 
 def chat_log(session: Session, caller: Staff, session_id: str) -> ChatLogRead:
@@ -176,5 +196,5 @@ def chat_log(session: Session, caller: Staff, session_id: str) -> ChatLogRead:
         staff_id=chat.staff_id,
         store_id=chat.store_id,
         created_at=chat.created_at,
-        turns=[turn_read(t) for t in repo.chat_turns(session, chat.id)],
+        turns=[turn_read(session, t) for t in repo.chat_turns(session, chat.id)],
     )

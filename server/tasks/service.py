@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from server.assignments import access
 from server.assignments.clients import Client, clients_of
+from server.core.context import open_text
+from server.core.crypto import NOTE
 from server.db.tables import Staff
 from server.loyalty.config import load_config
 from server.tasks import repository as repo
@@ -171,7 +173,7 @@ def _follow_ups(session: Session, staff_id: int, today: date, lowest: str) -> li
         by = author if i.staff_id != staff_id and author else None
         if by:
             reason += f" by {by}"
-        note = " ".join(i.note.split())
+        note = " ".join(open_text(session, i.note, NOTE).split())
         note = f"{note[:NOTE_CHARS]}{'…' if len(note) > NOTE_CHARS else ''}"
         if note:
             reason += f": {note}"
