@@ -22,6 +22,7 @@ Rule = frozenset[Role] | Literal["public", "signed in"]
 
 API_PREFIX: Final = "/api/v1"  # where server.app mounts every router
 PUBLIC: Final = "public"  # no sign-in
+WEBSOCKET: Final = "WEBSOCKET"  # the method name of a socket route, which the OpenAPI document leaves out
 SIGNED_IN: Final = "signed in"  # any account, even one without a role (to see itself, change its password)
 
 CLERK, VIP, CASHIER = Role.CLERK, Role.VIP_CONSULTANT, Role.CASHIER
@@ -98,6 +99,8 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("DELETE", "/members/{member_id}/consultants/{position}"): MANAGERS,
     ("GET", "/stores/{store_id}/consultants"): MANAGERS,
     ("GET", "/staff/{staff_id}/clients"): MANAGERS | {VIP},
+    # The live floor's socket: arrivals carry recommendations and talking points, which is floor work.
+    (WEBSOCKET, "/ws/floor"): FLOOR,
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.auth.policy import WEBSOCKET, authorize
 from server.auth.scope import grants, require_any_role, visible_store_ids
 from server.auth.service import staff_for_token
 from server.auth.tokens import decode_token
@@ -113,12 +114,16 @@ def default_store(staff: Staff) -> int | None:
     return stores.pop() if len(stores) == 1 else None
 
 
+FLOOR_SOCKET = (WEBSOCKET, "/ws/floor")
+
+
 def admit(session: Session, key: bytes, token: str, store_id: int | None) -> Admission:
     """Check the token (as the HTTP endpoints do) and the requested store; Refused when not allowed."""
     try:
         claims = decode_token(key, token)
         staff = staff_for_token(session, key, token)
         require_any_role(staff)
+        authorize(frozenset(role for role, _ in grants(staff)), FLOOR_SOCKET)
     except Unauthorized as exc:
         raise Refused(UNAUTHENTICATED, exc.message) from exc
     except Forbidden as exc:

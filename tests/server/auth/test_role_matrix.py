@@ -9,20 +9,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.websockets import WebSocketDisconnect
 
 from server.auth.deps import CurrentStaff, get_current_staff, get_token_claims
-from server.auth.policy import POLICY, PUBLIC, Operation, Rule, markdown_table, route_policy
+from server.auth.policy import POLICY, PUBLIC, WEBSOCKET, Operation, Rule, markdown_table, route_policy
 from server.auth.roles import Role
 from server.core.context import AppContext
 from server.db.tables import Staff
+from server.realtime.router import router as floor_router
 from server.recommendations.engine import build_recommender
 from server.routers import HTTP_ROUTERS
 from tests.fixtures.factories import PASSWORD, auth, make_staff
@@ -37,7 +40,10 @@ def test_every_operation_in_the_openapi_document_has_an_entry(client: TestClient
     paths = client.get(f"{API}/openapi.json").json()["paths"]
     documented = {(method.upper(), path.removeprefix(API)) for path, ops in paths.items() for method in ops}
     assert documented - POLICY.keys() == set(), "operations the access policy does not name"
-    assert POLICY.keys() - documented == set(), "policy entries for operations that do not exist"
+    sockets = {op for op in POLICY if op[0] == WEBSOCKET}  # not in the OpenAPI document
+    assert POLICY.keys() - documented - sockets == set(), "policy entries for operations that do not exist"
+    socket_routes = {r.path for r in floor_router.routes if isinstance(r, APIWebSocketRoute)}
+    assert sockets == {(WEBSOCKET, path) for path in socket_routes}
 
 
 def _depends_on(dependant: Dependant, calls: set[Any]) -> bool:
@@ -54,7 +60,8 @@ def test_every_operation_that_is_not_public_signs_the_caller_in_against_the_tabl
         if _depends_on(r.dependant, {get_current_staff, get_token_claims})
     }
     assert signed - checked == set()
-    assert len(signed) == sum(1 for rule in POLICY.values() if rule != PUBLIC)
+    http = {op: rule for op, rule in POLICY.items() if op[0] != WEBSOCKET}  # the socket signs in itself
+    assert len(signed) == sum(1 for rule in http.values() if rule != PUBLIC)
 
 
 def test_the_readme_shows_the_table_of_the_code() -> None:
@@ -116,8 +123,21 @@ def _url(path: str, cast: Cast) -> str:
     return API + re.sub(r"\{(\w+)\}", lambda m: str(values.get(m.group(1), 999_999)), path)
 
 
+def _socket(client: TestClient, path: str, cast: Cast) -> int:
+    """Open a socket route signed in as the caller: 200 when it was let in, else its close code (4403)."""
+    token = auth(cast.context, cast.caller)["Authorization"].removeprefix("Bearer ")
+    try:
+        with client.websocket_connect(API + path, subprotocols=["aisle.v1", f"bearer.{token}"]) as ws:
+            ws.receive_json()
+    except WebSocketDisconnect as exc:
+        return 403 if exc.code == 4403 else exc.code
+    return 200
+
+
 def _request(client: TestClient, operation: Operation, cast: Cast) -> Any:
     method, path = operation
+    if method == WEBSOCKET:
+        return SimpleNamespace(status_code=_socket(client, path, cast), text="(socket)")
     params: dict[str, Any] = {}
     body: dict[str, Any] | None = {} if method in {"POST", "PUT", "PATCH"} else None
     if path in {"/staff", "/recommendations/attribution"}:

@@ -33,21 +33,21 @@ def test_a_floor_event_reaches_the_clerks_of_that_store_and_the_consultant(
     ctx = live.context
     with (
         open_floor(live.url, token_for(ctx, world.clerk_a)) as clerk_a,
-        open_floor(live.url, token_for(ctx, world.cashier_a)) as cashier_a,
+        open_floor(live.url, token_for(ctx, world.manager_a)) as manager_a,
         open_floor(live.url, token_for(ctx, world.clerk_b)) as clerk_b,
         open_floor(live.url, token_for(ctx, consultant)) as vip,
     ):
         hello_a, _, _ = greet(clerk_a)
         hello_b, _, _ = greet(clerk_b)
-        greet(cashier_a)
+        greet(manager_a)
         greet(vip)
         assert hello_a["store_id"] == world.store_a.id and hello_b["store_id"] == world.store_b.id
         sent = publish(live, world.store_a.id, {"member_id": 7}, also=(consultant.id,))
-        assert sent == sorted([(world.clerk_a.id, 1), (world.cashier_a.id, 1), (consultant.id, 1)])
-        got_a, got_cashier, got_vip = next_frame(clerk_a), next_frame(cashier_a), next_frame(vip)
+        assert sent == sorted([(world.clerk_a.id, 1), (world.manager_a.id, 1), (consultant.id, 1)])
+        got_a, got_manager, got_vip = next_frame(clerk_a), next_frame(manager_a), next_frame(vip)
         assert got_a["type"] == "event" and got_a["seq"] == 1 and got_a["payload"] == {"member_id": 7}
         assert got_a["event_type"] == "member.arrived" and got_a["store_id"] == world.store_a.id
-        assert got_cashier["event_id"] == got_vip["event_id"] == got_a["event_id"]
+        assert got_manager["event_id"] == got_vip["event_id"] == got_a["event_id"]
         publish(live, world.store_b.id, {"member_id": 8})
         got_b = next_frame(clerk_b)
         # Clerk B's first event is store B's: store A's never reached them.
