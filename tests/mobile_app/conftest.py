@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.app import create_app
 from server.config import Settings
 from server.core.context import AppContext
-from server.db.tables import Member, Store
+from server.db.tables import IssuedOffer, Member, Store
 from server.demo import service as demo
 from server.demo.generator import FEATURED_MEMBER_CARD, FEATURED_MEMBER_NAME
 from server.profile.access import LookupLimit
@@ -155,3 +156,13 @@ def wait_until(condition: Callable[[], bool], timeout: float = WAIT, what: str =
     while not condition():
         assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
         time.sleep(0.02)
+
+
+def dormant_client_ready_for_offer(server: DemoServer, clients: Any) -> Any:
+    """A dormant client of the consultant, any offer an earlier test gave them lapsed (one open at a time)."""
+    dormant = next(c for c in clients if c.dormant)
+    with server.context.sessions() as session:
+        lapse = update(IssuedOffer).where(IssuedOffer.member_id == dormant.member_id)
+        session.execute(lapse.values(valid_until=date(2000, 1, 1)))
+        session.commit()
+    return dormant

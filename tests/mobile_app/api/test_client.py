@@ -11,7 +11,7 @@ import pytest
 
 from mobile_app.api.client import AisleClient, normalise_base_url
 from mobile_app.api.errors import ApiError, Unauthorized, Unreachable
-from tests.mobile_app.conftest import DemoServer, dead_url
+from tests.mobile_app.conftest import DemoServer, dead_url, dormant_client_ready_for_offer
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -127,7 +127,7 @@ def test_a_consultants_clients_tasks_and_offer(demo_server: DemoServer) -> None:
     assert clients and all(c.member_id > 0 and c.position in ("primary", "secondary") for c in clients)
     tasks = vip.tasks()
     assert {t.member_id for t in tasks.my_clients} == {c.member_id for c in clients}
-    dormant = next(c for c in clients if c.dormant)
+    dormant = dormant_client_ready_for_offer(demo_server, clients)
     key = str(uuid.uuid4())
     offer = vip.issue_offer(dormant.member_id, key=key)
     assert offer["code"] and offer["discount_percent"] > 0

@@ -7,7 +7,7 @@ from typing import Any
 from mobile_app.api.client import AisleClient
 from mobile_app.state.i18n import tr
 from tests.mobile_app.cable import Cable
-from tests.mobile_app.conftest import DemoServer
+from tests.mobile_app.conftest import DemoServer, dormant_client_ready_for_offer
 from tests.mobile_app.state.conftest import Phone, make_phone
 
 
@@ -86,7 +86,7 @@ def test_an_offer_issued_offline_shows_its_code_once_sent(
     # One of the consultant's own dormant clients: the dormant-to-contact list drops a member once
     # another test has issued them an offer (the demo server is shared by the session).
     vip = AisleClient(demo_server.url, phone.controller.need_client().token)
-    dormant = next(c for c in vip.staff_clients(vip.me().id) if c.dormant)
+    dormant = dormant_client_ready_for_offer(demo_server, vip.staff_clients(vip.me().id))
     phone.controller.open_member(dormant.member_id)
     assert phone.state.member is not None and phone.state.member.dormancy.status != "active"
     cable.unplug()
