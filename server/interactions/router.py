@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
@@ -32,7 +33,7 @@ def _read(logged: service.Logged) -> InteractionRead:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses={200: {"description": "A replayed key."}})
 def log_interaction(
-    member_id: int,
+    member_id: Id,
     body: InteractionCreate,
     caller: CurrentStaff,
     session: SessionDep,
@@ -48,7 +49,7 @@ def log_interaction(
 
 @router.get("")
 def list_interactions(
-    member_id: int, caller: CurrentStaff, session: SessionDep, page: PageDep
+    member_id: Id, caller: CurrentStaff, session: SessionDep, page: PageDep
 ) -> Page[InteractionRead]:
     """The member's interactions, newest first."""
     found, total = service.member_interactions(session, caller, member_id, page)
