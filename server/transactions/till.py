@@ -402,8 +402,12 @@ def ring_up(
     found = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
     if found is not None:
         _check_replay(session, found, data)
-        _complete(session, found, now)
-        return receipt(session, found, replayed=True)
+        booked = receipt(session, found, replayed=True)
+        if booked.points is None and found.member_id is not None:
+            # Booked without its points by a crash of an older version: this retry completes it.
+            _complete(session, found, now)
+            booked = receipt(session, found, replayed=True)
+        return booked
     when = _when(data.occurred_at, now)
     original = None
     overrides: list[Override] = []
