@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.base import money
+from server.db.session import serialise_member
 from server.db.tables import Member, MemberTier, OutboxMessage, PointsEntry, TierChange
 from server.insights.events import NewEvent, raise_events
 from server.insights.repository import chunks
@@ -92,6 +93,8 @@ def expire_points(session: Session, now: datetime) -> int:
     today = now.date()
     due = repo.due_lots(session, today)
     members = sorted({m for _, m, _ in due})
+    if members:
+        serialise_member(session)  # SQLite: the write lock before the re-read (it ignores FOR UPDATE)
     for part in chunks(members):
         # Lock the members so a redemption at midnight cannot spend a lot while it expires.
         session.execute(select(Member.id).where(Member.id.in_(part)).with_for_update())
