@@ -168,7 +168,7 @@ def _sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine
         price = listed if line.unit_price is None else line.unit_price
         if price > listed:
             raise InvalidInput(
-                f"{where}.unit_price: {price} is above the catalogue price {listed}; the till sells at "
+                f"{where}.unit_price: {price} is above the catalogue price {_shown(listed)}; the till sells at "
                 "the catalogue price or below it"
             )
         gross = (price * line.quantity).quantize(CENT, ROUND_HALF_UP)
@@ -187,6 +187,12 @@ def _sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine
             )
         )
     return out, overrides
+
+
+def _shown(price: Decimal) -> Decimal:
+    """A price as a cashier reads it: 648.00, not the column's 648.000 (sub-cent prices kept)."""
+    cents = price.quantize(CENT)
+    return cents if cents == price else price
 
 
 def _share(value: Decimal, part: int, whole: int) -> Decimal:
@@ -427,7 +433,7 @@ def ring_up(
         if not data.approval_code:
             first = overrides[0]
             raise Forbidden(
-                f"lines[{first.line_no - 1}]: a price other than the catalogue's {first.list_price} or a "
+                f"lines[{first.line_no - 1}]: a price other than the catalogue's {_shown(first.list_price)} or a "
                 f"discount needs a store manager of store {data.store_id}: their approval_code, or ring it "
                 "as one"
             )
