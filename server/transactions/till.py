@@ -168,8 +168,8 @@ def _sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine
         price = listed if line.unit_price is None else line.unit_price
         if price > listed:
             raise InvalidInput(
-                f"{where}.unit_price: {price} is above the catalogue price {_shown(listed)}; the till sells at "
-                "the catalogue price or below it"
+                f"{where}.unit_price: {price} is above the catalogue price {_shown(listed)}; "
+                "the till sells at the catalogue price or below it"
             )
         gross = (price * line.quantity).quantize(CENT, ROUND_HALF_UP)
         if line.discount > gross:
@@ -433,9 +433,9 @@ def ring_up(
         if not data.approval_code:
             first = overrides[0]
             raise Forbidden(
-                f"lines[{first.line_no - 1}]: a price other than the catalogue's {_shown(first.list_price)} or a "
-                f"discount needs a store manager of store {data.store_id}: their approval_code, or ring it "
-                "as one"
+                f"lines[{first.line_no - 1}]: a price other than the catalogue's "
+                f"{_shown(first.list_price)} or a discount needs a store manager of store {data.store_id}: "
+                "their approval_code, or ring it as one"
             )
         approval = approval_for(session, keys, data.store_id, data.approval_code, now)
     offer = None
