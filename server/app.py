@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.config import Settings, get_settings
 from server.core.context import AppContext
+from server.core.docs import FLOOR_SOCKET, serve_docs
 from server.core.errors import AisleError
 from server.core.guard import RequestGuard
 from server.core.logs import redact_server_logs
@@ -50,8 +51,10 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         title="Aisle",
         version="0.1.0",
         summary="Clienteling for physical retail stores",
+        description=FLOOR_SOCKET,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by serve_docs from vendored files, not from a CDN
+        redoc_url=None,
         openapi_url=f"{API}/openapi.json",
     )
     app.state.context = context
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     limit = (settings or (context.settings if context else get_settings())).max_body_bytes
     app.add_middleware(RequestGuard, max_body_bytes=limit)
     document_errors(app)
+    serve_docs(app, openapi_url=f"{API}/openapi.json")
 
     from server.routers import include_routers
 
