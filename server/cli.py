@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 
 from server.config import get_settings
 from server.core.errors import AisleError
@@ -22,7 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(jobs_app, name="jobs")
 app.command("demo")(demo)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -31,15 +32,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _engine():  # type: ignore[no-untyped-def]
-    from server.core.files import secure_data_files
-    from server.db.session import check_connection, make_engine
+def _engine() -> Engine:
+    from server.db.migrate import open_database
 
-    settings = get_settings()
-    secure_data_files(settings)
-    engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
-    check_connection(engine)
-    return engine
+    return open_database(get_settings(), upgrade_schema=False)
 
 
 def main() -> None:
@@ -49,6 +45,15 @@ def main() -> None:
     except AisleError as exc:
         err.print(f"[bold red]error:[/] {exc.message}")
         raise SystemExit(2) from None
+    except OSError as exc:  # a file or folder the user named that cannot be read or written
+        err.print(f"[bold red]error:[/] {describe_os_error(exc)}")
+        raise SystemExit(1) from None
+
+
+def describe_os_error(exc: OSError) -> str:
+    """'Permission denied: /path' rather than a traceback."""
+    reason = exc.strerror or str(exc)
+    return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
 @app.command()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from server.demo.service import DemoReport
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line
 
 
 def demo(
@@ -49,6 +49,9 @@ def demo(
         url = context.engine.url.render_as_string(hide_password=True)
         out.print(f"Database: {url}")
         report = service.set_up_demo(context, data=data, generate=generate, seed=seed, progress=serve)
+    except service.OtherChain as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(1) from exc
     except AisleError as exc:
         err.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(2) from exc

@@ -6,13 +6,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.engine import make_url
 
 from server.auth.roles import Role
 from server.config import Settings
 from server.core.context import AppContext
-from server.core.errors import InvalidInput
+from server.core.errors import Conflict, InvalidInput
 from server.db import migrate
 from server.db.base import utcnow
 from server.db.session import make_engine, session_scope
@@ -21,9 +21,13 @@ from server.demo import imported, team, writer
 from server.demo.generator import DEFAULT_SEED, FEATURED_MEMBER_CARD, generate_demo
 from server.demo.identities import pretty_phone
 from server.demo.people_data import STAFF_NAMES, STORES
+from server.importer.plan import store_code
 from server.jobs.catch_up import CatchUp, catch_up, data_as_of
 from server.tags.examples import ensure_example_rules
 
+IMPORTED, GENERATED = "imported", "generated"  # the two demo chains a database can hold
+CHAIN_NAMES = {IMPORTED: "imported Online Retail chain", GENERATED: "generated demo chain"}
+IMPORTED_STORE_PREFIX = store_code("")  # "OR-": every store of the imported chain
 TEAM_STORES = 3  # stores of imported data that get a demo team: those with the most members
 
 
@@ -51,6 +55,24 @@ class DemoReport:
     members: list[MemberToTry] = field(default_factory=list)
     seconds: float = 0.0
     loyalty: CatchUp | None = None  # points, tiers and tags caught up with the history, as of its last day
+
+
+class OtherChain(Conflict):
+    """The database holds the other demo chain: setting up this one would merge two chains into one."""
+
+
+def chain_held(conn: Connection) -> str | None:
+    """Which demo chain the database holds, IMPORTED or GENERATED (by its stores' codes), or None.
+
+    The importer names its stores after the source's countries ("OR-UNITED-KINGDOM"); the generator opens
+    the stores of `people_data.STORES` ("SH-JINGAN", ...) before writing anything else, and records its run.
+    """
+    if conn.scalar(select(Store.id).where(Store.code.startswith(IMPORTED_STORE_PREFIX)).limit(1)):
+        return IMPORTED
+    generated_codes = [s.code for s in STORES]
+    if conn.scalar(select(Store.id).where(Store.code.in_(generated_codes)).limit(1)):
+        return GENERATED
+    return GENERATED if writer.generated_run(conn) is not None else None
 
 
 def demo_database_file(settings: Settings) -> Path:
@@ -112,8 +134,14 @@ def set_up_demo(
     if data is not None and not data.is_file():
         raise InvalidInput(f"no data file at {data}")
     with context.engine.connect() as conn:
-        generated_before = writer.generated_run(conn) is not None
-    path = None if generate or (generated_before and data is None) else data or imported.find_dev_data()
+        held = chain_held(conn)
+    path = None if generate or (held == GENERATED and data is None) else data or imported.find_dev_data()
+    wanted = GENERATED if path is None else IMPORTED
+    if held is not None and held != wanted:
+        raise OtherChain(
+            f"the database already holds the {CHAIN_NAMES[held]}; {CHAIN_NAMES[wanted]} would be merged "
+            "into it. Add --fresh to start over with an empty database"
+        )
     report = _generated(context, seed, members) if path is None else _imported(context, path, progress)
     report.seconds = round(time.perf_counter() - clock, 2)
     return report

@@ -13,7 +13,7 @@ from server.config import get_settings
 from server.core.errors import AisleError
 
 import_app = typer.Typer(help="Import retail data (members, products, transactions).", no_args_is_help=True)
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 @import_app.command("online-retail")
@@ -32,19 +32,20 @@ def online_retail(
     ] = False,
 ) -> None:
     """Import members, products, stores and transactions; safe to re-run (adds only what is missing)."""
-    from server.core.files import secure_data_files
     from server.db.base import utcnow
-    from server.db.session import check_connection, make_engine
+    from server.db.migrate import open_database
     from server.importer.service import import_online_retail
 
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        _err.print(f"[bold red]error:[/] {path} {what}: give the Online Retail CSV, CSV.GZ or XLSX file")
+        raise typer.Exit(2)
     settings = get_settings()
     if rejects is None:
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         rejects = settings.data_dir / "imports" / f"{path.name.split('.')[0]}.{stamp}.rejects.csv"
     try:
-        secure_data_files(settings)
-        engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
-        check_connection(engine)
+        engine = open_database(settings)
         summary = import_online_retail(
             engine, path, timezone=timezone, reject_path=rejects, progress=not as_json and _err.is_terminal
         )

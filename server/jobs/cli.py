@@ -12,7 +12,7 @@ from server.config import get_settings
 from server.core.errors import AisleError
 
 jobs_app = typer.Typer(help="Scheduled work (run from cron or a systemd timer).", no_args_is_help=True)
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 def _moment(at: str | None) -> datetime:
@@ -35,16 +35,14 @@ def nightly(
     ),
 ) -> None:
     """Expire points, review tiers, retag members, raise heat alerts and reminders; prints a JSON report."""
-    from server.core.files import secure_data_files
-    from server.db.session import check_connection, make_engine, make_session_factory, session_scope
+    from server.db.migrate import open_database
+    from server.db.session import make_session_factory, session_scope
     from server.jobs.nightly import run_nightly
 
     now = _moment(at)
     settings = get_settings()
     try:
-        secure_data_files(settings)
-        engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
-        check_connection(engine)
+        engine = open_database(settings)
         with session_scope(make_session_factory(engine)) as session:
             report = run_nightly(session, now)
     except AisleError as exc:
@@ -63,17 +61,15 @@ def backfill(
     ),
 ) -> None:
     """Apply every imported transaction, oldest first, to points and tiers (idempotent); prints JSON."""
-    from server.core.files import secure_data_files
-    from server.db.session import check_connection, make_engine, make_session_factory, session_scope
+    from server.db.migrate import open_database
+    from server.db.session import make_session_factory, session_scope
     from server.jobs.catch_up import data_as_of
     from server.jobs.nightly import run_nightly
     from server.loyalty.backfill import backfill_loyalty
 
     settings = get_settings()
     try:
-        secure_data_files(settings)
-        engine = make_engine(settings.resolved_database_url, echo=settings.sql_echo)
-        check_connection(engine)
+        engine = open_database(settings)
         with session_scope(make_session_factory(engine)) as session:
             moment = _moment(at) if at is not None else data_as_of(session)
             if moment is None:

@@ -17,9 +17,13 @@ from server.cli import app
 from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.core.phone import normalise_phone
-from server.db.tables import ConsultantAssignment, Member, Staff, Transaction
+from server.db import migrate
+from server.db.base import utcnow
+from server.db.tables import ConsultantAssignment, Member, Staff, Store, Transaction
+from server.demo import writer
 from server.demo.generator import FEATURED_MEMBER_CARD
 from server.demo.identities import card_number, cn_mobile, pretty_phone
+from server.demo.people_data import STORES
 from tests.server.demo.conftest import SECRET, SMALL_CUSTOMERS
 
 runner = CliRunner()
@@ -140,6 +144,39 @@ def test_clear_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["demo", "--no-serve", "--data", str(tmp_path / "nope.csv.gz")])
     assert missing.exit_code == 2 and "no data file at" in missing.output
     get_settings.cache_clear()
+
+
+def refuse_demo(*args: str) -> str:
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["demo", "--no-serve", *args])
+    assert result.exit_code == 1, result.output + repr(result.exception)
+    assert len(result.stderr.strip().splitlines()) == 1 and "--fresh" in result.stderr, result.stderr
+    return result.stderr
+
+
+def test_generate_refuses_a_database_holding_the_imported_chain(
+    demo_env: Settings, small_retail_file: Path
+) -> None:
+    run_demo("--data", str(small_retail_file))
+    context = AppContext.from_settings(get_settings())
+    before = table_counts(context)
+    assert "holds the imported Online Retail chain" in refuse_demo("--generate")
+    assert table_counts(context) == before
+    with context.engine.connect() as conn:
+        assert not conn.scalar(select(func.count()).select_from(Store).where(Store.code == "SH-JINGAN"))
+    context.engine.dispose()
+
+
+def test_an_import_refuses_a_database_holding_the_generated_chain(
+    demo_env: Settings, small_retail_file: Path
+) -> None:
+    context = AppContext.from_settings(get_settings())
+    migrate.upgrade(context.engine)
+    with context.engine.begin() as conn:
+        writer.ensure_stores(conn, STORES, utcnow())  # what the generator writes first
+    assert "holds the generated demo chain" in refuse_demo("--data", str(small_retail_file))
+    assert table_counts(context) == (0, 0, 0, 0)
+    context.engine.dispose()
 
 
 @pytest.mark.slow
