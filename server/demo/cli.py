@@ -56,6 +56,11 @@ def demo(
         err.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(2) from exc
     _print_report(report)
+    from server.demo.first_look import write_first_look
+
+    written = write_first_look(settings.data_dir, report)
+    if written is not None:
+        out.print(f"The README's first look reads its clerk and member from {written}")
     host, port = host or settings.host, port or settings.port
     out.print(f"\nAPI docs: [bold]http://{host}:{port}/docs[/]  (sign in with POST /api/v1/auth/token)")
     if not serve:
