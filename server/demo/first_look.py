@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 from server.auth.roles import Role
+from server.core.files import private_dir
 from server.demo.service import DemoReport
 
 FILE_NAME = "first-look.env"
@@ -38,6 +39,7 @@ def write_first_look(data_dir: Path, report: DemoReport) -> Path | None:
     values = first_look(report)
     if not values:
         return None
+    private_dir(data_dir)  # a demo on PostgreSQL may not have made the data directory yet
     path = data_dir / FILE_NAME
     text = "".join(f"{key}={shlex.quote(value)}\n" for key, value in values.items())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
