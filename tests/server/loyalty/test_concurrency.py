@@ -7,6 +7,7 @@ and twenty uses with one key answered HTTP 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -80,22 +81,24 @@ def test_parallel_redemptions_with_one_key_all_get_the_same_answer(
     assert session.scalar(redeemed) == 1
 
 
-def _birthday_member(session: Session, context: AppContext, world: World) -> Member:
+def _race_birthday_uses(
+    client: TestClient, session: Session, context: AppContext, world: World, key: Callable[[int], str]
+) -> tuple[Member, list[Any]]:
+    """A VIP member in their birthday month, and the answers to 20 uses of the birthday benefit at once."""
     member = make_member(session, context.keys, world.store_a)
     member.birthday = date(1990, 6, 12)
     session.add(MemberTier(member_id=member.id, tier="VIP", since=NOW, reviewed_at=NOW))
     session.commit()
-    return member
+    pin_clock(client, NOW)
+    url = f"/api/v1/members/{member.id}/benefits/birthday_discount/use"
+    headers = auth(context, world.clerk_a)
+    return member, race(N, lambda i: client.post(url, json={"idempotency_key": key(i)}, headers=headers))
 
 
 def test_a_once_a_month_benefit_is_used_once_by_twenty_parallel_requests(
     client: TestClient, session: Session, context: AppContext, world: World
 ) -> None:
-    member = _birthday_member(session, context, world)
-    pin_clock(client, NOW)
-    url = f"/api/v1/members/{member.id}/benefits/birthday_discount/use"
-    headers = auth(context, world.clerk_a)
-    answers = race(N, lambda i: client.post(url, json={"idempotency_key": f"bday-{i}"}, headers=headers))
+    member, answers = _race_birthday_uses(client, session, context, world, lambda i: f"bday-{i}")
     assert sorted(a.status_code for a in answers) == [201] + [422] * (N - 1), [a.text for a in answers]
     session.expire_all()
     assert session.scalar(select(func.count()).where(BenefitUsage.member_id == member.id)) == 1
@@ -104,11 +107,7 @@ def test_a_once_a_month_benefit_is_used_once_by_twenty_parallel_requests(
 def test_twenty_parallel_benefit_uses_with_one_key_answer_the_same_use(
     client: TestClient, session: Session, context: AppContext, world: World
 ) -> None:
-    member = _birthday_member(session, context, world)
-    pin_clock(client, NOW)
-    url = f"/api/v1/members/{member.id}/benefits/birthday_discount/use"
-    headers = auth(context, world.clerk_a)
-    answers = race(N, lambda i: client.post(url, json={"idempotency_key": "bday-once"}, headers=headers))
+    _, answers = _race_birthday_uses(client, session, context, world, lambda _i: "bday-once")
     assert [a.status_code for a in answers] == [201] * N, [a.text for a in answers if a.status_code != 201]
     assert len({a.json()["id"] for a in answers}) == 1
 
