@@ -9,9 +9,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from server.auth import service
 from server.auth.deps import CurrentStaff, ThrottleDep
-from server.auth.schemas import PasswordChange, TokenRead
+from server.auth.schemas import PasswordChange, StaffRead, TokenRead
 from server.core.deps import ContextDep, SessionDep
-from server.staff.schemas import StaffRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

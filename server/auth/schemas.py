@@ -1,12 +1,35 @@
-"""Sign-in and password change at the HTTP edge."""
+"""Sign-in, password change and the signed-in staff member at the HTTP edge (staff/ builds on these)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from server.staff.schemas import StaffRead
+from server.auth.roles import Role
+from server.core.bounds import Id
+
+
+class RoleGrant(BaseModel):
+    """A role in one store, or chain-wide when store_id is null."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    role: Role
+    store_id: Id | None = None
+
+
+class StaffRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    login: str
+    display_name: str
+    active: bool
+    locale: str
+    roles: list[RoleGrant]
+    created_at: datetime
 
 
 class TokenRead(BaseModel):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.auth.deps import CurrentStaff
+from server.auth.schemas import StaffRead
 from server.core.bounds import Id
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
 from server.staff import service
-from server.staff.schemas import StaffCreate, StaffRead, StaffUpdate
+from server.staff.schemas import StaffCreate, StaffUpdate
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 

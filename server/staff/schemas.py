@@ -2,35 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from pydantic import BaseModel, Field
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from server.auth.roles import Role
-from server.core.bounds import Id
+from server.auth.schemas import RoleGrant
 
 LOGIN_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9._@-]{1,79}\s*$"
-
-
-class RoleGrant(BaseModel):
-    """A role in one store, or chain-wide when store_id is null."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    role: Role
-    store_id: Id | None = None
-
-
-class StaffRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    login: str
-    display_name: str
-    active: bool
-    locale: str
-    roles: list[RoleGrant]
-    created_at: datetime
 
 
 class StaffCreate(BaseModel):
