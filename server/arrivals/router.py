@@ -11,10 +11,11 @@ from server.auth.deps import TokenClaimsDep
 from server.auth.service import staff_for_claims
 from server.core.bounds import Id
 from server.core.clock import NowDep
-from server.core.deps import ContextDep, RecommenderDep
+from server.core.deps import ContextDep
 from server.db.session import session_scope
 from server.profile.router import LookupLimitDep
 from server.realtime.service import FloorDep
+from server.recommendations.deps import RecommenderDep
 
 router = APIRouter(tags=["arrivals"])
 

@@ -7,11 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from server.core.context import AppContext
 from server.core.crypto import Keys
-from server.recommendations.engine import Recommender, holder_for
 
 # Dependencies that only read app state are `async def`: FastAPI runs a plain `def` dependency in the
 # thread pool, a hand-over each way per request for an attribute read.
@@ -41,17 +39,8 @@ async def get_keys(context: Annotated[AppContext, Depends(get_context)]) -> Keys
     return context.keys
 
 
-async def get_recommender(context: Annotated[AppContext, Depends(get_context)]) -> Recommender:
-    """The process's recommender, built on first use (tests override this with a small one)."""
-    holder = holder_for(context)
-    current = holder.current
-    # Building takes seconds and blocks: only then is it worth a thread.
-    return current if current is not None else await run_in_threadpool(holder.get)
-
-
 ContextDep = Annotated[AppContext, Depends(get_context)]
 # scope="function": the commit runs when the endpoint returns, before the response is sent. With the
 # default ("request") FastAPI commits only after sending it, so a failed commit followed a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 KeysDep = Annotated[Keys, Depends(get_keys)]
-RecommenderDep = Annotated[Recommender, Depends(get_recommender)]

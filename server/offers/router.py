@@ -7,10 +7,11 @@ from fastapi import APIRouter, Response, status
 from server.auth.deps import CurrentStaff
 from server.core.bounds import Id
 from server.core.clock import NowDep
-from server.core.deps import ContextDep, RecommenderDep, SessionDep
+from server.core.deps import ContextDep, SessionDep
 from server.core.pagination import Page, PageDep
 from server.offers import service
 from server.offers.schemas import OfferCreate, OfferRead
+from server.recommendations.deps import RecommenderDep
 
 router = APIRouter(prefix="/members/{member_id}/offers", tags=["offers"])
 

@@ -15,12 +15,12 @@ from fastapi import FastAPI
 
 from server.core.bounds import Id
 from server.core.clock import get_now, shifted_now
-from server.core.deps import get_recommender
 from server.core.errors import Unauthorized
 from server.db.session import session_scope
 from server.db.tables import Staff
 from server.realtime.service import FrameCall
 from server.recommendations import chat
+from server.recommendations.deps import get_recommender
 from server.recommendations.engine import Recommender, holder_for
 from server.recommendations.schemas import ChatRequest
 

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query
 from server.auth.deps import CurrentStaff
 from server.core.bounds import Id, Moment
 from server.core.clock import NowDep
-from server.core.deps import ContextDep, RecommenderDep, SessionDep
+from server.core.deps import ContextDep, SessionDep
 from server.recommendations import chat, service
+from server.recommendations.deps import RecommenderDep
 from server.recommendations.schemas import (
     AttributionRead,
     ChatLogRead,

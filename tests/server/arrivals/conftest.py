@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from server.auth.roles import Role
 from server.core.clock import get_now
 from server.core.context import AppContext
-from server.core.deps import get_recommender
 from server.core.phone import normalise_phone
 from server.db.tables import ConsultantAssignment, Member, Staff
+from server.recommendations.deps import get_recommender
 from server.recommendations.engine import build_recommender
 from tests.fixtures.factories import make_staff
 from tests.server.realtime.conftest import LiveServer, serve, token_for

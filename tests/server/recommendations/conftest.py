@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from models.catalog import name_terms
 from server.core.context import AppContext
-from server.core.deps import get_recommender
 from server.db.tables import Member, Product
+from server.recommendations.deps import get_recommender
 from server.recommendations.engine import Recommender, build_recommender
 from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import World, build_world, make_member, make_product, make_transaction
