@@ -1,9 +1,9 @@
 """A floor phone for the benchmarks: a small WebSocket client (RFC 6455) on a plain asyncio Protocol.
 
 Two hundred phones read their frames on two hundred CPUs. The floor benchmark reads all of them in one
-process that shares the machine's two cores with the server, and the `websockets` client spends
-35-50 µs on a frame (its parser, a message assembler, a task woken per message): 7-10 ms to take one
-event off 200 sockets, time no phone spends, taken from the server's CPU and counted as push latency.
+process that shares the machine's two cores with the server, and the `websockets` client's work per
+frame (its parser, a message assembler, a task woken per message), times 200 sockets, is time no phone
+spends, taken from the server's CPU and counted as push latency (figures in docs/performance.md).
 This client hands each message, decoded and stamped with the time it was complete, to a plain
 callback. It speaks the protocol a phone needs and checks what it relies on: the upgrade
 (status 101, the accept key, and a subprotocol among those offered: the floor's phones sign in with

@@ -23,7 +23,7 @@ class Purchase(NamedTuple):
     """One purchased line: which item, on which day, how many, at what unit price and discount.
 
     An immutable tuple: a wholesaler's facts hold two thousand of these, built while the member is at
-    the door (2,000 lines: 0.49 ms as a named tuple, 1.40 ms as a frozen slotted dataclass).
+    the door, and a named tuple builds far faster than a frozen dataclass (docs/performance.md).
     """
 
     item_id: int

@@ -2,7 +2,7 @@
 
 faiss (OpenMP) and torch default to every core. A batch evaluation gains from that; a server answering
 one query per request loses: its parallelism comes from concurrent requests, and OpenMP threads that
-wait for a core held by another request turn a 0.3 ms search into 5 ms. The server sets 1.
+wait for a core held by another request make a short search many times longer. The server sets 1.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from models.purchase_patterns import RepurchaseCycles
 
 NEW_THIS_WEEK_DAYS = 7
 # A new arrival is matched against the member's latest distinct purchases only: a wholesale buyer's
-# thousands of items made the comparison (new items x bought items x dimensions) ~5 ms per arrival, and
-# "matches what you bought three years ago" is the weaker thing to say anyway.
+# thousands of items made the comparison (new items x bought items x dimensions) a visible part of an
+# arrival's time (docs/performance.md), and "matches what you bought three years ago" is weaker anyway.
 ANCHOR_ITEMS = 200
 
 

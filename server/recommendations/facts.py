@@ -16,7 +16,7 @@ from server.db.tables import Member, Transaction, TransactionLine
 from server.loyalty.service import points_summary, tier_progress
 
 # The latest sale lines the recommender reads. Nearly every member has far fewer; a wholesale buyer's
-# eight thousand lines took a third of a second to turn into facts while the clerk waited, and the
+# whole history is too slow to turn into facts while the clerk waits (docs/performance.md), and the
 # next suggestion hardly depends on what they bought years and thousands of lines ago.
 MAX_LINES = 2000
 # Built once (an arrival runs both): the member's sales up to a time, and their latest lines.
