@@ -13,7 +13,7 @@ from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep
 from server.db.session import session_scope
-from server.profile.router import LookupLimitDep
+from server.members.deps import LookupLimitDep
 from server.realtime.service import FloorDep
 from server.recommendations.deps import RecommenderDep
 

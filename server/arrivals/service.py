@@ -27,8 +27,8 @@ from server.core.context import AppContext
 from server.core.errors import NotFound
 from server.core.phone import mask_phone
 from server.db.tables import Staff
+from server.members.access import LookupLimit, member_for, record_access
 from server.profile import repository as profile_repo
-from server.profile.access import LookupLimit, member_for, record_access
 from server.profile.schemas import ConsultantRead
 from server.profile.service import find_member_id
 from server.profile.view import Card, Phone, build_card, consultants, tier_state, transactions

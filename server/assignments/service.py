@@ -19,7 +19,7 @@ from server.auth.scope import describe, holds
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.pagination import PageParams
 from server.db.tables import ConsultantAssignment, Member, Staff, Store
-from server.profile.access import member_for
+from server.members.access import member_for
 from server.tasks.service import open_task_count
 
 OTHER = {"primary": "secondary", "secondary": "primary"}

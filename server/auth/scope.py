@@ -21,6 +21,8 @@ FLOOR_ROLES = frozenset({Role.CLERK, Role.VIP_CONSULTANT, Role.CASHIER})
 MEMBER_WRITERS = FLOOR_ROLES | {Role.STORE_MANAGER, Role.ADMIN}
 # Who sees a member's phone number in full.
 PHONE_READERS = frozenset({Role.STORE_MANAGER, Role.ADMIN})
+# Who works a till: sells, takes returns, finds members and redeems their points there.
+TILL_ROLES = frozenset({Role.CASHIER, Role.CLERK, Role.STORE_MANAGER})
 
 
 def grants(staff: Staff) -> list[Grant]:
@@ -86,3 +88,12 @@ def require_any_role(staff: Staff) -> None:
     """Raise Forbidden unless the staff member holds at least one role somewhere."""
     if not grants(staff):
         raise Forbidden("no role assigned to this account; ask a store manager or admin for one")
+
+
+def till_store(caller: Staff, store_id: int | None) -> int | None:
+    """The store an action happens in: the one named (where the caller must work), else their only store."""
+    if store_id is not None:
+        require(caller, ANY_ROLE, store_id)
+        return store_id
+    stores = {scope for _, scope in grants(caller) if scope is not None}
+    return stores.pop() if len(stores) == 1 else None

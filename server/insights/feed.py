@@ -13,7 +13,7 @@ from server.auth.scope import ANY_ROLE, holds, require, require_any_role
 from server.core.errors import Forbidden, NotFound
 from server.core.pagination import PageParams
 from server.db.tables import Member, MemberEvent, Staff
-from server.profile.access import member_for
+from server.members.access import member_for
 
 
 @dataclass(frozen=True)

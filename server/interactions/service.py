@@ -9,14 +9,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.auth.scope import till_store
 from server.core.context import open_text, seal_text
 from server.core.crypto import NOTE
 from server.core.errors import Conflict, InvalidInput
 from server.core.pagination import PageParams
 from server.db.tables import Interaction, MemberEvent, Staff
 from server.insights.events import existing_keys
-from server.profile.access import member_for
-from server.profile.service import till_store
+from server.members.access import member_for
 from server.staff.repository import display_name, page_with_staff_names
 
 CLOCK_SKEW = timedelta(minutes=5)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from server.auth.deps import CurrentStaff
 from server.auth.roles import Role
-from server.auth.scope import require
+from server.auth.scope import TILL_ROLES, require, till_store
 from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
@@ -31,9 +31,7 @@ from server.loyalty.schemas import (
     SettingRead,
 )
 from server.loyalty.service import points_summary
-from server.profile.access import member_for
-from server.profile.service import till_store
-from server.transactions.till import TILL_ROLES
+from server.members.access import member_for
 
 router = APIRouter(tags=["loyalty"])
 SettingKey = Literal["tiers", "earn", "redemption"]

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, bindparam, exists, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from server.db.tables import Member
+from server.db.base import UTCDateTime
+from server.db.tables import LookupAudit, Member, Transaction
+
+T = Transaction
+_MEMBER: Any = bindparam("member_id")
+_SINCE = bindparam("since", type_=UTCDateTime())
+_RETURN = aliased(Transaction)
+VISITED = (
+    select(T.store_id)
+    .where(T.member_id == _MEMBER, T.kind == "sale")
+    .where(~exists().where(_RETURN.original_transaction_id == T.id))
+    .distinct()
+)
+LOOKED_UP = select(
+    exists().where(
+        LookupAudit.staff_id == bindparam("staff_id"),
+        LookupAudit.member_id == _MEMBER,
+        LookupAudit.method.in_(("phone", "card", "qr")),
+        LookupAudit.occurred_at >= _SINCE,
+    )
+)
 
 
 def get_member(session: Session, member_id: int) -> Member | None:
@@ -79,3 +101,13 @@ def search_members(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Member.name, Member.id).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def visited_store_ids(session: Session, member_id: int) -> set[int]:
+    """Every store the member bought something in and kept it."""
+    return set(session.scalars(VISITED, {"member_id": member_id}))
+
+
+def looked_up_since(session: Session, staff_id: int, member_id: int, since: datetime) -> bool:
+    """Whether this staff member found this member by phone, card or QR code since `since`."""
+    return bool(session.scalar(LOOKED_UP, {"staff_id": staff_id, "member_id": member_id, "since": since}))

@@ -11,8 +11,8 @@ from server.core.bounds import Id
 from server.core.deps import ContextDep, SessionDep
 from server.core.pagination import Page, PageDep
 from server.members import service
+from server.members.deps import LookupLimitDep
 from server.members.schemas import MemberCreate, MemberRead, MemberUpdate
-from server.profile.router import LookupLimitDep
 
 router = APIRouter(prefix="/members", tags=["members"])
 

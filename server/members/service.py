@@ -28,7 +28,7 @@ from server.core.phone import mask_phone, normalise_phone
 from server.db.base import utcnow
 from server.db.tables import Member, Staff
 from server.members import repository
-from server.profile.access import LookupLimit, check_lookup_rate, record_access
+from server.members.access import LookupLimit, check_lookup_rate, record_access
 from server.stores.repository import get_store
 
 # A search text with this many digits may be a phone or card number: it counts as a look-up.

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.talking_points import reactivation_offer
+from server.auth.scope import till_store
 from server.core.errors import Conflict
 from server.core.pagination import PageParams
 from server.db.session import serialise_member
 from server.db.tables import IssuedOffer, Member, Staff
+from server.members.access import member_for
 from server.offers.codes import unused_code
-from server.profile.access import member_for
-from server.profile.service import till_store
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import member_facts
 from server.recommendations.service import DORMANT_AFTER_DAYS, language

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from server.db.base import UTCDateTime
@@ -20,7 +20,6 @@ from server.db.tables import (
     BenefitUsage,
     ConsultantAssignment,
     Interaction,
-    LookupAudit,
     Member,
     MemberTag,
     MemberTier,
@@ -232,22 +231,8 @@ CONSULTANTS = (
 _RETURN = aliased(Transaction)
 # A store the member bought in opens them to its staff; a sale taken back (even in part) does not, so a
 # token sale rung up and refunded cannot make a member of another store visible for good.
-VISITED = (
-    select(T.store_id)
-    .where(T.member_id == _MEMBER, T.kind == "sale")
-    .where(~exists().where(_RETURN.original_transaction_id == T.id))
-    .distinct()
-)
 LAST_SALE = select(func.max(T.occurred_at)).where(
     T.member_id == _MEMBER, T.kind == "sale", T.occurred_at <= _UNTIL
-)
-LOOKED_UP = select(
-    exists().where(
-        LookupAudit.staff_id == bindparam("staff_id"),
-        LookupAudit.member_id == _MEMBER,
-        LookupAudit.method.in_(("phone", "card", "qr")),
-        LookupAudit.occurred_at >= _SINCE,
-    )
 )
 
 
@@ -261,11 +246,6 @@ def member(session: Session, member_id: int) -> Any:
     return session.connection().execute(MEMBER, {"member_id": member_id}).first()
 
 
-def visited_store_ids(session: Session, member_id: int) -> set[int]:
-    """Every store the member bought something in and kept it."""
-    return set(session.scalars(VISITED, {"member_id": member_id}))
-
-
 def store_names(session: Session, ids: Collection[int]) -> dict[int, str]:
     """Store names by id."""
     if not ids:
@@ -277,11 +257,6 @@ def last_sale(session: Session, member_id: int, until: datetime) -> datetime | N
     """When the member last bought something, up to `until`."""
     value: datetime | None = session.scalar(LAST_SALE, {"member_id": member_id, "until": until})
     return value
-
-
-def looked_up_since(session: Session, staff_id: int, member_id: int, since: datetime) -> bool:
-    """Whether this staff member found this member by phone, card or QR code since `since`."""
-    return bool(session.scalar(LOOKED_UP, {"staff_id": staff_id, "member_id": member_id, "since": since}))
 
 
 def since(now: datetime, days: int) -> datetime:

@@ -5,25 +5,17 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from server.auth.deps import CurrentStaff
 from server.core.bounds import Id, Moment
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
+from server.members.deps import LookupLimitDep
 from server.profile import service
-from server.profile.access import LookupLimit
 from server.profile.schemas import MemberSummary, ProfileRead
 
 router = APIRouter(prefix="/members", tags=["profile"])
-
-
-async def get_lookup_limit() -> LookupLimit:
-    """Look-ups allowed per staff account: 60 a minute (tests override this dependency)."""
-    return LookupLimit()
-
-
-LookupLimitDep = Annotated[LookupLimit, Depends(get_lookup_limit)]
 
 
 @router.get("/lookup")

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
-from server.auth.scope import ANY_ROLE, PHONE_READERS, grants, holds, require, require_any_role
+from server.auth.scope import PHONE_READERS, holds, require, require_any_role, till_store
 from server.core.crypto import Keys
 from server.core.errors import InvalidInput, NotFound
 from server.core.phone import mask_phone, normalise_phone
@@ -18,8 +18,8 @@ from server.db.tables import Member, Staff
 from server.insights.dormancy import dormancy
 from server.loyalty.config import load_config
 from server.loyalty.points import available
+from server.members.access import LookupLimit, check_lookup_rate, may_view, record_access, refusal
 from server.profile import repository as repo
-from server.profile.access import LookupLimit, check_lookup_rate, may_view, record_access, refusal
 from server.profile.schemas import MemberSummary, ProfileRead, StoreRef
 from server.profile.sections import ledger_of
 from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
@@ -41,15 +41,6 @@ def phone_for(keys: Keys, caller: Staff, encrypted: bytes | None, home_store_id:
     if holds(caller, PHONE_READERS, home_store_id):
         return Phone(e164, False)
     return Phone(mask_phone(e164), True)
-
-
-def till_store(caller: Staff, store_id: int | None) -> int | None:
-    """The store an action happens in: the one named (where the caller must work), else their only store."""
-    if store_id is not None:
-        require(caller, ANY_ROLE, store_id)
-        return store_id
-    stores = {scope for _, scope in grants(caller) if scope is not None}
-    return stores.pop() if len(stores) == 1 else None
 
 
 def _criterion(

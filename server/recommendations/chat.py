@@ -22,7 +22,7 @@ from server.core.context import open_text, seal_text
 from server.core.crypto import CHAT
 from server.core.errors import InvalidInput, NotFound
 from server.db.tables import ChatSession, ChatTurn, Member, Staff
-from server.profile.access import member_for
+from server.members.access import member_for
 from server.recommendations import repository as repo
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import member_facts

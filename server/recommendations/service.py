@@ -10,11 +10,10 @@ from models.candidates import Suggestion, recommend
 from models.i18n import resolve_lang
 from models.talking_points import reactivation_offer, talking_points
 from server.auth.roles import Role
-from server.auth.scope import require
+from server.auth.scope import require, till_store
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import Member, Recommendation, RecommendationFeedback, Staff
-from server.profile.access import member_for
-from server.profile.service import till_store
+from server.members.access import member_for
 from server.recommendations import repository as repo
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import Standing, member_facts

@@ -20,7 +20,7 @@ from server.auth.scope import holds
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.db.tables import Interaction, Member, MemberEvent, Staff, TaskCompletion
 from server.insights.feed import acknowledge
-from server.profile.access import consultant_ids
+from server.members.access import consultant_ids
 
 REF = re.compile(r"^(follow_up|event|dormant|client):([0-9]{1,18})$")
 REF_FORMS = "follow_up:<interaction id>, event:<event id> or dormant:<member id>"

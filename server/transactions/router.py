@@ -12,7 +12,7 @@ from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
-from server.profile.router import LookupLimitDep
+from server.members.deps import LookupLimitDep
 from server.transactions import approvals, service, till
 from server.transactions.schemas import (
     PointsMovement,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
-from server.auth.scope import holds, require
+from server.auth.scope import TILL_ROLES, holds, require
 from server.core.crypto import Keys
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.db.session import serialise_member
@@ -36,15 +36,14 @@ from server.db.tables import (
     TransactionLine,
 )
 from server.loyalty.service import apply_transaction
+from server.members.access import LookupLimit, member_for
 from server.offers.redemption import apply_offer, mark_redeemed, offer_for_sale, release_if_fully_returned
-from server.profile.access import LookupLimit, member_for
 from server.profile.service import find_member_id
 from server.recommendations.attribution import attribute_sale
 from server.tags.service import retag_member
 from server.transactions.approvals import approval_for, use_approval
 from server.transactions.service import LineView, TransactionView
 
-TILL_ROLES = frozenset({Role.CASHIER, Role.CLERK, Role.STORE_MANAGER})
 # Who may sell below the catalogue price or give a discount by hand (a markdown, a price match).
 PRICE_APPROVERS = frozenset({Role.STORE_MANAGER, Role.ADMIN})
 CLOCK_SKEW = timedelta(minutes=5)

@@ -29,8 +29,8 @@ from server.core.context import AppContext
 from server.db.tables import IssuedOffer, Member, Store
 from server.demo import service as demo
 from server.demo.generator import FEATURED_MEMBER_CARD, FEATURED_MEMBER_NAME
-from server.profile.access import LookupLimit
-from server.profile.router import get_lookup_limit
+from server.members.access import LookupLimit
+from server.members.deps import get_lookup_limit
 from server.recommendations.engine import holder_for
 from tests.mobile_app.cable import Cable
 

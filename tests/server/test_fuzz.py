@@ -35,8 +35,8 @@ from server.core.context import AppContext
 from server.db import migrate
 from server.db.base import utcnow
 from server.db.session import make_engine
-from server.profile.access import LookupLimit
-from server.profile.router import get_lookup_limit
+from server.members.access import LookupLimit
+from server.members.deps import get_lookup_limit
 from tests.fixtures.factories import (
     auth,
     make_member,

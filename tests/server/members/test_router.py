@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from server.core.cards import luhn_digit
 from server.core.context import AppContext
 from server.db.tables import LookupAudit, Member
-from server.profile.access import LookupLimit
-from server.profile.router import get_lookup_limit
+from server.members.access import LookupLimit
+from server.members.deps import get_lookup_limit
 from tests.fixtures.factories import World, auth, make_member
 
 URL = "/api/v1/members"

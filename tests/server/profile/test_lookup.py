@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.tables import LookupAudit
-from server.profile.access import LookupLimit
-from server.profile.router import get_lookup_limit
+from server.members.access import LookupLimit
+from server.members.deps import get_lookup_limit
 from tests.fixtures.factories import World, auth, make_member
 
 LOOKUP = "/api/v1/members/lookup"

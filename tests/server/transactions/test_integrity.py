@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.tables import IssuedOffer, LookupAudit, Member, PointsEntry, PriceOverride, Transaction
-from server.profile.repository import visited_store_ids
+from server.members.repository import visited_store_ids
 from server.transactions import till
 from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import World, auth, make_member, make_product

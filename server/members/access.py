@@ -20,7 +20,7 @@ from server.core.errors import Forbidden, NotFound, TooManyRequests
 from server.db.base import UTCDateTime, utcnow
 from server.db.session import core
 from server.db.tables import ConsultantAssignment, LookupAudit, Member, Staff
-from server.profile import repository as repo
+from server.members import repository as repo
 
 WALK_IN = timedelta(hours=12)  # one shift: a look-up opens the member to the staff member who made it
 LOOKUP_METHODS = ("phone", "card", "qr")
