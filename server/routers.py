@@ -10,8 +10,8 @@ from server.assignments.router import router as assignments_router
 from server.auth.policy import route_policy
 from server.auth.router import router as auth_router
 from server.catalog.router import router as catalog_router
+from server.events.router import router as events_router
 from server.health.router import router as health_router
-from server.insights.router import router as events_router
 from server.interactions.router import router as interactions_router
 from server.loyalty.router import router as loyalty_router
 from server.members.router import router as members_router

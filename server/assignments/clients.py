@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from server.assignments import repository as repo
 from server.core.pagination import PageParams
-from server.insights.dormancy import dormancy
 from server.loyalty.config import load_config
+from server.signals.dormancy import dormancy
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from server.core.crypto import NOTE
 from server.core.errors import Conflict, InvalidInput
 from server.core.pagination import PageParams
 from server.db.tables import Interaction, MemberEvent, Staff
-from server.insights.events import existing_keys
+from server.events.service import existing_keys
 from server.members.access import member_for
 from server.staff.repository import display_name, page_with_staff_names
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.insights.service import raise_heat_alerts
+from server.events.service import raise_heat_alerts
 from server.interactions.service import remind_follow_ups
 from server.loyalty.benefit_service import remind_benefits
 from server.loyalty.review import TierReview, expire_points, remind_expiring_points, review_tiers

@@ -19,6 +19,7 @@ from sqlalchemy import Table, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
+from server.db.queries import chunks
 from server.db.tables import (
     Member,
     MemberTier,
@@ -29,7 +30,6 @@ from server.db.tables import (
     Transaction,
     TransactionLine,
 )
-from server.insights.repository import chunks
 from server.loyalty.config import load_config
 from server.loyalty.replay import Book, LineIn, MemberReplay, TxnIn
 from server.loyalty.service import apply_transaction

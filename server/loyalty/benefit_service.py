@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import Benefit, BenefitUsage, Member, MemberTier
-from server.insights.events import NewEvent, raise_events
+from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.benefits import BenefitStatus, reminders, status, statuses
 from server.loyalty.config import benefit_rows, definition, load_config

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.core.errors import Conflict, NotFound
 from server.db.base import UTCDateTime
+from server.db.queries import chunks, utc_day
 from server.db.session import serialise_member
 from server.db.tables import (
     Member,
@@ -22,7 +23,6 @@ from server.db.tables import (
     Transaction,
     TransactionLine,
 )
-from server.insights.repository import chunks, utc_day
 from server.loyalty.points import Lot
 from server.loyalty.tiers import Activity
 

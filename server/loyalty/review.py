@@ -10,10 +10,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.base import money
+from server.db.queries import chunks
 from server.db.session import serialise_member
 from server.db.tables import Member, MemberTier, OutboxMessage, PointsEntry, TierChange
-from server.insights.events import NewEvent, raise_events
-from server.insights.repository import chunks
+from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.config import load_config
 from server.loyalty.tiers import Growth, decide

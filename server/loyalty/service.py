@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, NotFound
 from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction, TransactionLine
-from server.insights.events import NewEvent, raise_events
+from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.config import LoyaltyConfig, load_config
 from server.loyalty.points import (

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from server.db.base import money
-from server.insights.heat import DailyActivity
 from server.loyalty.points import Lot
 from server.loyalty.tiers import Activity, Growth, TierLadder, qualified_tier
+from server.signals.heat import DailyActivity
 from server.tags.facts import TransactionRow, signed
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from server.db.base import money
-from server.insights.heat import HeatSettings, heat_at, weekly_heat
-from server.insights.persona import persona
-from server.insights.service import HORIZON_DAYS, WEEKS
 from server.loyalty.benefit_service import LOOKBACK_DAYS
 from server.loyalty.benefits import statuses
 from server.loyalty.config import LoyaltyConfig, benefit_rows, definition
@@ -36,6 +33,8 @@ from server.profile.schemas import (
     UpcomingRead,
     WeeklyHeatRead,
 )
+from server.signals.heat import WEEKS, HeatSettings, heat_at, history_start, weekly_heat
+from server.signals.persona import persona
 from server.tags.facts import MemberAggregates, persona_inputs, signed
 
 RECENT_LINES = 10
@@ -181,7 +180,7 @@ def persona_read(agg: MemberAggregates, medians: dict[str, Decimal]) -> PersonaR
 
 def heat_read(session: Session, member_id: int, txns: Sequence[figures.Txn], now: datetime) -> HeatRead:
     """The heat index today and at the end of each of the last eight weeks."""
-    since = now - timedelta(days=HORIZON_DAYS + 7 * WEEKS)
+    since = history_start(now)
     window = {"member_id": member_id, "since": since, "until": now}
     talks = [at for (at,) in repo.rows(session, repo.INTERACTION_TIMES, **window)]
     replies = [at for (at,) in repo.rows(session, repo.REPLY_TIMES, **window)]

@@ -15,7 +15,6 @@ from server.core.errors import InvalidInput, NotFound
 from server.core.phone import mask_phone, normalise_phone
 from server.db.session import core, session_scope
 from server.db.tables import Member, Staff
-from server.insights.dormancy import dormancy
 from server.loyalty.config import load_config
 from server.loyalty.points import available
 from server.members.access import LookupLimit, check_lookup_rate, may_view, record_access, refusal
@@ -23,6 +22,7 @@ from server.profile import repository as repo
 from server.profile.schemas import MemberSummary, ProfileRead, StoreRef
 from server.profile.sections import ledger_of
 from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
+from server.signals.dormancy import dormancy
 
 AS_OF_ROLES = frozenset({Role.HQ_ANALYST, Role.ADMIN})
 # The look-up by each identifier, built once (every arrival at the door runs one).

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from server.core.context import open_text
 from server.core.crypto import NOTE
-from server.insights.dormancy import dormancy
 from server.loyalty.config import load_config
 from server.profile import figures, sections
 from server.profile import repository as repo
@@ -29,6 +28,7 @@ from server.profile.schemas import (
     TagRead,
     TierRead,
 )
+from server.signals.dormancy import dormancy
 from server.tags.facts import (
     MemberAggregates,
     aggregate,

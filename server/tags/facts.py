@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from server.db.base import money
-from server.insights.dormancy import dormancy
-from server.insights.persona import PersonaInputs, persona
+from server.signals.dormancy import dormancy
+from server.signals.persona import PersonaInputs, persona
 from server.tags.rules import FactSpec, FactType
 
 WINDOWS = (30, 90, 365)

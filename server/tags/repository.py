@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from server.db.queries import chunks, utc_day
 from server.db.tables import Member, MemberTag, MemberTier, Product, TagRule, Transaction, TransactionLine
-from server.insights.repository import chunks, utc_day
 from server.tags.facts import NEW_PRODUCT_DAYS, WINDOWS, CategoryTotals, MemberAggregates, launched_after
 
 

@@ -16,16 +16,14 @@ from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import TagRule
-from server.insights.heat import HeatSettings, heat_at
-from server.insights.repository import daily_activity
 from server.loyalty.config import load_config
 from server.loyalty.repository import balances
+from server.signals.heat import HORIZON_DAYS, HeatSettings, heat_at
+from server.signals.repository import daily_activity
 from server.tags import repository as repo
 from server.tags.evaluation import Verdict, compile_rule, evaluate, facts_used
 from server.tags.facts import CATEGORY_FACTS, FACTS, TRANSACTION_FACTS, member_facts
 from server.tags.rules import FactSpec, Rule, RuleError, dump_rule, parse_rule
-
-HEAT_HORIZON_DAYS = 240  # older activity adds under 1% to the heat index
 
 
 def list_facts() -> list[FactSpec]:
@@ -128,7 +126,7 @@ def compute_facts(
                 aggs[member_id].points_balance = points
     if "heat_index" in wanted:
         settings = HeatSettings()
-        since = now - timedelta(days=HEAT_HORIZON_DAYS)
+        since = now - timedelta(days=HORIZON_DAYS)
         for member_id, acts in daily_activity(session, since, now, member_ids).items():
             if member_id in aggs:
                 aggs[member_id].heat_index = heat_at(acts, now.date(), settings)

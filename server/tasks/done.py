@@ -19,7 +19,7 @@ from server.assignments.access import MANAGERS
 from server.auth.scope import holds
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.db.tables import Interaction, Member, MemberEvent, Staff, TaskCompletion
-from server.insights.feed import acknowledge
+from server.events.feed import acknowledge
 from server.members.access import consultant_ids
 
 REF = re.compile(r"^(follow_up|event|dormant|client):([0-9]{1,18})$")

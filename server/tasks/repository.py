@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from server.db.queries import chunks
 from server.db.tables import (
     ConsultantAssignment,
     Interaction,
@@ -17,7 +18,6 @@ from server.db.tables import (
     Staff,
     TaskCompletion,
 )
-from server.insights.repository import chunks
 
 # Reminder events of follow-ups: the follow-up list already shows them, from the interaction itself.
 FOLLOW_UP_EVENT = "follow_up"

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from server.db.queries import chunks
 from server.db.tables import MemberEvent
-from server.insights.repository import chunks, primary_consultants
+from server.signals.heat import WEEKS, HeatSettings, heat_alert, history_start, weekly_heat
+from server.signals.repository import daily_activity, primary_consultants
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,23 @@ def raise_events(session: Session, events: Sequence[NewEvent]) -> int:
     ]
     session.execute(insert(MemberEvent), rows)
     return len(rows)
+
+
+def raise_heat_alerts(session: Session, now: datetime, settings: HeatSettings | None = None) -> int:
+    """Alert consultants of members whose heat fell two weeks running (once per fall); new alerts raised."""
+    settings = settings or HeatSettings()
+    events = []
+    for member_id, acts in daily_activity(session, history_start(now), now).items():
+        alert = heat_alert(weekly_heat(acts, now.date(), settings, WEEKS), settings)
+        if alert is not None:
+            events.append(
+                NewEvent(
+                    member_id,
+                    "heat_alert",
+                    alert.text,
+                    now,
+                    f"heat-alert:{member_id}:{alert.week_end.isoformat()}",
+                    {"weekly": list(alert.values), "week_end": alert.week_end.isoformat()},
+                )
+            )
+    return raise_events(session, events)

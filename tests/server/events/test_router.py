@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.tables import ConsultantAssignment
-from server.insights.events import NewEvent, raise_events
+from server.events.service import NewEvent, raise_events
 from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import World, auth, make_member
 

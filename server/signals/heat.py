@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Kind = Literal["visit", "purchase", "interaction", "response"]
+HORIZON_DAYS = 240  # activity older than this adds under 1% to the heat index
+WEEKS = 8  # weekly values shown on the profile and read for alerts
 
 
 class HeatSettings(BaseModel):
@@ -64,6 +66,11 @@ def heat_at(activities: Iterable[DailyActivity], day: date, settings: HeatSettin
         if age >= 0:
             score += weights[act.kind] * act.count * math.exp(-rate * age)
     return round(100 * (1 - math.exp(-score / settings.scale)))
+
+
+def history_start(now: datetime) -> datetime:
+    """The earliest activity that counts towards any of the last `WEEKS` weekly values."""
+    return now - timedelta(days=HORIZON_DAYS + 7 * WEEKS)
 
 
 def last_week_end(today: date) -> date:

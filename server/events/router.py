@@ -13,7 +13,7 @@ from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
-from server.insights import feed
+from server.events import feed
 
 router = APIRouter(tags=["events"])
 

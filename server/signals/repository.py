@@ -1,38 +1,17 @@
-"""SQL for the insights: daily activity per member (the heat index's input) and each member's consultant."""
+"""SQL for the signals: daily activity per member (the heat index's input) and each member's consultant."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
+from server.db.queries import as_date, chunks, utc_day
 from server.db.tables import ConsultantAssignment, Interaction, OutboxMessage, Transaction
-from server.insights.heat import DailyActivity
-
-T = TypeVar("T")
-CHUNK = 900  # stay under SQLite's bound-parameter limit
-
-
-def chunks(ids: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """`ids` in slices small enough for an IN list."""
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
-    """The UTC calendar day of a timestamp column, on SQLite (stored as UTC text) and PostgreSQL."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.date(column)
-    return cast(func.timezone("UTC", column), Date)
-
-
-def as_date(value: Any) -> date:
-    """A day as returned by `utc_day` (a string on SQLite, a date on PostgreSQL)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+from server.signals.heat import DailyActivity
 
 
 def _restrict(stmt: Any, column: Any, member_ids: Sequence[int] | None) -> Iterator[Any]:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from server.insights.heat import (
+from server.signals.heat import (
     DailyActivity,
     HeatSettings,
     WeeklyHeat,

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from server.insights.dormancy import DormancyThresholds, dormancy
-from server.insights.persona import EVIDENCE, Evidence, PersonaInputs, persona
+from server.signals.dormancy import DormancyThresholds, dormancy
+from server.signals.persona import EVIDENCE, Evidence, PersonaInputs, persona
 
 
 @pytest.mark.parametrize(
