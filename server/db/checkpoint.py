@@ -33,25 +33,33 @@ def checkpoint(engine: Engine) -> tuple[int, int]:
     return int(row[1]), int(row[2])
 
 
-async def _every(engine: Engine, seconds: float, housekeeper: Housekeeper) -> None:
+async def _every(engine: Engine, seconds: float, housekeeper: Housekeeper, done: asyncio.Event) -> None:
     while True:
         await asyncio.sleep(seconds)
         try:
             await housekeeper.run(checkpoint, engine)
+            done.set()
         except SQLAlchemyError as exc:  # a busy or vanished file: the next round tries again
             logger.warning("SQLite checkpoint failed: %s", exc)
 
 
 @asynccontextmanager
-async def background_checkpoints(engine: Engine, seconds: float = EVERY_SECONDS) -> AsyncIterator[None]:
-    """Checkpoint `engine`'s SQLite log every `seconds` while the block runs (nothing for PostgreSQL)."""
+async def background_checkpoints(
+    engine: Engine, seconds: float = EVERY_SECONDS
+) -> AsyncIterator[asyncio.Event | None]:
+    """Checkpoint `engine`'s SQLite log every `seconds` while the block runs (nothing for PostgreSQL).
+
+    Yields an event set once a checkpoint has completed (so a caller can wait for one instead of
+    sleeping), or None when there is nothing to checkpoint.
+    """
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-        yield
+        yield None
         return
     housekeeper = Housekeeper("checkpoint")  # copying the log is I/O and CPU no request waits for
-    task = asyncio.create_task(_every(engine, seconds, housekeeper))
+    done = asyncio.Event()
+    task = asyncio.create_task(_every(engine, seconds, housekeeper, done))
     try:
-        yield
+        yield done
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -108,6 +108,11 @@ class Presence:
         except (redis.RedisError, OSError) as exc:
             logger.warning("floor presence: cannot leave store %s in Redis: %s", store_id, exc)
 
+    def connected_staff(self, store_id: int) -> set[int]:
+        """The staff with a socket open on the store's floor in this process (none within a grace period)."""
+        with self._lock:
+            return set(self._local.get(store_id, ()))
+
     def local_staff(self, store_id: int) -> set[int]:
         """The staff on the store's floor through this process's sockets (or within their grace period)."""
         now = time.monotonic()

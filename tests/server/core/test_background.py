@@ -12,6 +12,8 @@ import pytest
 
 from server.core.background import NICENESS, Housekeeper, lower_priority
 
+HANG_GUARD = 120.0
+
 
 def _niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -67,18 +69,24 @@ def test_a_job_never_outranks_a_request() -> None:
 def test_stop_waits_for_the_running_call_and_then_takes_no_more() -> None:
     finished = threading.Event()
     started = threading.Event()
+    release = threading.Event()
 
     def slow_write() -> None:
         started.set()
-        time.sleep(0.2)
+        assert release.wait(HANG_GUARD), "the test never released the write"
         finished.set()
 
     async def scenario() -> None:
         keeper = Housekeeper("stop")
         task = asyncio.create_task(keeper.run(slow_write))
-        while not started.is_set():
-            await asyncio.sleep(0.005)
-        await keeper.stop()
+        assert await asyncio.to_thread(started.wait, HANG_GUARD), "the write never started"
+        stopping = asyncio.create_task(keeper.stop())
+        # A stop that did not wait would be done at once; one that waits is held here whatever the load
+        # (the write cannot end before the release), so this window can only excuse a fault, never fail.
+        done, _ = await asyncio.wait({stopping}, timeout=0.2)
+        assert not done and not finished.is_set(), "stop() returned while a write was still running"
+        release.set()
+        await stopping
         assert finished.is_set()  # the database write in flight was not abandoned
         with pytest.raises(RuntimeError):
             await keeper.run(slow_write)

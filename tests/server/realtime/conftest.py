@@ -24,11 +24,13 @@ from server.app import create_app
 from server.auth.tokens import issue_token
 from server.core.context import AppContext
 from server.db.tables import Staff
+from server.realtime import presence as presence_module
 from server.realtime.service import Floor, publish_to_floor
 from tests.fixtures.factories import World, build_world
 
 HEARTBEAT = 0.4
-WAIT = 5.0
+# How long a wait may last before the test fails: only a hang guard (a loaded machine is slow, not wrong).
+WAIT = 120.0
 
 
 @dataclass
@@ -77,7 +79,10 @@ def next_frame(
     """The next frame whose type is not in `skip` (heartbeats by default)."""
     deadline = time.monotonic() + timeout
     while True:
-        frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        try:
+            frame = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        except TimeoutError:
+            raise TimeoutError(f"no frame other than {skip} came in {timeout:g} s") from None
         if frame["type"] not in skip:
             return frame  # type: ignore[no-any-return]
 
@@ -98,6 +103,8 @@ def close_code(ws: ClientConnection, timeout: float = WAIT) -> tuple[int, str]:
     try:
         while True:
             ws.recv(timeout=timeout)
+    except TimeoutError:
+        raise AssertionError(f"the server kept the socket open and silent for {timeout:g} s") from None
     except ConnectionClosed as exc:
         assert exc.rcvd is not None, "the connection dropped without a close frame"
         return exc.rcvd.code, exc.rcvd.reason
@@ -129,9 +136,10 @@ def serve(context: AppContext, log_level: str = "warning") -> Iterator[LiveServe
     server = uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + WAIT
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
+        assert thread.is_alive(), "the test server stopped before it started"
+        assert time.monotonic() < deadline, f"the test server did not start in {WAIT:g} s"
         time.sleep(0.02)
     try:
         yield LiveServer(url=f"ws://127.0.0.1:{port}", app=app, context=fast)
@@ -160,9 +168,33 @@ def publish(
     return sent
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+class SteppedClock:
+    """Presence's clock (wall and monotonic), moved on by the test instead of by sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def step(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def presence_clock(monkeypatch: pytest.MonkeyPatch) -> SteppedClock:
+    """The clock floor presence reads (TTLs, grace periods, its Redis scores), stepped by the test."""
+    stepped = SteppedClock()
+    monkeypatch.setattr(presence_module, "time", stepped)
+    return stepped
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
     """Poll `condition` until it holds (the server handles a closed socket at its own pace)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}, which never came"
         time.sleep(0.01)

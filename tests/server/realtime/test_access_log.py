@@ -78,8 +78,8 @@ def test_the_access_log_holds_neither_a_token_nor_a_looked_up_phone(
         with open_floor(live.url, None) as ws:
             ws.send(json.dumps({"type": "auth", "token": token}))
             greet(ws)
-        wait_until(lambda: log.text().count("WebSocket /api/v1/ws/floor") >= 3)
-        wait_until(lambda: "/api/v1/members/lookup" in log.text())
+        wait_until(lambda: log.text().count("WebSocket /api/v1/ws/floor") >= 3, "three floor sockets logged")
+        wait_until(lambda: "/api/v1/members/lookup" in log.text(), "the lookup logged")
     text = log.text()
     assert "/api/v1/members/lookup?phone=…" in text, text
     assert "/api/v1/ws/floor?since=…" in text, text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from server.realtime import store
 from tests.fixtures.factories import World, make_staff
 from tests.server.realtime.conftest import (
     LiveServer,
+    SteppedClock,
     close_code,
     greet,
     next_frame,
@@ -85,7 +85,7 @@ def test_a_clerk_who_signs_out_leaves_the_floor_at_once(live: LiveServer, world:
         assert publish(live, world.store_a.id, {"n": 1}) == [(world.clerk_a.id, 1)]
         clerk_a.send(json.dumps({"type": "leave"}))
         assert close_code(clerk_a) == (1000, "signed out")
-    wait_until(lambda: not live.floor.presence.staff_on_floor(world.store_a.id))
+    wait_until(lambda: not live.floor.presence.staff_on_floor(world.store_a.id), "clerk A off the floor")
     assert publish(live, world.store_a.id, {"n": 2}) == []
 
 
@@ -96,18 +96,33 @@ def test_a_dropped_phone_gets_what_it_missed_when_it_is_back(live: LiveServer, w
         publish(live, world.store_a.id, {"n": 1})
         assert next_frame(clerk_a)["seq"] == 1
     # Wi-Fi gone, no goodbye: the clerk stays on the floor for the grace period and their events wait.
-    time.sleep(0.3)
+    presence = live.floor.presence
+    wait_until(lambda: not presence.connected_staff(world.store_a.id), "the server to see the socket close")
+    assert presence.staff_on_floor(world.store_a.id) == {world.clerk_a.id}
     assert publish(live, world.store_a.id, {"n": 2}) == [(world.clerk_a.id, 2)]
     with open_floor(live.url, token, since=1) as clerk_a:
         _, replayed, ready = greet(clerk_a)
         assert [(f["seq"], f["payload"]) for f in replayed] == [(2, {"n": 2})] and ready["complete"]
 
 
-def test_after_the_grace_period_a_dropped_phone_is_off_the_floor(context: AppContext, world: World) -> None:
-    short = replace(context, settings=context.settings.model_copy(update={"floor_grace_seconds": 0.5}))
+def test_after_the_grace_period_a_dropped_phone_is_off_the_floor(
+    context: AppContext, world: World, presence_clock: SteppedClock
+) -> None:
+    short = replace(context, settings=context.settings.model_copy(update={"floor_grace_seconds": 60}))
     with serve(short) as live:
+        presence = live.floor.presence
         with open_floor(live.url, token_for(live.context, world.clerk_a)) as clerk_a:
             greet(clerk_a)
-        assert live.floor.presence.staff_on_floor(world.store_a.id) == {world.clerk_a.id}
-        wait_until(lambda: not live.floor.presence.staff_on_floor(world.store_a.id))
+        wait_until(
+            lambda: not presence.connected_staff(world.store_a.id), "the server to see the socket close"
+        )
+        assert presence.staff_on_floor(world.store_a.id) == {world.clerk_a.id}  # within the grace period
+
+        def a_second_later_gone() -> bool:
+            # Time passes a second a poll (not in real time) until the minute of grace has run out.
+            presence_clock.step(1)
+            return not presence.staff_on_floor(world.store_a.id)
+
+        wait_until(a_second_later_gone, "clerk A off the floor after the grace period")
+        assert presence_clock.offset >= 60
         assert publish(live, world.store_a.id, {"n": 1}) == []
