@@ -12,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTED = "Start application main loop"
+# Only turns a hung start into a failure: Kivy's first start on a loaded machine is slow, not wrong.
+HANG_GUARD = 300.0
 
 
 def test_aisle_app_runs_the_app_until_it_is_closed(tmp_path: Path) -> None:
@@ -31,7 +33,7 @@ def test_aisle_app_runs_the_app_until_it_is_closed(tmp_path: Path) -> None:
     try:
         with selectors.DefaultSelector() as selector:
             selector.register(proc.stderr, selectors.EVENT_READ)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + HANG_GUARD
             while time.monotonic() < deadline and proc.poll() is None:
                 if selector.select(timeout=0.5):
                     line = proc.stderr.readline().decode(errors="replace")
@@ -41,7 +43,10 @@ def test_aisle_app_runs_the_app_until_it_is_closed(tmp_path: Path) -> None:
         running = proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    assert running and any(STARTED in line for line in seen), "".join(seen[-30:])
+        proc.wait(timeout=HANG_GUARD)
+    started = any(STARTED in line for line in seen)
+    last = "".join(seen[-30:])
+    assert started, f"no {STARTED!r} from `aisle app` in {HANG_GUARD:g} s; its last output:\n{last}"
+    assert running, f"`aisle app` exited after starting its main loop; its last output:\n{last}"
     # The app made its data folder: prefs, outbox and saved profiles go there.
     assert (tmp_path / "phone").is_dir()

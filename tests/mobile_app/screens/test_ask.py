@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mobile_app.screens.ask import AskScreen
 from mobile_app.widgets.chat import ChatBubble
-from tests.mobile_app.screens.conftest import WAIT, Phone
+from tests.mobile_app.screens.conftest import Phone
 
 
 def _bubbles(screen: AskScreen) -> list[ChatBubble]:
@@ -21,7 +21,7 @@ def test_a_question_and_a_follow_up_become_a_conversation(clerk: Phone, shots: P
     assert screen.ids.starters.opacity == 1
     screen.ids.question.text = "a gift for her mother"
     screen.send()
-    assert phone.pump(lambda: len(phone.state.chat) == 1 and not phone.state.busy, WAIT), phone.state.error
+    phone.wait(lambda: len(phone.state.chat) == 1 and not phone.state.busy, "the first answer")
     phone.settle()
     bubbles = _bubbles(screen)
     assert [b.mine for b in bubbles] == [True, False]
@@ -31,7 +31,7 @@ def test_a_question_and_a_follow_up_become_a_conversation(clerk: Phone, shots: P
     assert bubbles[1].text == f"{len(turn.items)} ideas:"
     assert screen.ids.question.text == "" and screen.ids.starters.opacity == 0
     screen.starter("ask.starter_cheaper")
-    assert phone.pump(lambda: len(phone.state.chat) == 2 and not phone.state.busy, WAIT), phone.state.error
+    phone.wait(lambda: len(phone.state.chat) == 2 and not phone.state.busy, "the second answer")
     phone.settle()
     assert len(_bubbles(screen)) == 4 and _bubbles(screen)[2].text == "Something cheaper"
     assert phone.state.chat[1].session_id == turn.session_id

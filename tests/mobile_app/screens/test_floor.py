@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,20 @@ def _till_token(phone: Phone) -> str:
     return phone.server.token(*phone.server.admin)
 
 
-def test_an_arrival_at_the_till_is_on_the_floor_within_a_second(clerk: Phone, shots: Path) -> None:
+def test_an_arrival_at_the_till_is_pushed_to_the_floor(clerk: Phone, shots: Path) -> None:
+    # Pushed, not polled: the card shows with no refresh by the clerk (bench/app_start.py times it).
     phone, server = clerk, clerk.server
     floor: FloorScreen = phone.screen("floor")  # type: ignore[assignment]
     token = _till_token(phone)
     before = len({c.member_id for c in phone.state.feed} | {server.featured_member_id})
     alerts = phone.app.notifier.count
-    started = time.perf_counter()
     event = phone.pump_while(lambda: server.arrive(token, card=server.featured_card))
 
     def shown() -> bool:
         views = floor.card_views()
         return len(views) == before and views[0].member_id == event["member_id"]
 
-    assert phone.pump(shown, 5.0), "the arrival never reached the floor"
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"the card took {elapsed:.2f} s from the till's POST"
+    phone.wait(shown, "the till's arrival on the floor")
     card = floor.card_views()[0]
     assert card.name == server.featured_name == "王芳"
     assert card.ids.name.text == "王芳"
@@ -48,7 +45,7 @@ def test_newest_arrival_goes_on_top_and_a_tap_opens_the_member(clerk: Phone, sho
     token = _till_token(phone)
     server.arrive(token, card=server.featured_card)
     other = server.arrive(token, member_id=2 if server.featured_member_id != 2 else 3)
-    assert phone.pump(lambda: floor.card_views()[0].member_id == other["member_id"], 5.0)
+    phone.wait(lambda: floor.card_views()[0].member_id == other["member_id"], "the newest arrival on top")
     views = floor.card_views()
     assert views[1].member_id == server.featured_member_id
     # One card per member, newest arrival first: the featured member's second arrival did not add a card.
@@ -59,9 +56,10 @@ def test_newest_arrival_goes_on_top_and_a_tap_opens_the_member(clerk: Phone, sho
     phone.save_png(shots / "floor_zh.png")
     phone.set_lang("en")
     views[1].dispatch("on_release")
-    assert phone.pump(lambda: phone.current() == "member", 2.0)
-    assert phone.pump(
-        lambda: phone.state.member is not None and phone.state.member.id == server.featured_member_id, 10.0
+    phone.wait(lambda: phone.current() == "member", "the member screen after the tap")
+    phone.wait(
+        lambda: phone.state.member is not None and phone.state.member.id == server.featured_member_id,
+        "the tapped member's profile",
     )
 
 
@@ -81,7 +79,7 @@ def test_a_quiet_members_card_says_so_in_the_clerks_language(clerk: Phone, shots
     profile = _dormant_shanghai_member(phone)
     token = _till_token(phone)
     phone.pump_while(lambda: server.arrive(token, member_id=profile["id"]))
-    assert phone.pump(lambda: floor.card_views()[0].member_id == profile["id"], 5.0)
+    phone.wait(lambda: floor.card_views()[0].member_id == profile["id"], "the quiet member's card on top")
     assert profile["dormancy"]["text"] in floor.card_views()[0].meta
     phone.set_lang("zh")
     try:

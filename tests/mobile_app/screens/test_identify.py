@@ -10,7 +10,7 @@ import pytest
 
 from mobile_app.platform.scanner import ScanError, decode_qr_file, decode_qr_pixels
 from mobile_app.screens.identify import IdentifyScreen
-from tests.mobile_app.screens.conftest import WAIT, Phone
+from tests.mobile_app.screens.conftest import Phone
 
 zxingcpp = pytest.importorskip("zxingcpp")
 
@@ -42,8 +42,11 @@ def qr_png(path: Path, text: str) -> Path:
 
 
 def _identify(phone: Phone, screen: IdentifyScreen, member_id: int) -> None:
-    assert phone.pump(lambda: phone.current() == "member", WAIT), phone.state.error
-    assert phone.pump(lambda: phone.state.member is not None and phone.state.member.id == member_id, WAIT)
+    phone.wait(lambda: phone.current() == "member", "the member screen")
+    phone.wait(
+        lambda: phone.state.member is not None and phone.state.member.id == member_id,
+        "the found member's profile",
+    )
 
 
 def test_the_keypad_types_the_phone_number_and_finds_the_member(clerk: Phone, shots: Path) -> None:
@@ -79,7 +82,7 @@ def test_an_unknown_card_says_so_and_stays(clerk: Phone) -> None:
     screen.set_mode("card")
     screen.ids.entry.text = "000000000000"
     screen.submit()
-    assert phone.pump(lambda: bool(phone.state.error) and not phone.state.busy, WAIT)
+    phone.wait(lambda: bool(phone.state.error) and not phone.state.busy, "the not-found message")
     phone.settle()
     assert phone.current() == "identify"
     assert "000000000000" in phone.state.error

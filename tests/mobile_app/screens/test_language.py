@@ -33,7 +33,7 @@ def test_the_language_button_relabels_the_tabs_and_screens(clerk: Phone, shots: 
     assert tabs == [EN["tab.floor"], EN["tab.identify"], EN["tab.tasks"]]
     floor = phone.screen("floor")
     floor.toggle_language()
-    assert phone.pump(lambda: phone.state.lang == "zh")
+    phone.wait(lambda: phone.state.lang == "zh", "the app in Chinese")
     phone.settle()
     tabs = [w.text for w in reversed(phone.root.ids.tabs.children)]
     assert tabs == [ZH["tab.floor"], ZH["tab.identify"], ZH["tab.tasks"]]
@@ -41,7 +41,7 @@ def test_the_language_button_relabels_the_tabs_and_screens(clerk: Phone, shots: 
     assert phone.go("tasks").children[0].children[-1].title == ZH["tasks.title"]
     phone.save_png(shots / "tasks_zh.png")
     phone.screen("tasks").toggle_language()
-    assert phone.pump(lambda: phone.state.lang == "en")
+    phone.wait(lambda: phone.state.lang == "en", "the app in English")
     phone.settle()
     # A screen off display catches up with the language when it is shown again.
     assert phone.go("identify").ids.find.text == EN["identify.find"]

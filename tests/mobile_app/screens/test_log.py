@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mobile_app.screens.log import LogScreen, parse_follow_up
-from tests.mobile_app.screens.conftest import WAIT, Phone
+from tests.mobile_app.screens.conftest import Phone
 
 
 def test_parse_follow_up() -> None:
@@ -35,9 +35,7 @@ def test_a_wechat_note_with_a_follow_up_is_saved(clerk: Phone, shots: Path) -> N
     phone.save_png(shots / "log.png")
     screen.save()
     assert phone.current() == "member"
-    assert phone.pump(lambda: phone.state.pending_writes == 0 and not phone.state.busy, WAIT), (
-        phone.state.error
-    )
+    phone.wait(lambda: phone.state.pending_writes == 0 and not phone.state.busy, "the visit note sent")
     profile = phone.get(f"members/{server.featured_member_id}/profile", server.clerk)
     saved = [i for i in profile["interactions"] if i["note"] == note]
     assert len(saved) == 1

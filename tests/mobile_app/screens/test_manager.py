@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mobile_app.screens.manager import ManagerScreen
-from tests.mobile_app.screens.conftest import WAIT, Phone
+from tests.mobile_app.screens.conftest import Phone
 
 
 def _consultants(phone: Phone, member_id: int) -> dict[str, int]:
@@ -22,7 +22,7 @@ def test_consultants_counts_and_clients(phone: Phone, shots: Path) -> None:
     phone.state.update(member=None)
     phone.root.tab("manager")
     screen: ManagerScreen = phone.screen("manager")  # type: ignore[assignment]
-    assert phone.pump(lambda: bool(phone.state.consultants) and not phone.state.busy, WAIT), phone.state.error
+    phone.wait(lambda: bool(phone.state.consultants) and not phone.state.busy, "the consultants listed")
     phone.settle()
     listed = phone.get(f"stores/{server.store_id}/consultants", server.manager)
     listed = listed["items"] if isinstance(listed, dict) else listed
@@ -51,23 +51,23 @@ def test_assign_and_remove_a_secondary_consultant(phone: Phone, shots: Path) -> 
     assert phone.screen("member").is_manager
     phone.root.go("manager")
     screen: ManagerScreen = phone.screen("manager")  # type: ignore[assignment]
-    assert phone.pump(lambda: bool(screen.consultant_rows()) and not phone.state.busy, WAIT), (
-        phone.state.error
-    )
+    phone.wait(lambda: bool(screen.consultant_rows()) and not phone.state.busy, "the consultant rows")
     assert "王芳" in screen.target_text
     before = _consultants(phone, member)
     target = next(r for r in screen.consultant_rows() if r.staff_id != before.get("primary"))
     target.assign("secondary")
-    assert phone.pump(lambda: _consultants(phone, member).get("secondary") == target.staff_id, WAIT), (
-        phone.state.error
+    phone.wait(
+        lambda: _consultants(phone, member).get("secondary") == target.staff_id,
+        "the secondary consultant saved",
     )
     # The screen fetches the member again: the new secondary consultant shows on the target line.
     name = next(r.name for r in screen.consultant_rows() if r.staff_id == target.staff_id)
-    assert phone.pump(
-        lambda: screen.has_secondary and f"Secondary consultant: {name}" in screen.target_text, WAIT
+    phone.wait(
+        lambda: screen.has_secondary and f"Secondary consultant: {name}" in screen.target_text,
+        "the secondary consultant on the target line",
     )
     phone.save_png(shots / "manager_assign.png")
     screen.unassign("secondary")
-    assert phone.pump(lambda: "secondary" not in _consultants(phone, member), WAIT), phone.state.error
-    assert phone.pump(lambda: not screen.has_secondary, WAIT)
+    phone.wait(lambda: "secondary" not in _consultants(phone, member), "the secondary consultant removed")
+    phone.wait(lambda: not screen.has_secondary, "the target line without a secondary consultant")
     assert _consultants(phone, member).get("primary") == before.get("primary")

@@ -13,7 +13,7 @@ from mobile_app.fonts import font_file_of, registered_font
 from mobile_app.screens.member import MemberScreen, tier_fraction
 from mobile_app.widgets.cards import SuggestionView
 from mobile_app.widgets.theme import cjk_wrap
-from tests.mobile_app.screens.conftest import WAIT, Phone, english_words
+from tests.mobile_app.screens.conftest import Phone, english_words
 
 # What a clerk in Shanghai reads for the demo's tier, status, tag and persona names.
 ZH_TIERS = {"new": "新会员", "growing": "成长会员", "loyal": "忠实会员", "VIP": "VIP"}
@@ -95,7 +95,7 @@ def test_the_featured_member_in_chinese(clerk: Phone, shots: Path) -> None:
     phone, server = clerk, clerk.server
     phone.set_lang("zh")
     screen: MemberScreen = phone.open_member(server.featured_member_id)
-    assert phone.pump(lambda: len(_suggestions(screen)) > 0, WAIT), phone.state.error
+    phone.wait(lambda: len(_suggestions(screen)) > 0, "the suggestions")
     profile = phone.get(f"members/{server.featured_member_id}/profile", server.clerk)
     name = screen.ids.name
     assert name.text == "王芳"
@@ -206,10 +206,10 @@ def test_a_dormant_member_reads_in_chinese(clerk: Phone, shanghai: dict[str, dic
 def test_sold_is_sent_and_shown(clerk: Phone) -> None:
     phone, server = clerk, clerk.server
     screen: MemberScreen = phone.open_member(server.featured_member_id)
-    assert phone.pump(lambda: len(_suggestions(screen)) > 0, WAIT)
+    phone.wait(lambda: len(_suggestions(screen)) > 0, "the suggestions")
     first = _suggestions(screen)[0]
     first.act("sold")
-    assert phone.pump(lambda: phone.state.pending_writes == 0 and not phone.state.busy, WAIT)
+    phone.wait(lambda: phone.state.pending_writes == 0 and not phone.state.busy, "the verdict sent")
     phone.settle()
     first = _suggestions(screen)[0]
     assert first.decided and first.verdict == "Bought it"
@@ -222,13 +222,13 @@ def test_a_dormant_member_gets_the_offer_in_one_tap(
     phone, server = clerk, clerk.server
     dormant = shanghai["dormant"]["id"]
     screen: MemberScreen = phone.open_member(dormant)
-    assert phone.pump(lambda: phone.state.offer is not None, WAIT), "a dormant member gets an offer"
+    phone.wait(lambda: phone.state.offer is not None, "an offer for a dormant member")
     phone.settle()
     assert screen._offer_card.parent is not None
     assert screen.ids.offer_text.text == phone.state.offer.text
     assert not screen.ids.issue_offer.disabled
     screen.ids.issue_offer.dispatch("on_release")
-    assert phone.pump(lambda: phone.state.offer_issued is not None, WAIT), phone.state.error
+    phone.wait(lambda: phone.state.offer_issued is not None, "the offer issued")
     phone.settle()
     code = phone.state.offer_issued["code"]
     assert code and code in screen.ids.offer_issued.text

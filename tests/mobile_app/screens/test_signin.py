@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.mobile_app.conftest import dead_url
-from tests.mobile_app.screens.conftest import WAIT, Phone
+from tests.mobile_app.screens.conftest import Phone
 
 
 def _signed_out(phone: Phone) -> None:
     if phone.state.staff is not None:
         phone.controller.sign_out()
-        assert phone.pump(lambda: phone.current() == "signin", WAIT)
+        phone.wait(lambda: phone.current() == "signin", "the sign-in screen after signing out")
     phone.set_lang("en")
 
 
@@ -20,7 +20,9 @@ def _try(phone: Phone, server: str, login: str, password: str) -> str:
     screen.ids.server.text, screen.ids.username.text, screen.ids.password.text = server, login, password
     phone.state.update(error=None)
     screen.submit()
-    assert phone.pump(lambda: bool(phone.state.error) and not phone.state.busy, WAIT)
+    phone.wait(
+        lambda: bool(phone.state.error) and not phone.state.busy, f"a message for signing in at {server}"
+    )
     phone.settle()
     return str(screen.ids.banner.text)
 
@@ -51,7 +53,7 @@ def test_sign_in_opens_the_floor_and_the_server_is_remembered(phone: Phone, shot
     assert phone.current() == "floor"
     assert phone.screen("floor").store_text == phone.state.staff.store_name != ""
     phone.controller.sign_out()
-    assert phone.pump(lambda: phone.current() == "signin", WAIT)
+    phone.wait(lambda: phone.current() == "signin", "the sign-in screen after signing out")
     # A new app run reads the remembered server and staff id from the prefs file.
     assert phone.controller.prefs.server_url == phone.server.url
     assert screen.ids.server.text == phone.server.url

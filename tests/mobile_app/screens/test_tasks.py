@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mobile_app.screens.tasks import GROUPS, TasksScreen
-from tests.mobile_app.screens.conftest import WAIT, Phone, english_words
+from tests.mobile_app.screens.conftest import Phone, english_words
 
 WORDED_LIKE_THE_SERVER = {"client", "dormant", "follow_up", "heat_alert", "points_expiring"}
 
@@ -16,7 +16,7 @@ def test_the_consultants_lists_match_the_server_and_open_members(phone: Phone, s
     phone.set_lang("en")
     phone.root.tab("tasks")
     screen: TasksScreen = phone.screen("tasks")  # type: ignore[assignment]
-    assert phone.pump(lambda: phone.state.tasks is not None and not phone.state.busy, WAIT), phone.state.error
+    phone.wait(lambda: phone.state.tasks is not None and not phone.state.busy, "the task list")
     phone.settle()
     listed = phone.get("tasks", server.vip)
     expected = [(t["member_id"], t["reason"]) for group in GROUPS for t in listed[group]]
@@ -38,9 +38,10 @@ def test_the_consultants_lists_match_the_server_and_open_members(phone: Phone, s
     phone.save_png(shots / "tasks.png")
     first = rows[0]
     first.dispatch("on_release")
-    assert phone.pump(lambda: phone.current() == "member", 2.0)
-    assert phone.pump(
-        lambda: phone.state.member is not None and phone.state.member.id == first.member_id, WAIT
+    phone.wait(lambda: phone.current() == "member", "the member screen after the tap")
+    phone.wait(
+        lambda: phone.state.member is not None and phone.state.member.id == first.member_id,
+        "the tapped task's member",
     )
 
 
@@ -49,16 +50,14 @@ def test_done_takes_the_task_off_the_list_here_and_on_the_server(phone: Phone) -
     phone.sign_in(*server.vip)
     phone.root.tab("tasks")
     screen: TasksScreen = phone.screen("tasks")  # type: ignore[assignment]
-    assert phone.pump(lambda: phone.state.tasks is not None and not phone.state.busy, WAIT)
+    phone.wait(lambda: phone.state.tasks is not None and not phone.state.busy, "the task list")
     phone.settle()
     finishable = [r for r in screen.rows() if r.done_text]
     assert finishable, "the demo consultant has a follow-up, an alert or a quiet client"
     row = finishable[0]
     ref = row.task.ref
     row.finish()
-    assert phone.pump(lambda: phone.state.pending_writes == 0 and not phone.state.busy, WAIT), (
-        phone.state.error
-    )
+    phone.wait(lambda: phone.state.pending_writes == 0 and not phone.state.busy, "the task marked done")
     phone.settle()
     assert ref not in [r.task.ref for r in screen.rows()]
     listed = phone.get("tasks", server.vip)
@@ -72,7 +71,7 @@ def test_the_reasons_read_in_chinese(phone: Phone, shots: Path) -> None:
     try:
         phone.root.tab("tasks")
         screen: TasksScreen = phone.screen("tasks")  # type: ignore[assignment]
-        assert phone.pump(lambda: phone.state.tasks is not None and not phone.state.busy, WAIT)
+        phone.wait(lambda: phone.state.tasks is not None and not phone.state.busy, "the task list in Chinese")
         phone.settle()
         listed = phone.get("tasks", server.vip)
         rows = {r.task.ref: r for r in screen.rows()}

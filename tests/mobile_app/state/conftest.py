@@ -23,7 +23,7 @@ from mobile_app.state.controller import Controller
 from mobile_app.state.outbox import Outbox
 from mobile_app.state.prefs import Prefs
 from mobile_app.state.store import AppState
-from tests.mobile_app.conftest import wait_until
+from tests.mobile_app.conftest import WAIT, wait_until
 
 
 @dataclass
@@ -42,9 +42,10 @@ class Phone:
     def settle(self) -> None:
         """Wait for the work the UI thread handed off."""
         for worker in list(self.workers):
-            worker.join(timeout=10)
+            worker.join(timeout=WAIT)
+            assert not worker.is_alive(), f"work handed off by the UI thread still running after {WAIT:g} s"
 
-    def wait(self, condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    def wait(self, condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
         """Wait for the state to reach `condition`."""
         wait_until(condition, timeout=timeout, what=what)
 
@@ -88,7 +89,8 @@ def make_phone(data_dir: Path) -> Phone:
     prefs, outbox, cache = Prefs(data_dir), Outbox(data_dir), ProfileCache(data_dir)
     controller = Controller(
         state,
-        lambda url, token: AisleClient(url, token, timeout=5),
+        # A pulled cable fails a request at once; the timeout only stops a loaded server failing one.
+        lambda url, token: AisleClient(url, token, timeout=WAIT),
         prefs,
         outbox,
         cache,
