@@ -44,8 +44,17 @@ def test_the_accept_key_is_the_rfc_example() -> None:
     assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 
+HANG_GUARD = 120.0  # only turns a hang into a failure
+
+
 def run(main: Callable[[], Awaitable[Any]]) -> Any:
-    return asyncio.run(asyncio.wait_for(main(), 20))
+    async def guarded() -> Any:
+        try:
+            return await asyncio.wait_for(main(), HANG_GUARD)
+        except TimeoutError:
+            raise AssertionError(f"the exchange with the test server hung for {HANG_GUARD:g} s") from None
+
+    return asyncio.run(guarded())
 
 
 def test_messages_pings_and_the_closing_handshake_with_a_real_server() -> None:
@@ -120,7 +129,7 @@ async def _raw_server(answer: Callable[[bytes], bytes]) -> tuple[asyncio.Server,
         request = await reader.readuntil(b"\r\n\r\n")
         writer.write(answer(request))
         await writer.drain()
-        await asyncio.sleep(1)
+        await reader.read()  # until the phone hangs up: it must read the answer on an open line
         writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
