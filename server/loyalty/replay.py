@@ -1,8 +1,8 @@
 """Replaying a member's history through the loyalty rules in memory: what the till would have booked.
 
-The same arithmetic as `server.loyalty.service.apply_transaction` (earn per line with the tier held at
-the time, proportional reversal from the sale's own lot first, debts settled by the next lot, upgrade on
-purchase, downgrade on return), applied transaction by transaction to plain rows, so the backfill can
+The same rules as `server.loyalty.service.apply_transaction` (earn per line with the tier held at the
+time, the reversal of server/loyalty/returns.py, debts settled by the next lot, upgrade on purchase,
+downgrade on return), applied transaction by transaction to plain rows, so the backfill can
 write every member's ledger with a few bulk inserts instead of a dozen queries per transaction.
 Entries and allocations are numbered by their position in `Book.entries`, not by database id.
 """
@@ -13,7 +13,7 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from server.loyalty.config import LoyaltyConfig
@@ -24,10 +24,9 @@ from server.loyalty.points import (
     SaleLine,
     earn_points,
     expiry_date,
-    plan_reversal,
-    reversal,
     settle_debts,
 )
+from server.loyalty.returns import EarnedSale, ReturnLine, add_awards, awards_detail, link_lines, plan_return
 from server.loyalty.tiers import Activity, Growth, Trigger, decide, growth
 
 
@@ -72,10 +71,6 @@ class Book:
         """Append a ledger entry; its position stands for its id until it is inserted."""
         self.entries.append(row)
         return len(self.entries) - 1
-
-
-def _detail(lines: dict[int, LineAward]) -> dict[str, dict[str, int]]:
-    return {str(i): {"points": a.points, "quantity": a.quantity} for i, a in lines.items()}
 
 
 class MemberReplay:
@@ -155,7 +150,7 @@ class MemberReplay:
             earn, sale, SaleContext(t.store_id, t.occurred_at.date(), self.tier, self.birthday)
         )
         expires = expiry_date(t.occurred_at.date(), earn.lifetime_days)
-        detail = {"lines": _detail(award.lines), "rules": list(award.applied), "tier": self.tier}
+        detail = {"lines": awards_detail(award.lines), "rules": list(award.applied), "tier": self.tier}
         lot = self._entry(t, "earn", award.total, detail, expires_on=expires)
         left = award.total
         for debt, paid in settle_debts(award.total, [(d, owed) for d, owed in self.debts if owed > 0]):
@@ -171,64 +166,28 @@ class MemberReplay:
     def _reverse(
         self, t: TxnIn, own: list[LineIn], lines: dict[int, list[LineIn]], line_by_id: dict[int, LineIn]
     ) -> None:
-        today = t.occurred_at.date()
-        originals = {x.product_id: x for x in lines.get(t.original_transaction_id or -1, [])}
-        returned: dict[int, int] = defaultdict(int)
-        unlinked: list[LineIn] = []
-        for x in own:
-            original = x.original_line_id
-            if original is None and x.product_id in originals:
-                original = originals[x.product_id].id
-            if original is None:
-                unlinked.append(x)
-            else:
-                returned[original] += abs(x.quantity)
+        originals = {x.product_id: x.id for x in lines.get(t.original_transaction_id or -1, [])}
+        returned, unlinked = link_lines(
+            [
+                ReturnLine(x.id, x.product_id, x.quantity, x.amount, x.original_line_id, x.merchandise)
+                for x in own
+            ],
+            originals,
+        )
         by_sale: dict[int, dict[int, int]] = defaultdict(dict)
         for line_id, qty in returned.items():
             if line_id in line_by_id:
                 by_sale[line_by_id[line_id].transaction_id][line_id] = qty
-        taken: dict[int, int] = defaultdict(int)
-        reversed_lines: dict[int, LineAward] = {}
-        forgiven = debt = 0
-
-        def cover(points: int, origin_id: int | None) -> None:
-            nonlocal forgiven, debt
-            origin = self.lots.get(origin_id) if origin_id is not None else None
-            plan = plan_reversal(list(self.lots.values()), points, origin, 0, today)
-            for lot_id, pts in plan.taken:
-                taken[lot_id] += pts
-                lot = self.lots[lot_id]
-                self.lots[lot_id] = Lot(lot.id, lot.earned_on, lot.expires_on, lot.remaining - pts)
-            forgiven, debt = forgiven + plan.forgiven, debt + plan.debt
-
-        for sale_id, quantities in sorted(by_sale.items()):
-            if sale_id not in self.awards:
-                continue  # the sale earned nothing: nothing to take back
-            lot, awards = self.awards[sale_id]
-            plan = reversal(awards, self.before, quantities)
-            reversed_lines.update(plan)
-            cover(sum(a.points for a in plan.values()), lot)
+        earned = {sale: EarnedSale(*self.awards[sale]) for sale in by_sale if sale in self.awards}
         rate = self.config.earn.points_per_unit
-        fallback = {
-            x.id: int((abs(x.amount) * rate).to_integral_value(ROUND_FLOOR))
-            for x in unlinked
-            if x.merchandise
-        }
-        if sum(fallback.values()):
-            cover(sum(fallback.values()), None)
-        detail = {
-            "lines": _detail(reversed_lines),
-            "unlinked": {str(i): p for i, p in fallback.items()},
-            "forgiven": forgiven,
-        }
-        note = f"{forgiven} points of the sale had already expired" if forgiven else ""
-        entry = self._entry(t, "reverse", -(sum(taken.values()) + debt), detail, note=note)
-        self.book.allocations.extend((entry, lot_id, pts) for lot_id, pts in sorted(taken.items()) if pts > 0)
-        if debt:
-            self.debts.append([entry, debt])
-        for line_id, award in reversed_lines.items():
-            prior = self.before.get(line_id, LineAward(0, 0))
-            self.before[line_id] = LineAward(prior.points + award.points, prior.quantity + award.quantity)
+        plan = plan_return(by_sale, earned, self.before, self.lots, unlinked, rate, t.occurred_at.date())
+        entry = self._entry(t, "reverse", -plan.total, plan.detail, note=plan.note)
+        self.book.allocations.extend(
+            (entry, lot_id, pts) for lot_id, pts in sorted(plan.taken.items()) if pts > 0
+        )
+        if plan.debt:
+            self.debts.append([entry, plan.debt])
+        add_awards(self.before, plan.lines)
 
     def _tier(self, t: TxnIn, seen: list[Activity]) -> None:
         ladder = self.config.ladder

@@ -9,28 +9,34 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, NotFound
-from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction, TransactionLine
+from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction
 from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.config import LoyaltyConfig, load_config
 from server.loyalty.points import (
     LineAward,
-    Lot,
     SaleContext,
     SaleLine,
     available,
     earn_points,
     expiring_soon,
     expiry_date,
-    plan_reversal,
     points_value,
-    reversal,
     settle_debts,
+)
+from server.loyalty.returns import (
+    EarnedSale,
+    ReturnLine,
+    add_awards,
+    awards_detail,
+    awards_of,
+    link_lines,
+    plan_return,
 )
 from server.loyalty.tiers import Growth, Progress, TierDecision, Trigger, decide, growth, progress
 
@@ -88,7 +94,7 @@ def _earn(
         cfg.earn, lines, SaleContext(txn.store_id, txn.occurred_at.date(), tier, member.birthday)
     )
     detail = {
-        "lines": {str(i): {"points": a.points, "quantity": a.quantity} for i, a in award.lines.items()},
+        "lines": awards_detail(award.lines),
         "rules": list(award.applied),
         "tier": tier,
     }
@@ -112,100 +118,55 @@ def _earn(
     return entry
 
 
-def _awards(detail: dict[str, object]) -> dict[int, LineAward]:
-    lines = detail.get("lines", {})
-    assert isinstance(lines, dict)
-    return {int(k): LineAward(int(v["points"]), int(v["quantity"])) for k, v in lines.items()}
-
-
-def _link_lines(
-    session: Session, txn: Transaction
-) -> tuple[dict[int, int], list[tuple[TransactionLine, bool]]]:
-    """Returned quantity per original sale line, and the return lines whose sale line is unknown."""
-    rows = repo.lines_with_products(session, txn.id)
-    originals = {}
-    if txn.original_transaction_id is not None:
-        originals = {
-            line.product_id: line
-            for line, _, _ in repo.lines_with_products(session, txn.original_transaction_id)
-        }
-    returned: dict[int, int] = defaultdict(int)
-    unlinked: list[tuple[TransactionLine, bool]] = []
-    for line, _, merch in rows:
-        original_id = line.original_line_id
-        if original_id is None and line.product_id in originals:
-            original_id = originals[line.product_id].id
-        if original_id is None:
-            unlinked.append((line, merch))
-        else:
-            returned[original_id] += abs(line.quantity)
-    return dict(returned), unlinked
+def _return_lines(session: Session, transaction_id: int) -> list[ReturnLine]:
+    return [
+        ReturnLine(line.id, line.product_id, line.quantity, line.amount, line.original_line_id, merch)
+        for line, _, merch in repo.lines_with_products(session, transaction_id)
+    ]
 
 
 def _reverse(session: Session, txn: Transaction, now: datetime, key: str, cfg: LoyaltyConfig) -> PointsEntry:
     assert txn.member_id is not None
-    today = now.date()
-    returned, unlinked = _link_lines(session, txn)
+    originals = {}
+    if txn.original_transaction_id is not None:
+        originals = {line.product_id: line.id for line in _return_lines(session, txn.original_transaction_id)}
+    returned, unlinked = link_lines(_return_lines(session, txn.id), originals)
     by_sale: dict[int, dict[int, int]] = defaultdict(dict)
     for line_id, line in repo.lines_by_id(session, list(returned)).items():
         by_sale[line.transaction_id][line_id] = returned[line_id]
+    earned = {}
+    for sale_id in by_sale:
+        entry = repo.entry_for_transaction(session, sale_id, "earn")
+        if entry is not None:
+            earned[sale_id] = EarnedSale(entry.id, awards_of(entry.detail))
     before: dict[int, LineAward] = {}
     for old in repo.reverse_entries(session, txn.member_id):
-        for line_id, award in _awards(old.detail).items():
-            prior = before.get(line_id, LineAward(0, 0))
-            before[line_id] = LineAward(prior.points + award.points, prior.quantity + award.quantity)
+        add_awards(before, awards_of(old.detail))
     lots = {lot.id: lot for lot in repo.lots(session, txn.member_id)}
-    taken: dict[int, int] = defaultdict(int)
-    reversed_lines: dict[int, LineAward] = {}
-    forgiven = debt = 0
-
-    def cover(points: int, origin_id: int | None) -> None:
-        nonlocal forgiven, debt
-        origin = lots.get(origin_id) if origin_id is not None else None
-        gone = repo.expired_from(session, origin_id) if origin_id is not None else 0
-        plan = plan_reversal(list(lots.values()), points, origin, gone, today)
-        for lot_id, pts in plan.taken:
-            taken[lot_id] += pts
-            lot = lots[lot_id]
-            lots[lot_id] = Lot(lot.id, lot.earned_on, lot.expires_on, lot.remaining - pts)
-        forgiven, debt = forgiven + plan.forgiven, debt + plan.debt
-
-    for sale_id, quantities in sorted(by_sale.items()):
-        earned = repo.entry_for_transaction(session, sale_id, "earn")
-        if earned is None:
-            continue  # the sale earned nothing (made before the programme): nothing to take back
-        plan = reversal(_awards(earned.detail), before, quantities)
-        reversed_lines.update(plan)
-        cover(sum(a.points for a in plan.values()), earned.id)
-    # A return whose sale cannot be found takes back what the base rate would have earned.
-    fallback = {
-        line.id: int((abs(line.amount) * cfg.earn.points_per_unit).to_integral_value(ROUND_FLOOR))
-        for line, merch in unlinked
-        if merch
-    }
-    if sum(fallback.values()):
-        cover(sum(fallback.values()), None)
-    total = sum(taken.values()) + debt
-    detail = {
-        "lines": {str(i): {"points": a.points, "quantity": a.quantity} for i, a in reversed_lines.items()},
-        "unlinked": {str(i): p for i, p in fallback.items()},
-        "forgiven": forgiven,
-    }
-    note = f"{forgiven} points of the sale had already expired" if forgiven else ""
+    plan = plan_return(
+        by_sale,
+        earned,
+        before,
+        lots,
+        unlinked,
+        cfg.earn.points_per_unit,
+        now.date(),
+        lambda lot_id: repo.expired_from(session, lot_id),
+    )
     entry = PointsEntry(
         member_id=txn.member_id,
         kind="reverse",
-        points=-total,
+        points=-plan.total,
         idempotency_key=key,
         occurred_at=txn.occurred_at,
         transaction_id=txn.id,
-        detail=detail,
-        note=note,
+        detail=plan.detail,
+        note=plan.note,
         store_id=txn.store_id,
         staff_id=txn.staff_id,
         created_at=now,
     )
-    return repo.add_entry(session, entry, sorted(taken.items()))
+    return repo.add_entry(session, entry, sorted(plan.taken.items()))
 
 
 def _since(state: MemberTier | None, member: Member) -> datetime:
