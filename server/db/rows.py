@@ -1,10 +1,11 @@
 """Many rows in one INSERT statement whose compiled form is cached by shape, on SQLite and PostgreSQL.
 
 SQLAlchemy compiles `insert(table).values([...])` again for every call, and its executemany path
-builds and type-processes every parameter of every row in Python: for the live floor's 200 copies of
-an event that was most of the time of an arrival. Here the statement is a `text()` clause built once
-per (table, columns, number of rows, tail): values shared by every row (an event id, a timestamp) are
-bound once, and only the columns that differ by row get a parameter per row.
+builds and type-processes every parameter of every row in Python. The recommendations shown at an
+arrival or a request (one row per item, and a "shown" feedback row for each) are written this way: the
+statement is a `text()` clause built once per (table, columns, number of rows, tail), values shared by
+every row (a member, a timestamp) are bound once, and only the columns that differ by row get a
+parameter per row.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from server.db.session import core
 
-# A statement is cached per distinct row count; the floor's are bounded by how many clerks a store has.
+# A statement is cached per distinct row count, which is bounded by how many items one showing lists.
 CACHED_SHAPES = 512
 # Rows per statement: well under SQLite's and PostgreSQL's limits on parameters per statement.
 MAX_ROWS = 500
