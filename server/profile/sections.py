@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from server.profile import repository as repo
 from server.profile.schemas import (
     BenefitRead,
     CategoryRead,
+    DormancyRead,
     ExpiringPoints,
     HeatRead,
     PersonaEvidenceRead,
@@ -33,6 +34,7 @@ from server.profile.schemas import (
     UpcomingRead,
     WeeklyHeatRead,
 )
+from server.signals.dormancy import dormancy
 from server.signals.heat import WEEKS, HeatSettings, heat_at, history_start, weekly_heat
 from server.signals.persona import persona
 from server.tags.facts import MemberAggregates, persona_inputs, signed
@@ -176,6 +178,11 @@ def persona_read(agg: MemberAggregates, medians: dict[str, Decimal]) -> PersonaR
         reasons=list(found.reasons),
         evidence=[PersonaEvidenceRead(**vars(e)) for e in found.evidence],
     )
+
+
+def dormancy_read(last_purchase: date | None, today: date) -> DormancyRead:
+    """Whether the member is active, at risk or dormant, from the day of their last purchase."""
+    return DormancyRead(**vars(dormancy(last_purchase, today)))
 
 
 def heat_read(session: Session, member_id: int, txns: Sequence[figures.Txn], now: datetime) -> HeatRead:

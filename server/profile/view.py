@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from server.core.context import open_text
 from server.core.crypto import NOTE
-from server.loyalty.config import load_config
+from server.loyalty.config import LoyaltyConfig, load_config
 from server.profile import figures, sections
 from server.profile import repository as repo
-from server.profile.catalog import catalog_stats
+from server.profile.catalog import CatalogStats, catalog_stats
 from server.profile.schemas import (
     ConsultantRead,
     DormancyRead,
@@ -28,7 +28,6 @@ from server.profile.schemas import (
     TagRead,
     TierRead,
 )
-from server.signals.dormancy import dormancy
 from server.tags.facts import (
     MemberAggregates,
     aggregate,
@@ -86,24 +85,14 @@ def build_profile(
     state: TierState,
 ) -> ProfileRead:
     """The 360° view of `member` (a `repository.MEMBER` row) as of `now`, in tier `state`."""
-    config = load_config(session)
     today, mid = now.date(), member.id
-    stats = catalog_stats(session)
-    tier = state.name or config.ladder.lowest
-    base = MemberAggregates(
-        joined_on=member.joined_on, birthday=member.birthday, gender=member.gender, tier=tier
-    )
-    agg = aggregate(base, txns, [], now, stats.catalog_start)
-    launched = launched_after(stats.catalog_start) or EPOCH
-    agg.categories = repo.category_totals(session, mid, now, launched)
-    facts = member_facts(agg, now, stats.medians, _FACTS)
+    basis = card_basis(session, member, txns, now, state)
+    card = build_card(session, member, txns, now, state, basis)
+    agg = basis.agg
+    facts = member_facts(agg, now, basis.stats.medians, _FACTS)
     visits = figures.store_visits(txns)
     names = repo.store_names(session, {v.store_id for v in visits} | {member.home_store_id} - {None})
-    tier_read = sections.tier_read(
-        config, tier, state.since or datetime.combine(member.joined_on, time.min, UTC), txns, now
-    )
-    points = sections.points_read(session, config, mid, now)
-    benefits = sections.benefits_read(session, member, tier, now)
+    benefits = sections.benefits_read(session, member, basis.tier, now)
     follow_ups = [
         (on, open_text(session, note, NOTE), who)
         for on, note, who in repo.rows(session, repo.FOLLOW_UPS, member_id=mid, today=today)
@@ -131,8 +120,8 @@ def build_profile(
             )
             for v in visits
         ],
-        tier=tier_read,
-        points=points,
+        tier=card.tier,
+        points=card.points,
         benefits=benefits,
         rfm=sections.rfm_read(agg, txns, facts["average_basket_365d"], now),
         favourite_categories=sections.categories_read(agg),
@@ -140,10 +129,10 @@ def build_profile(
         price_band=facts["price_band"],
         price_index=facts["price_index"],
         coupon_redemption_rate=facts["coupon_redemption_rate"],
-        tags=sections.tags_read(session, mid),
-        persona=sections.persona_read(agg, stats.medians),
-        dormancy=DormancyRead(**vars(dormancy(agg.last_purchase, today))),
-        heat=sections.heat_read(session, mid, txns, now),
+        tags=card.tags,
+        persona=card.persona,
+        dormancy=card.dormancy,
+        heat=card.heat,
         interactions=[
             InteractionBrief(
                 id=i,
@@ -159,7 +148,7 @@ def build_profile(
             )
         ],
         consultants=advisers,
-        upcoming=sections.upcoming_read(member, tier_read, points, benefits, follow_ups, now),
+        upcoming=sections.upcoming_read(member, card.tier, card.points, benefits, follow_ups, now),
         recent_purchases=sections.recent_read(session, mid, now),
         as_of=now,
     )
@@ -167,7 +156,7 @@ def build_profile(
 
 @dataclass(frozen=True)
 class Card:
-    """The part of the 360° view an arrival card shows, computed exactly as `build_profile` does."""
+    """The part of the 360° view an arrival card shows; `build_profile` builds these sections with it."""
 
     tier: TierRead
     points: PointsRead
@@ -178,11 +167,21 @@ class Card:
     heat: HeatRead
 
 
-def build_card(
+@dataclass(frozen=True)
+class CardBasis:
+    """What the card's sections (and the profile's others) are computed from, read once."""
+
+    config: LoyaltyConfig
+    stats: CatalogStats
+    tier: str
+    since: datetime
+    agg: MemberAggregates
+
+
+def card_basis(
     session: Session, member: Any, txns: Sequence[figures.Txn], now: datetime, state: TierState
-) -> Card:
-    """The arrival card's sections only: an arrival goes out while the member is at the door, so it
-    skips what only the full profile shows (benefits, RFM table, favourites, interactions, purchases)."""
+) -> CardBasis:
+    """The loyalty settings, catalogue figures, tier held and the member's aggregates as of `now`."""
     config = load_config(session)
     stats = catalog_stats(session)
     tier = state.name or config.ladder.lowest
@@ -194,12 +193,26 @@ def build_card(
         session, member.id, now, launched_after(stats.catalog_start) or EPOCH
     )
     since = state.since or datetime.combine(member.joined_on, time.min, UTC)
+    return CardBasis(config, stats, tier, since, agg)
+
+
+def build_card(
+    session: Session,
+    member: Any,
+    txns: Sequence[figures.Txn],
+    now: datetime,
+    state: TierState,
+    basis: CardBasis | None = None,
+) -> Card:
+    """The sections an arrival card shows, which the full profile shows too: an arrival goes out while
+    the member is at the door, so it skips what only the profile has (benefits, RFM, favourites, ...)."""
+    b = basis or card_basis(session, member, txns, now, state)
     return Card(
-        tier=sections.tier_read(config, tier, since, txns, now),
-        points=sections.points_read(session, config, member.id, now),
+        tier=sections.tier_read(b.config, b.tier, b.since, txns, now),
+        points=sections.points_read(session, b.config, member.id, now),
         tags=sections.tags_read(session, member.id),
-        persona=sections.persona_read(agg, stats.medians),
-        dormancy=DormancyRead(**vars(dormancy(agg.last_purchase, now.date()))),
-        last_purchase_on=agg.last_purchase,
+        persona=sections.persona_read(b.agg, b.stats.medians),
+        dormancy=sections.dormancy_read(b.agg.last_purchase, now.date()),
+        last_purchase_on=b.agg.last_purchase,
         heat=sections.heat_read(session, member.id, txns, now),
     )
