@@ -16,13 +16,11 @@ from server.core.phone import mask_phone, normalise_phone
 from server.db.session import core, session_scope
 from server.db.tables import Member, Staff
 from server.loyalty.config import load_config
-from server.loyalty.points import available
 from server.members.access import LookupLimit, check_lookup_rate, may_view, record_access, refusal
 from server.profile import repository as repo
 from server.profile.schemas import MemberSummary, ProfileRead, StoreRef
-from server.profile.sections import ledger_of
+from server.profile.sections import dormancy_read, points_read
 from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
-from server.signals.dormancy import dormancy
 
 AS_OF_ROLES = frozenset({Role.HQ_ANALYST, Role.ADMIN})
 # The look-up by each identifier, built once (every arrival at the door runs one).
@@ -112,10 +110,15 @@ def lookup_member(
 
 
 def summary(session: Session, keys: Keys, caller: Staff, member_id: int, now: datetime) -> MemberSummary:
-    """Who the member is, their tier, spendable points, last purchase, tags and consultants."""
+    """Who the member is, their tier, spendable points, last purchase, tags and consultants.
+
+    The look-up's short form of the profile: the same sections (points, dormancy) as `build_profile`,
+    without reading the member's whole history, since a look-up runs at every arrival.
+    """
     member = _member(session, member_id)
-    book = ledger_of(session, member_id, now)
+    config = load_config(session)
     last = repo.last_sale(session, member_id, now)
+    last_day = last.date() if last else None
     phone = phone_for(keys, caller, member.phone_encrypted, member.home_store_id)
     names = repo.store_names(session, {member.home_store_id} - {None})
     home = member.home_store_id
@@ -126,10 +129,10 @@ def summary(session: Session, keys: Keys, caller: Staff, member_id: int, now: da
         phone_masked=phone.masked,
         card_number=member.card_number,
         home_store=StoreRef(id=home, name=names.get(home, "")) if home is not None else None,
-        tier=member.tier or load_config(session).ladder.lowest,
-        points_available=available(book.lots, now.date(), book.debt),
-        last_purchase_on=last.date() if last else None,
-        dormancy=dormancy(last.date() if last else None, now.date()).status,
+        tier=member.tier or config.ladder.lowest,
+        points_available=points_read(session, config, member_id, now).available,
+        last_purchase_on=last_day,
+        dormancy=dormancy_read(last_day, now.date()).status,
         tags=[r.tag for r in repo.rows(session, repo.TAGS, member_id=member_id)],
         consultants=consultants(session, member_id),
         profile_url=f"/api/v1/members/{member_id}/profile",
