@@ -18,7 +18,7 @@ from server.db.tables import ConsultantAssignment, Member, Staff
 from server.recommendations.deps import get_recommender
 from server.recommendations.engine import build_recommender
 from tests.fixtures.factories import make_staff
-from tests.server.realtime.conftest import LiveServer, serve, token_for
+from tests.server.realtime.conftest import WAIT, LiveServer, serve, token_for
 from tests.server.recommendations.conftest import NOW, HashEncoder, Shop, build_shop
 
 PHONE = "13800138000"
@@ -67,5 +67,5 @@ def floor(context: AppContext, session: Session) -> Iterator[Floor]:
         live.app.dependency_overrides[get_recommender] = lambda: recommender
         live.app.dependency_overrides[get_now] = lambda: NOW
         base = live.url.replace("ws://", "http://", 1)
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=WAIT) as http:
             yield Floor(live, shop, clerk_a2, consultant_b, http)

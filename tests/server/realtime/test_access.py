@@ -113,7 +113,7 @@ def test_a_token_that_expires_mid_shift_closes_the_socket(
 
 def test_a_client_that_can_send_headers_may_use_authorization(live: LiveServer, world: World) -> None:
     headers = {"Authorization": f"Bearer {token_for(live.context, world.clerk_a)}"}
-    with connect(floor_url(live.url), additional_headers=headers, open_timeout=5) as ws:
+    with connect(floor_url(live.url), additional_headers=headers, open_timeout=WAIT) as ws:
         assert greet(ws)[0]["staff_id"] == world.clerk_a.id
 
 
@@ -129,7 +129,7 @@ def test_the_token_in_a_first_auth_frame(live: LiveServer, world: World) -> None
         assert ws.subprotocol == "aisle.v1"
         ws.send(json.dumps({"type": "auth", "token": token_for(live.context, world.clerk_a)}))
         assert greet(ws)[0]["staff_id"] == world.clerk_a.id
-    with connect(floor_url(live.url), open_timeout=5) as ws:  # a client that offers no subprotocol
+    with connect(floor_url(live.url), open_timeout=WAIT) as ws:  # a client that offers no subprotocol
         ws.send(json.dumps({"type": "auth", "token": "not-a-jwt"}))
         code, reason = close_code(ws)
         assert code == 4401 and "invalid token" in reason
@@ -138,12 +138,12 @@ def test_the_token_in_a_first_auth_frame(live: LiveServer, world: World) -> None
 def test_a_token_in_the_url_is_refused_with_the_way_to_send_it(live: LiveServer, world: World) -> None:
     # Old phones put it in ?token=, which lands in every access log on the way: refused, loudly.
     good = token_for(live.context, world.clerk_a)
-    with connect(f"{floor_url(live.url)}?token={good}", open_timeout=5) as ws:
+    with connect(f"{floor_url(live.url)}?token={good}", open_timeout=WAIT) as ws:
         code, reason = refused_at_once(ws)
     assert code == 4401
     assert "bearer.<token>" in reason and '{"type":"auth"' in reason, reason
     url = f"{floor_url(live.url)}?token={good}"
-    with connect(url, subprotocols=subprotocols(good), open_timeout=5) as ws:
+    with connect(url, subprotocols=subprotocols(good), open_timeout=WAIT) as ws:
         assert refused_at_once(ws)[0] == 4401
 
 

@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 from server.core.context import AppContext
 from tests.fixtures.factories import World
 from tests.server.realtime.conftest import (
+    WAIT,
     close_code,
     floor_url,
     greet,
@@ -72,7 +73,7 @@ def test_the_access_log_holds_neither_a_token_nor_a_looked_up_phone(
         with open_floor(live.url, token, since=0) as ws:
             greet(ws)
         # An old phone still putting its token in the URL: refused, and not written down either.
-        with connect(f"{floor_url(live.url)}?token={token}", open_timeout=5) as ws:
+        with connect(f"{floor_url(live.url)}?token={token}", open_timeout=WAIT) as ws:
             code, _ = close_code(ws)
             assert code == 4401
         with open_floor(live.url, None) as ws:
