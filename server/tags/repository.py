@@ -170,6 +170,13 @@ def active_rules(session: Session) -> list[TagRule]:
     return list(session.scalars(select(TagRule).where(TagRule.active.is_(True)).order_by(TagRule.id)))
 
 
+def rules_page(session: Session, limit: int, offset: int) -> tuple[list[TagRule], int]:
+    """A page of every tag rule, active or not, by name, with how many there are."""
+    total = int(session.scalar(select(func.count()).select_from(TagRule)) or 0)
+    rows = session.scalars(select(TagRule).order_by(TagRule.name).limit(limit).offset(offset))
+    return list(rows), total
+
+
 def rule_by_name(session: Session, name: str) -> TagRule | None:
     """A tag rule by its (tag) name."""
     return session.scalar(select(TagRule).where(TagRule.name == name))

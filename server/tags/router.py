@@ -6,7 +6,6 @@ A saved rule tags members from the next nightly pass on, and each member again a
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import func, select
 
 from server.auth.deps import CurrentStaff
 from server.auth.roles import Role
@@ -14,7 +13,6 @@ from server.auth.scope import require, require_any_role
 from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep
-from server.core.errors import NotFound
 from server.core.pagination import Page, PageDep
 from server.db.tables import TagRule
 from server.tags import service
@@ -43,8 +41,7 @@ def list_facts(caller: CurrentStaff) -> list[FactRead]:
 def list_rules(caller: CurrentStaff, session: SessionDep, page: PageDep) -> Page[TagRuleRead]:
     """Every tag rule, active or not, by name (hq_analyst or admin)."""
     require(caller, RULE_EDITORS)
-    total = int(session.scalar(select(func.count()).select_from(TagRule)) or 0)
-    rows = session.scalars(select(TagRule).order_by(TagRule.name).limit(page.limit).offset(page.offset))
+    rows, total = service.list_rules(session, page.limit, page.offset)
     return Page(items=[_read(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
@@ -52,10 +49,7 @@ def list_rules(caller: CurrentStaff, session: SessionDep, page: PageDep) -> Page
 def get_rule(rule_id: Id, caller: CurrentStaff, session: SessionDep) -> TagRuleRead:
     """One tag rule (hq_analyst or admin)."""
     require(caller, RULE_EDITORS)
-    row = session.get(TagRule, rule_id)
-    if row is None:
-        raise NotFound(f"tag rule {rule_id} not found")
-    return _read(row)
+    return _read(service.get_rule(session, rule_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

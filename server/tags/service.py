@@ -81,6 +81,19 @@ def create_rule(
     return row
 
 
+def list_rules(session: Session, limit: int, offset: int) -> tuple[list[TagRule], int]:
+    """A page of every tag rule, active or not, by name, with how many there are."""
+    return repo.rules_page(session, limit, offset)
+
+
+def get_rule(session: Session, rule_id: int) -> TagRule:
+    """One tag rule (404 if there is none)."""
+    row = session.get(TagRule, rule_id)
+    if row is None:
+        raise NotFound(f"tag rule {rule_id} not found")
+    return row
+
+
 def update_rule(
     session: Session,
     rule_id: int,
@@ -91,9 +104,7 @@ def update_rule(
     staff_id: int | None = None,
 ) -> TagRule:
     """Change a rule's condition, description or activity; a new condition bumps the version."""
-    row = session.get(TagRule, rule_id)
-    if row is None:
-        raise NotFound(f"tag rule {rule_id} not found")
+    row = get_rule(session, rule_id)
     if rule is not None:
         stored = dump_rule(validate_rule(rule))
         if stored != row.rule:
