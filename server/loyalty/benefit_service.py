@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput, NotFound
-from server.db.tables import Benefit, BenefitUsage, Member, MemberTier
+from server.db.tables import Benefit, BenefitUsage, Member, MemberTier, Transaction
 from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.benefits import BenefitStatus, reminders, status, statuses
@@ -58,7 +58,12 @@ def use_benefit(
     store_id: int | None = None,
     transaction_id: int | None = None,
 ) -> BenefitUsage:
-    """Record one use of a benefit; 422 when the member's tier or remaining quota does not allow it."""
+    """Record one use of a benefit; 422 when the member's tier or remaining quota does not allow it, or
+    when `transaction_id` names no transaction of the member."""
+    if transaction_id is not None:
+        txn = session.get(Transaction, transaction_id)
+        if txn is None or txn.member_id != member_id:
+            raise InvalidInput(f"transaction_id: {transaction_id} is not a transaction of member {member_id}")
     member = repo.lock_member(session, member_id)
     row = next((r for r in benefit_rows(session) if r.code == code), None)
     if idempotency_key:

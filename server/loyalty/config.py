@@ -87,6 +87,25 @@ def save_setting(
     return row
 
 
+@dataclass(frozen=True)
+class StoredSetting:
+    """One part of the configuration as in force: its version (0 for the default) and document."""
+
+    version: int
+    updated_at: datetime | None
+    value: dict[str, Any]
+
+
+def setting(session: Session, key: str) -> StoredSetting:
+    """The stored document of setting `key`, else the default in force as a document (version 0)."""
+    row = session.get(LoyaltySetting, key)
+    if row is not None:
+        return StoredSetting(row.version, row.updated_at, row.value)
+    config = load_config(session)
+    default = {"tiers": config.ladder, "earn": config.earn, "redemption": config.redemption}[key]
+    return StoredSetting(0, None, default.model_dump(mode="json"))
+
+
 def benefit_rows(session: Session) -> list[Benefit]:
     """The active benefits; the default set is stored the first time there are none at all."""
     rows = list(session.scalars(select(Benefit).order_by(Benefit.id)))

@@ -15,10 +15,9 @@ from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
-from server.db.tables import LoyaltySetting, Transaction
 from server.loyalty import repository as repo
 from server.loyalty.benefit_service import use_benefit
-from server.loyalty.config import load_config, save_setting
+from server.loyalty.config import save_setting, setting
 from server.loyalty.redemption import RedemptionResult, redeem_points
 from server.loyalty.schemas import (
     BenefitUsageRead,
@@ -40,12 +39,8 @@ BENEFIT_ROLES = TILL_ROLES | {Role.VIP_CONSULTANT}
 
 
 def _setting(session: SessionDep, key: str) -> SettingRead:
-    row = session.get(LoyaltySetting, key)
-    if row is not None:
-        return SettingRead(key=key, version=row.version, updated_at=row.updated_at, value=row.value)
-    config = load_config(session)
-    default = {"tiers": config.ladder, "earn": config.earn, "redemption": config.redemption}[key]
-    return SettingRead(key=key, version=0, updated_at=None, value=default.model_dump(mode="json"))
+    found = setting(session, key)
+    return SettingRead(key=key, version=found.version, updated_at=found.updated_at, value=found.value)
 
 
 @router.get("/loyalty/config/{key}")
@@ -158,12 +153,6 @@ def use(
         raise InvalidInput("store_id: say which store the benefit is used in")
     require(caller, BENEFIT_ROLES, store_id)
     member_for(session, caller, member_id)
-    if body.transaction_id is not None:
-        txn = session.get(Transaction, body.transaction_id)
-        if txn is None or txn.member_id != member_id:
-            raise InvalidInput(
-                f"transaction_id: {body.transaction_id} is not a transaction of member {member_id}"
-            )
     usage = use_benefit(
         session, member_id, code, now, body.idempotency_key, caller.id, store_id, body.transaction_id
     )
