@@ -1,9 +1,11 @@
 """One turn of the clerk's conversation: the customer's words in, ranked items with reasons out.
 
 Each turn reads the utterance (`models.utterance`), folds it into the previous turn's constraints, maps
-product words to the catalog's own categories (bilingual lexicon, then embedding similarity to the
-category names), embeds the request, blends it with the member's taste, and searches the item index with
-price, category and item exclusions applied as hard filters on an over-fetched search.
+kinds of product to the catalog's own categories (the catalogue's vocabulary of names and labels in both
+languages, then a lexicon concept's category by name or, in English only, by embedding), embeds the
+request, blends it with the member's taste, and searches the item index with price, category, colour and
+item exclusions applied as hard filters on an over-fetched search. A kind the catalogue does not carry
+matches nothing, and the clerk is told so.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import numpy as np
 from models.candidates import Fact, ItemIndex, Suggestion
 from models.catalog import Catalog
 from models.encoder import Encoder, TextEncoder
-from models.i18n import join_parts, money, recipient_text, resolve_lang, say
+from models.i18n import join_list, join_parts, money, recipient_text, resolve_lang, say
 from models.lexicon import CategoryMatcher, gift_concepts
 from models.member import MemberFacts
+from models.request_words import CONCEPT_WORDS
 from models.utterance import Parsed, parse_utterance
+from models.vocabulary import CatalogVocabulary, colour_mask
 
 ANCHOR_WEIGHT = 0.7  # "like the lantern": the lantern's vector against the words of the request
 PLAIN_SEARCH_SHARE = 0.5  # from this share of the catalog passing the filters, over-fetch and filter here
@@ -42,11 +46,16 @@ class Constraints:
     gift: bool = False
     anchor_item: int | None = None
     topic: str = ""  # the words embedded for the request
+    named_categories: tuple[str, ...] = ()  # the categories the customer's words named (not a gift's)
+    colours: tuple[str, ...] = ()  # any of these colours
+    excluded_colours: tuple[str, ...] = ()
+    excluded_words: tuple[str, ...] = ()  # refused kinds narrower than a category; their items excluded
+    unmatched: tuple[str, ...] = ()  # kinds asked for that the catalogue does not carry: nothing passes
 
     def allows(self, catalog: Catalog) -> np.ndarray:
         """Which catalog rows pass every hard filter (a mask aligned with the catalog's rows)."""
         price = catalog.prices
-        ok = np.ones(len(catalog), dtype=bool)
+        ok = np.full(len(catalog), not self.unmatched, dtype=bool)
         if self.min_price is not None:
             ok &= price >= self.min_price
         if self.max_price is not None:
@@ -60,6 +69,10 @@ class Constraints:
             wanted[[catalog.categories.index(c) for c in self.categories]] = True
             wanted[[catalog.categories.index(c) for c in self.excluded_categories]] = False
             ok &= wanted[catalog.category_codes]
+        if self.colours:
+            ok &= np.logical_or.reduce([colour_mask(catalog, c) for c in self.colours])
+        for colour in self.excluded_colours:
+            ok &= ~colour_mask(catalog, colour)
         banned = catalog.rows(
             [*self.excluded_items, *([self.anchor_item] if self.anchor_item is not None else [])]
         )
@@ -83,8 +96,52 @@ def _union(*groups: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for g in groups for c in g))
 
 
+@dataclass(frozen=True)
+class _Kinds:
+    """Kinds of product resolved against the catalogue."""
+
+    categories: tuple[str, ...] = ()
+    whole: tuple[str, ...] = ()  # the categories named as a whole ("candles", not "红茶" within tea)
+    unmatched: tuple[str, ...] = ()  # asked for, carried nowhere
+    items: tuple[int, ...] = ()  # the items of the kinds narrower than a category
+    narrow_words: tuple[str, ...] = ()
+
+
+def _resolve(
+    words: Sequence[str], vocabulary: CatalogVocabulary, matcher: CategoryMatcher, catalog: Catalog
+) -> _Kinds:
+    """Categories the words name (the catalogue's own words first, then a lexicon concept's category)."""
+    categories: list[str] = []
+    whole: list[str] = []
+    unmatched: list[str] = []
+    items: list[int] = []
+    narrow: list[str] = []
+    for word in words:
+        found = vocabulary.match(word)
+        if found is None:
+            concept = CONCEPT_WORDS.get(word)
+            via = matcher.concept(concept) if concept else ()
+            categories += via
+            whole += via
+            unmatched += [] if via else [word]
+            continue
+        categories += found.categories
+        codes = [catalog.categories.index(c) for c in found.categories]
+        if found.rows and len(found.rows) < int(np.isin(catalog.category_codes, codes).sum()):
+            items += catalog.ids[list(found.rows)].tolist()
+            narrow.append(word)
+        else:
+            whole += found.categories
+    return _Kinds(_union(categories), _union(whole), tuple(unmatched), tuple(items), tuple(narrow))
+
+
 def _fold(
-    parsed: Parsed, prev: ConversationTurn | None, utterance: str, catalog: Catalog, matcher: CategoryMatcher
+    parsed: Parsed,
+    prev: ConversationTurn | None,
+    utterance: str,
+    catalog: Catalog,
+    matcher: CategoryMatcher,
+    vocabulary: CatalogVocabulary,
 ) -> Constraints:
     """The previous constraints updated by what this utterance says."""
     base = prev.constraints if prev is not None else Constraints()
@@ -102,11 +159,10 @@ def _fold(
         c = replace(c, price_below=min(shown_prices) if shown_prices else c.max_price, price_above=None)
     if parsed.pricier:
         c = replace(c, price_above=max(shown_prices) if shown_prices else c.min_price, price_below=None)
-    wanted = _union(*(matcher.concept(x) for x in parsed.concepts), matcher.by_name(parsed.words))
-    unwanted = _union(
-        *(matcher.concept(x) for x in parsed.excluded_concepts),
-        *(matcher.phrase(p) for p in parsed.excluded_phrases),
-    )
+    asked = _resolve(parsed.kinds, vocabulary, matcher, catalog)
+    refused = _resolve(parsed.excluded_kinds, vocabulary, matcher, catalog)
+    wanted = asked.categories
+    unwanted = refused.whole
     recipient = parsed.recipient or c.recipient
     occasion = parsed.occasion or c.occasion
     anchor = c.anchor_item
@@ -116,14 +172,23 @@ def _fold(
         anchor = shown[0]
     elif parsed.has_topic:
         anchor = None
-    categories = c.categories
+    categories, named = c.categories, c.named_categories
     if wanted:
-        categories = wanted
+        categories = named = wanted
     elif parsed.gift:
-        categories = _union(*(matcher.concept(x) for x in gift_concepts(recipient, occasion)))
+        categories, named = _union(*(matcher.concept(x) for x in gift_concepts(recipient, occasion))), ()
     elif parsed.anchor_phrase or parsed.more_like_this:
-        categories = ()
-    excluded_items = c.excluded_items
+        categories = named = ()
+    unmatched = c.unmatched
+    if parsed.kinds:
+        # "something for tea" in a shop without tea asks for tea things: the request's meaning finds them.
+        unmatched = () if wanted else tuple(w for w in asked.unmatched if w not in parsed.purposes)
+    elif parsed.has_topic:
+        unmatched = ()
+    colours = c.colours
+    if parsed.colours or parsed.kinds:
+        colours = parsed.colours
+    excluded_items = tuple(dict.fromkeys((*c.excluded_items, *refused.items)))
     if parsed.not_that_one and shown:
         excluded_items = tuple(dict.fromkeys((*excluded_items, shown[0])))
         anchor = None if anchor == shown[0] else anchor
@@ -132,12 +197,19 @@ def _fold(
     if parsed.has_topic or not topic:
         topic = parsed.topic or utterance
     if (parsed.anchor_phrase or parsed.more_like_this) and anchor is not None:
-        if not (parsed.concepts or parsed.words or parsed.gift):
+        if not (parsed.kinds or parsed.words or parsed.gift):
             topic = catalog.name(anchor)  # "like the lantern" says nothing beyond the lantern itself
     return replace(
         c,
         categories=tuple(x for x in categories if x not in excluded),
+        named_categories=tuple(x for x in named if x not in excluded),
         excluded_categories=excluded,
+        colours=tuple(x for x in colours if x not in parsed.excluded_colours),
+        excluded_colours=_union(
+            tuple(x for x in c.excluded_colours if x not in parsed.colours), parsed.excluded_colours
+        ),
+        excluded_words=_union(c.excluded_words, refused.narrow_words),
+        unmatched=unmatched,
         excluded_items=excluded_items,
         recipient=recipient,
         occasion=occasion,
@@ -253,6 +325,7 @@ def respond(
     k: int = 5,
     lang: str | None = None,
     taste_weight: float = 0.25,
+    vocabulary: CatalogVocabulary | None = None,
 ) -> ConversationTurn:
     """Answer one utterance given the turns so far: ranked items with reasons and the constraints in force."""
     if not utterance.strip():
@@ -260,10 +333,11 @@ def respond(
     if k < 1 or not 0.0 <= taste_weight <= 1.0:
         raise ValueError("k must be at least 1 and taste_weight within 0..1")
     lang = resolve_lang(lang, member.locale if member is not None else None)
-    parsed = parse_utterance(utterance)
+    vocabulary = vocabulary or CatalogVocabulary.for_catalog(catalog)
+    parsed = parse_utterance(utterance, vocabulary)
     prev = turns_so_far[-1] if turns_so_far else None
     matcher = CategoryMatcher.for_catalog(catalog, encoder)
-    constraints = _fold(parsed, prev, utterance, catalog, matcher)
+    constraints = _fold(parsed, prev, utterance, catalog, matcher, vocabulary)
     query = _query(constraints, index, encoder, taste_vector, taste_weight)
     found = filtered_search(index, catalog, query, k, constraints)
     taste_sims: list[float | None] = [None] * len(found)
@@ -275,4 +349,6 @@ def respond(
         for (item, score), sim in zip(found, taste_sims, strict=True)
     )
     message = "" if suggestions else say("chat_nothing", lang)
+    if constraints.unmatched:
+        message = say("chat_not_carried", lang, words=join_list(list(constraints.unmatched), lang))
     return ConversationTurn(utterance, lang, parsed, constraints, suggestions, message)

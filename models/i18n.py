@@ -92,6 +92,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "chat_taste": {"en": "close to what they usually buy", "zh": "接近TA平时的喜好"},
     "chat_item": {"en": "{item}, {price}: {why}.", "zh": "{item}，{price}：{why}。"},
     "chat_item_plain": {"en": "{item}, {price}.", "zh": "{item}，{price}。"},
+    "chat_not_carried": {
+        "en": "The catalog has nothing for “{words}”.",
+        "zh": "目录中没有“{words}”相关的商品。",
+    },
     "chat_nothing": {
         "en": "Nothing in the catalog matches all of that; try loosening a limit.",
         "zh": "目录中没有同时满足这些条件的商品，可以放宽一点条件。",
@@ -110,6 +114,7 @@ RECIPIENTS: dict[str, dict[str, str]] = {
     "partner": {"en": "a partner", "zh": "爱人"},
     "child": {"en": "a child", "zh": "孩子"},
     "friend": {"en": "a friend", "zh": "朋友"},
+    "sibling": {"en": "a sibling", "zh": "兄弟姐妹"},
     "grandparent": {"en": "a grandparent", "zh": "长辈"},
     "colleague": {"en": "a colleague", "zh": "同事"},
     "her": {"en": "her", "zh": "她"},

@@ -1,8 +1,10 @@
-"""The small bilingual vocabulary the conversation understands: product concepts, recipients, occasions.
+"""The hand-written bilingual words of a request's intent: recipients, occasions, gifts, colours, refusals,
+and broad product concepts.
 
-A concept is a kind of product customers ask for ("candles", "lights"). `CategoryMatcher` maps it to a
-chain's own categories at run time (by name, else by embedding similarity to the category names), so no
-category name is hard-coded here.
+Kinds of product are matched against the chain's own catalogue (`models.vocabulary`). A concept ("candles",
+"lights") is the fallback for a word the catalogue does not know: `CategoryMatcher` maps it to the chain's
+categories by name, else by embedding similarity of its English description to English category names
+(the bundled model is English-only, so Chinese never depends on it). No category name is hard-coded here.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ CONCEPTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "jewellery": (
         "jewellery and accessories",
-        ("jewellery", "jewelry", "necklace", "bracelet", "earrings", "ring", "brooch", "scarf"),
-        ("首饰", "饰品", "项链", "手链", "耳环", "戒指", "胸针", "围巾"),
+        ("jewellery", "jewelry", "necklace", "bracelet", "earrings", "ring", "brooch"),
+        ("首饰", "饰品", "项链", "手链", "耳环", "戒指", "胸针"),
     ),
     "garden": (
         "garden and plants",
@@ -124,9 +126,9 @@ CONCEPTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 RECIPIENT_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "mother": (
         ("mother", "mum", "mom", "mummy", "mommy", "mother-in-law"),
-        ("妈妈", "母亲", "婆婆", "岳母", "老妈"),
+        ("妈妈", "母亲", "婆婆", "岳母", "老妈", "妈"),
     ),
-    "father": (("father", "dad", "daddy", "father-in-law"), ("爸爸", "父亲", "岳父", "公公", "老爸")),
+    "father": (("father", "dad", "daddy", "father-in-law"), ("爸爸", "父亲", "岳父", "公公", "老爸", "爸")),
     "wife": (("wife",), ("老婆", "妻子", "太太")),
     "husband": (("husband",), ("老公", "丈夫")),
     "partner": (
@@ -141,23 +143,92 @@ RECIPIENT_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("grandmother", "grandma", "granny", "nan", "grandfather", "grandpa", "grandparents"),
         ("奶奶", "外婆", "姥姥", "爷爷", "外公", "姥爷", "长辈", "老人"),
     ),
-    "friend": (("friend", "friends", "neighbour", "neighbor"), ("朋友", "闺蜜", "邻居")),
-    "colleague": (("colleague", "boss", "coworker", "teacher"), ("同事", "老师", "领导", "老板")),
+    "sibling": (("sister", "brother", "sis"), ("姐姐", "妹妹", "哥哥", "弟弟", "姐妹", "兄弟")),
+    "friend": (
+        ("friend", "friends", "neighbour", "neighbor", "host"),
+        ("朋友", "闺蜜", "邻居", "好友", "同学"),
+    ),
+    "colleague": (
+        ("colleague", "boss", "coworker", "teacher", "client"),
+        ("同事", "老师", "领导", "老板", "客户"),
+    ),
 }
 PRONOUNS: dict[str, tuple[str, ...]] = {"her": ("her",), "him": ("him",)}
+# Chinese pronouns as recipients only after a verb of giving ("送她", "给他买").
+PRONOUNS_ZH: dict[str, tuple[str, ...]] = {"her": ("她",), "him": ("他",)}
+GIVING_ZH = ("送给", "送", "给", "买给")
 
 OCCASION_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "birthday": (("birthday", "bday"), ("生日",)),
     "wedding": (("wedding", "engagement"), ("婚礼", "结婚", "订婚")),
-    "christmas": (("christmas", "xmas"), ("圣诞",)),
+    "christmas": (("christmas", "xmas"), ("圣诞", "圣诞节")),
     "anniversary": (("anniversary",), ("纪念日",)),
     "housewarming": (("housewarming", "new home"), ("乔迁", "新家", "搬家")),
     "mothers_day": (("mother's day", "mothers day"), ("母亲节",)),
+    "fathers_day": (("father's day", "fathers day"), ("父亲节",)),
+    "mid_autumn": (("mid-autumn", "mid autumn", "moon festival"), ("中秋", "中秋节")),
+    "graduation": (("graduation",), ("毕业",)),
+    "teachers_day": (("teacher's day", "teachers day"), ("教师节",)),
     "valentines": (("valentine", "valentine's"), ("情人节",)),
-    "new_year": (("new year", "lunar new year"), ("新年", "春节", "过年")),
+    "new_year": (
+        ("new year", "lunar new year", "chinese new year", "spring festival"),
+        ("新年", "春节", "过年", "新春"),
+    ),
     "thank_you": (("thank you", "thanks"), ("感谢", "谢礼")),
 }
-GIFT_WORDS = (("gift", "gifts", "present", "presents"), ("礼物", "礼品", "送礼", "伴手礼"))
+GIFT_WORDS = (
+    (
+        "gift",
+        "gifts",
+        "present",
+        "presents",
+        "gift box",
+        "gift set",
+        "gift-wrapped",
+        "gift wrap",
+        "gift wrapping",
+    ),
+    ("礼物", "礼品", "送礼", "伴手礼", "礼盒", "礼盒装", "礼", "送人", "送给别人"),
+)
+
+# Words that refuse what follows them ("不要蜡烛", "no candles"), or what precedes them at a clause's end.
+NEGATION_WORDS = (
+    ("not", "no", "without", "except", "excluding", "avoid", "nothing", "none", "hate", "dislike", "nor")
+    + ("other than", "apart from", "anything but", "but not", "rather not", "no more", "instead of")
+    + (
+        "don't",
+        "dont",
+        "do not",
+        "doesn't",
+        "does not",
+        "won't",
+        "never",
+        "isn't",
+        "aren't",
+        "is not",
+        "are not",
+    )
+    + ("不要", "别", "别要", "除了", "不含", "不想要", "不需要", "去掉", "不喜欢", "除去", "不用", "不带")
+    + ("不想", "不考虑", "排除", "别给", "别推荐", "不买", "不送", "不包括", "不包含", "免了", "别拿")
+)
+# colour -> (English words, Chinese words), matched in product names and the "colour" attribute.
+COLOURS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "red": (("red", "vermilion", "scarlet", "crimson", "burgundy"), ("红色", "红", "朱红", "大红", "酒红")),
+    "black": (("black", "ink black"), ("黑色", "黑", "墨黑")),
+    "white": (("white", "ivory", "moon white"), ("白色", "白", "月白", "米白")),
+    "blue": (("blue", "navy", "indigo"), ("蓝色", "蓝", "黛青", "藏青", "靛蓝")),
+    "green": (("green", "pine green", "jade green"), ("绿色", "绿", "松绿", "墨绿")),
+    "pink": (("pink", "blush pink", "blush"), ("粉色", "粉红", "粉", "藕粉")),
+    "yellow": (("yellow", "mustard"), ("黄色", "黄", "明黄")),
+    "amber": (("amber", "orange"), ("琥珀", "琥珀色", "橙色", "橘色")),
+    "purple": (("purple", "lilac", "violet"), ("紫色", "紫")),
+    "grey": (("grey", "gray"), ("灰色", "灰")),
+    "brown": (("brown",), ("棕色", "咖啡色")),
+    "gold": (("gold", "golden"), ("金色",)),
+    "silver": (("silver",), ("银色",)),
+}
+# A colour character that starts these words is not a colour ("红茶" is black tea, "白毫" a tea).
+NOT_COLOUR_AFTER = ("茶", "包", "毫", "酒", "糖")
 
 # Which concepts suit a gift, by recipient; "default" for an unnamed or unlisted one.
 GIFT_CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -220,6 +291,8 @@ class CategoryMatcher:
         if len(self.vectors) == 0:
             return ()
         sims = self.vectors @ np.asarray(self.encoder.encode([text]), dtype=np.float32)[0]
+        # The bundled model reads English only: a Chinese category name's similarity means nothing.
+        sims = np.where([c.isascii() for c in self.catalog.categories], sims, -1.0)
         best = float(sims.max())
         if best < self.min_similarity:
             return ()

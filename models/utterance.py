@@ -1,7 +1,9 @@
 """Read a customer's request, in English or Chinese, into constraints: price limits, wanted and unwanted
 kinds of product, recipient and occasion, and "like the lantern" / "cheaper" / "not that one" references.
 
-Parsing is pure text work; mapping concepts to a catalog's categories happens in `models.conversation`.
+Prices, follow-ups and "like the ..." are read here with patterns; the rest of the words (recipient,
+occasion, colours, kinds of product wanted and refused) by `models.request_words`, against the catalogue's
+own vocabulary when one is given. Mapping kinds to the catalog's categories happens in `models.conversation`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.lexicon import CONCEPTS, GIFT_WORDS, OCCASION_WORDS, PRONOUNS, RECIPIENT_WORDS
+from models.request_words import CONCEPT_WORDS, read_words
+from models.vocabulary import CatalogVocabulary
 
 _CN_DIGITS = {
     "零": 0,
@@ -26,11 +29,17 @@ _CN_DIGITS = {
 }
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _CN_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万]+")
+_DIGIT_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([十百千万])(?![零一二两三四五六七八九])|(k|千块|w)\b)")
+_TWO_DIGITS = re.compile(r"([一二两三四五六七八])([二三四五六七八九])([十百千万])")  # "两三百": 200 to 300
+_THOUSANDS = re.compile(r"(\d),(\d{3})(?!\d)")  # "1,000"
+_UNIT_VALUE = {"十": 10, "百": 100, "千": 1000, "万": 10000, "k": 1000, "千块": 1000, "w": 10000}
 
 _CUR = r"(?:[£$€¥￥]\s*)?"
 _NUM = _CUR + r"(\d+(?:\.\d+)?)\s*(?:k\b)?"
-_UNIT = r"\s*(?:pounds?|quid|gbp|dollars?|bucks|euros?|yuan|rmb|元|块钱|块|镑|英镑)?"
+_UNIT_WORDS = r"(?:pounds?|quid|gbp|dollars?|bucks|euros?|yuan|rmb|cny|元|块钱|块|镑|英镑)"
+_UNIT = rf"\s*{_UNIT_WORDS}?"
 N = _NUM + _UNIT
+_REFUSED, _REFUSED_ZH = r"(?:nothing|not|no|none|never)", r"(?:别|不要|不能)"
 
 # (pattern, meaning) in the order they are tried; a matched span is blanked so later ones do not re-read it.
 PRICE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -39,18 +48,28 @@ PRICE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"\bbetween\s+{N}\s*(?:and|to|-)\s*{N}", "range"),
         (rf"\bfrom\s+{N}\s*(?:to|-)\s*{N}", "range"),
         (rf"{N}\s*(?:-|–|~|to|到|至)\s*{N}(?:\s*之间)?", "range"),
+        # A refused comparison turns round: "nothing over 250" is at most 250, "别低于100" at least 100.
+        (
+            rf"(?:\b{_REFUSED}\s+(?:over|above|more than|higher than)|{_REFUSED_ZH}(?:超过|高于))\s*{N}",
+            "max",
+        ),
+        (
+            rf"(?:\b{_REFUSED}\s+(?:under|below|less than|cheaper than)|{_REFUSED_ZH}(?:低于|少于))\s*{N}",
+            "min",
+        ),
         (rf"(?:\bno less than|\bnot less than|\bat least|不低于|不少于|至少|最少)\s*{N}", "min"),
         (
             rf"(?:\bunder|\bbelow|\bless than|\bcheaper than|\bup to|\bat most|\bmax(?:imum)?|\bno more than|"
             rf"\bnot more than|\bwithin|\bbudget(?: of| is)?|<=?|"
-            rf"不超过|不高于|低于|少于|小于|不到|最多|预算)\s*{N}",
+            rf"不超过|不高于|低于|少于|小于|不到|最多|预算(?:在|是|为)?|控制在)\s*{N}(?!\d|\.\d|\s*(?:左右|上下|ish))",
             "max",
         ),
         (rf"{N}\s*(?:以内|以下|之内|内|\bor less|\bor under|\bmax\b)", "max"),
         (rf"(?:\bover|\babove|\bmore than|\bmin(?:imum)?|\bstarting at|>=?|超过|高于|大于)\s*{N}", "min"),
         (rf"{N}\s*(?:以上|\bor more|\+)", "min"),
         (rf"(?:\baround|\babout|\broughly|\bapproximately|大概|大约|差不多)\s*{N}", "around"),
-        (rf"{N}\s*(?:左右|上下)", "around"),
+        (rf"{N}\s*(?:左右|上下|ish\b)", "around"),
+        (rf"(?:[£$€¥￥]\s*)(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*{_UNIT_WORDS}", "max"),  # "a 300 yuan gift"
     )
 )
 CHEAPER = re.compile(r"\bcheaper\b|\bless expensive\b|\blower price|便宜(?:一)?(?:点|些)|更便宜|再便宜|太贵")
@@ -59,7 +78,7 @@ PRICIER = re.compile(
 )
 NOT_THAT = re.compile(
     r"\bnot (?:that|this|the first)(?: one)?\b|\bsomething else\b|\banother one\b|\bnot it\b|"
-    r"不要(?:这|那)(?:个|款|件)|不是(?:这|那)(?:个|款)|换一(?:个|款)|别的"
+    r"不要(?:这|那)(?:个|款|件)|不是(?:这|那)(?:个|款)|换一?(?:个|款|件)|别的"
 )
 MORE_LIKE = re.compile(
     r"\bmore like (?:this|that|it|these|those)\b|"
@@ -75,48 +94,46 @@ ANCHOR_EN = re.compile(
 ANCHOR_ZH = re.compile(
     r"(?:像|类似|跟|和|与)(?:这个|那个|这款|那款|那种)?([\u4e00-\u9fff]{1,12}?)(?:一样|类似|相似|差不多|同款)"
 )
-NEGATION_EN = re.compile(
-    r"\b(?:not|no|without|except|excluding|anything but|other than|don't want|do not want|no more|nothing)\s+"
-    r"(?:the\s+|any\s+|a\s+|an\s+|more\s+)?([a-z][a-z' -]*?)"
-    r"(?=$|[,.;!?]|\s+(?:and|but|under|below|over|for|please)\b)"
-)
-NEGATION_ZH = re.compile(r"(?:不要|除了|不想要|别要|不需要|除去|去掉|不喜欢)([\u4e00-\u9fff]+)")
-_ZH_CUT = re.compile(r"(?:以外|之外|外|要|想|找|给|送|买|但|可以|都|也|就|吧|呢|了|和|或)")
-_ZH_FILLER = re.compile(
-    r"[我你您他她它们想要给买个的些有吗呢吧了和与请帮找看点一什么东西样适合推荐送可以还再来款件种外都也就很行好]"
-)
-_STOP_EN = frozenset(
-    "a an the some something anything for to of in on with please show me her his my our their do you have "
-    "any one ones it this that these those what which can could i we want need looking look find get is are "
-    "and or but also just maybe perhaps thing things item items else more less".split()
-)
 
 
 def cn_to_number(text: str) -> str:
-    """Chinese numerals rewritten as digits ("三十" -> "30", "一百五" -> "150"), other text unchanged."""
+    """Chinese numerals rewritten as digits ("三十" -> "30", "一百五" -> "150", "1千" -> "1000",
+    "两三百" -> "200到300"), other text unchanged."""
+    text = _TWO_DIGITS.sub(lambda m: f"{_CN_DIGITS[m[1]]}{m[3]}到{_CN_DIGITS[m[2]]}{m[3]}", text)
 
     def convert(match: re.Match[str]) -> str:
         """One run of Chinese numerals as digits."""
         run = match.group(0)
-        if len(run) == 1 and run not in _CN_UNITS and not text.startswith(("元", "块"), match.end()):
+        priced = text.startswith(("元", "块"), match.end())
+        if len(run) == 1 and run not in _CN_UNITS and not priced:
             return run  # a lone "一" is usually "a", not a price
-        total, section, digit, last_unit = 0, 0, 0, 1
+        if all(ch in _CN_UNITS for ch in run) and run != "十" and not priced:
+            return run  # "千万" is "by all means", "百" in "百合" a lily
+        total, section, digit, last_unit, zero = 0, 0, 0, 1, False
         for ch in run:
-            if ch in _CN_DIGITS:
+            if ch == "零":
+                zero = True
+            elif ch in _CN_DIGITS:
                 digit = _CN_DIGITS[ch]
             else:
                 unit = _CN_UNITS[ch]
                 if unit == 10000:
-                    total += (section + digit) * unit
+                    total += (section + digit or 1) * unit
                     section = 0
                 else:
-                    section += (digit or (1 if unit == 10 else 0)) * unit
+                    section += (digit or 1) * unit
                 digit, last_unit = 0, unit
-        if digit and last_unit >= 100:  # "一百五" is 150: a trailing digit takes the next unit down
+        if digit and last_unit >= 100 and not zero:  # "一百五" is 150 ("一百零五" 105)
             digit *= last_unit // 10
         return str(total + section + digit)
 
-    return _CN_NUMBER.sub(convert, text)
+    text = _CN_NUMBER.sub(convert, text)
+    return _DIGIT_UNIT.sub(lambda m: _scaled(m[1], m[2] or m[3]), text)
+
+
+def _scaled(number: str, unit: str) -> str:
+    value = float(number) * _UNIT_VALUE[unit]
+    return str(int(value)) if value == int(value) else str(value)
 
 
 @dataclass(frozen=True)
@@ -129,8 +146,8 @@ class Parsed:
     pricier: bool = False
     concepts: tuple[str, ...] = ()  # product concepts asked for
     excluded_concepts: tuple[str, ...] = ()
-    excluded_phrases: tuple[str, ...] = ()  # negated words that are no known concept (a category? an item?)
-    words: tuple[str, ...] = ()  # other content words, which may name a catalog category
+    excluded_phrases: tuple[str, ...] = ()  # refused kinds that are no lexicon concept
+    words: tuple[str, ...] = ()  # other content words (neither intent words nor kinds of product)
     not_that_one: bool = False
     more_like_this: bool = False
     anchor_phrase: str | None = None
@@ -138,12 +155,23 @@ class Parsed:
     occasion: str | None = None
     gift: bool = False
     topic: str = ""  # the utterance without its price, "cheaper" and negation phrases: what to embed
+    kinds: tuple[str, ...] = ()  # kinds of product asked for, as said (English words singular)
+    excluded_kinds: tuple[str, ...] = ()
+    colours: tuple[str, ...] = ()
+    excluded_colours: tuple[str, ...] = ()
+    purposes: tuple[str, ...] = ()  # kinds said after "for" ("something for tea"): a use, not only a product
 
     @property
     def has_topic(self) -> bool:
         """True when the utterance says what is wanted, not only how to narrow the last answer."""
         return bool(
-            self.concepts or self.words or self.anchor_phrase or self.recipient or self.occasion or self.gift
+            self.concepts
+            or self.kinds
+            or self.colours
+            or self.anchor_phrase
+            or self.recipient
+            or self.occasion
+            or self.gift
         )
 
 
@@ -169,56 +197,17 @@ def _prices(text: str) -> tuple[float | None, float | None, str]:
     return low, high, text
 
 
-class Vocabulary:
-    """Words of several keys as one compiled pattern, longest words first, English on word boundaries."""
-
-    def __init__(self, words: dict[str, tuple[str, ...]]) -> None:
-        self.key_of: dict[str, str] = {}
-        for key, ws in words.items():
-            for w in ws:
-                self.key_of.setdefault(w, key)
-        en = sorted((w for w in self.key_of if w.isascii()), key=len, reverse=True)
-        zh = sorted((w for w in self.key_of if not w.isascii()), key=len, reverse=True)
-        parts = [rf"\b(?:{'|'.join(map(re.escape, en))})\b"] if en else []
-        parts += [w for w in map(re.escape, zh)]
-        self.pattern = re.compile("|".join(parts))
-
-    def find(self, text: str) -> tuple[list[str], str]:
-        """The keys whose words occur in text, in order of appearance, and the text without those words."""
-        found: list[str] = []
-        for m in self.pattern.finditer(text):
-            found.append(self.key_of[m.group(0)])
-            text = _blank(text, m.span())
-        return list(dict.fromkeys(found)), text
+def normalise(utterance: str) -> str:
+    """Lower case, ASCII punctuation and quotes, and every number as digits."""
+    text = _THOUSANDS.sub(r"\1\2", utterance.lower().replace("’", "'"))
+    text = text.replace("，", ",").replace("。", ".").replace("、", ",")
+    return cn_to_number(text.replace("！", "!").replace("？", "?").replace("；", ";").replace("：", ":"))
 
 
-CONCEPT_VOCABULARY = Vocabulary({key: en + zh for key, (_, en, zh) in CONCEPTS.items()})
-OCCASION_VOCABULARY = Vocabulary({k: en + zh for k, (en, zh) in OCCASION_WORDS.items()})
-RECIPIENT_VOCABULARY = Vocabulary({k: en + zh for k, (en, zh) in RECIPIENT_WORDS.items()})
-GIFT_VOCABULARY = Vocabulary({"gift": GIFT_WORDS[0] + GIFT_WORDS[1]})
-PRONOUN_VOCABULARY = Vocabulary({k: tuple(f"for {w}" for w in ws) for k, ws in PRONOUNS.items()})
-
-
-def _negations(text: str) -> tuple[list[str], list[str], str]:
-    concepts: list[str] = []
-    phrases: list[str] = []
-    for pattern in (NEGATION_EN, NEGATION_ZH):
-        for m in pattern.finditer(text):
-            phrase = m.group(1)
-            if pattern is NEGATION_ZH and (cut := _ZH_CUT.search(phrase, 1)):
-                phrase = phrase[: cut.start()]
-            found, rest = CONCEPT_VOCABULARY.find(phrase)
-            concepts += found
-            rest = " ".join(w for w in rest.split() if w not in _STOP_EN)
-            if rest.strip() and not found:
-                phrases.append(rest.strip())
-            text = _blank(text, (m.start(), m.start(1) + len(phrase)))
-    return concepts, phrases, text
-
-
-def parse_utterance(utterance: str) -> Parsed:
-    """The constraints one utterance states, in English or Chinese."""
-    text = cn_to_number(utterance.lower().replace("’", "'").replace("，", ",").replace("。", "."))
+def parse_utterance(utterance: str, vocabulary: CatalogVocabulary | None = None) -> Parsed:
+    """The constraints one utterance states, in English or Chinese (kinds of product matched against the
+    catalogue's vocabulary when given, else against the glossary and lexicon)."""
+    text = normalise(utterance)
     low, high, text = _prices(text)
     cheaper, pricier = bool(CHEAPER.search(text)), bool(PRICIER.search(text))
     text = PRICIER.sub(" ", CHEAPER.sub(" ", text))
@@ -230,32 +219,41 @@ def parse_utterance(utterance: str) -> Parsed:
     if m := ANCHOR_EN.search(text) or ANCHOR_ZH.search(text):
         anchor = m.group(1).strip()
         text = _blank(text, m.span())
-    excluded, phrases, text = _negations(text)
-    topic = " ".join(text.replace(",", " ").split())
-    occasions, _ = OCCASION_VOCABULARY.find(text)  # "christmas" is an occasion and a kind of product too
-    recipients, text = RECIPIENT_VOCABULARY.find(text)
-    gift_found, text = GIFT_VOCABULARY.find(text)
-    pronouns, text = PRONOUN_VOCABULARY.find(text)
-    concepts, text = CONCEPT_VOCABULARY.find(text)
-    _, text = OCCASION_VOCABULARY.find(text)
-    text = _ZH_FILLER.sub(" ", text)
-    words = tuple(w for w in re.findall(r"[a-z][a-z'-]{2,}|[\u4e00-\u9fff]{2,}", text) if w not in _STOP_EN)
-    recipient = (recipients + pronouns + [None])[0]
+    words = read_words(text, vocabulary)
+    recipient = (words.recipients + words.pronouns + [None])[0]
     return Parsed(
         min_price=low,
         max_price=high,
         cheaper=cheaper,
         pricier=pricier,
-        concepts=tuple(concepts),
-        excluded_concepts=tuple(dict.fromkeys(excluded)),
-        excluded_phrases=tuple(phrases),
-        words=words,
+        concepts=tuple(dict.fromkeys(words.concepts)),
+        excluded_concepts=tuple(dict.fromkeys(words.excluded_concepts)),
+        excluded_phrases=tuple(k for k in dict.fromkeys(words.excluded_kinds) if not _is_concept_word(k)),
+        words=tuple(words.other),
         not_that_one=not_that,
         more_like_this=more_like,
         anchor_phrase=anchor,
         recipient=recipient,
-        occasion=(occasions + [None])[0],
-        # An occasion that is also a kind of product ("christmas decorations") does not make it a gift.
-        gift=bool(gift_found or recipient or set(occasions) - set(concepts)),
-        topic=topic,
+        occasion=(words.occasions + [None])[0],
+        gift=words.gift,
+        topic=_topic(words.topic),
+        kinds=tuple(dict.fromkeys(words.kinds)),
+        excluded_kinds=tuple(dict.fromkeys(words.excluded_kinds)),
+        colours=tuple(dict.fromkeys(words.colours)),
+        excluded_colours=tuple(dict.fromkeys(words.excluded_colours)),
+        purposes=tuple(dict.fromkeys(words.purposes)),
     )
+
+
+def _is_concept_word(word: str) -> bool:
+    return word in CONCEPT_WORDS
+
+
+def _topic(words: list[str]) -> str:
+    """Words as one text: Chinese words run together, others spaced."""
+    out = ""
+    for w in words:
+        if out and not (w[:1] >= "\u4e00" and out[-1:] >= "\u4e00"):
+            out += " "
+        out += w
+    return out

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models.candidates import Suggestion, taste_vector
 from models.conversation import Constraints, ConversationTurn, respond
 from models.utterance import parse_utterance
+from models.vocabulary import CatalogVocabulary
 from server.core.context import open_text, seal_text
 from server.core.crypto import CHAT
 from server.core.errors import InvalidInput, NotFound
@@ -30,6 +31,7 @@ from server.recommendations.schemas import ChatLogRead, ChatTurnRead, Constraint
 from server.recommendations.service import language, shown, suggestion_read
 
 CHAT_ITEMS = 5
+VOCABULARY = "chat_vocabulary"  # the recommender's catalog memo key of the chat's vocabulary
 _FIELDS = {f.name for f in dataclasses.fields(Constraints)}
 
 
@@ -123,6 +125,28 @@ def _session_for(
     return found, last[0] if last else None
 
 
+def catalogue_vocabulary(session: Session, rec: Recommender) -> CatalogVocabulary:
+    """The words the chat matches requests to: the recommender's catalog plus every name and category label
+    in the products' translations (a Chinese-named product's English name), read once per recommender."""
+    cached = rec.catalog.memo.get(VOCABULARY)
+    if cached is None:
+        names: dict[int, list[str]] = {}
+        labels: dict[str, set[str]] = {}
+        for product_id, name, category, translations in repo.product_words(session):
+            names[product_id] = [name]
+            entries = translations.values() if isinstance(translations, dict) else ()
+            for entry in (e for e in entries if isinstance(e, dict)):
+                names[product_id] += [str(entry["name"])] if entry.get("name") else []
+                labels.setdefault(category, set()).update(
+                    [str(entry["category"])] if entry.get("category") else []
+                )
+        cached = CatalogVocabulary(
+            rec.catalog, names=names, category_labels={c: sorted(v) for c, v in labels.items()}
+        )
+        rec.catalog.memo[VOCABULARY] = cached
+    return cached  # type: ignore[no-any-return]
+
+
 def chat_turn(
     session: Session,
     rec: Recommender,
@@ -157,6 +181,7 @@ def chat_turn(
             taste_vector=taste,
             k=CHAT_ITEMS,
             lang=lang,
+            vocabulary=catalogue_vocabulary(session, rec),
         )
     else:
         answer = ConversationTurn(message, lang, parse_utterance(message), Constraints(), (), "")

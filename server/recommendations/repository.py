@@ -147,6 +147,14 @@ def products(session: Session, ids: Sequence[int]) -> dict[int, Product]:
     return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(ids))))}
 
 
+def product_words(session: Session) -> list[tuple[int, str, str, Any]]:
+    """Each active product's id, name, category and translations: the words the chat matches requests to."""
+    stmt = select(Product.id, Product.name, Product.category, Product.translations).where(
+        Product.active.is_(True), Product.is_merchandise.is_(True)
+    )
+    return [(r.id, r.name, r.category, r.translations) for r in session.execute(stmt)]
+
+
 def attribution_rows(session: Session, store_id: int | None, since: datetime | None) -> Sequence[Any]:
     """Per clerk and model version: shown, accepted and sold counts and the revenue of the sales."""
     fb = RecommendationFeedback
