@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from server.auth.roles import Role
@@ -13,6 +13,7 @@ from server.auth.scope import ANY_ROLE, holds, require, require_any_role
 from server.core.errors import Forbidden, NotFound
 from server.core.pagination import PageParams
 from server.db.tables import Member, MemberEvent, Staff
+from server.events import repository as repo
 from server.members.access import member_for
 
 
@@ -27,17 +28,8 @@ class EventView:
 def _page(
     session: Session, where: list[ColumnElement[bool]], page: PageParams
 ) -> tuple[list[EventView], int]:
-    count = select(func.count()).select_from(MemberEvent).join(Member, Member.id == MemberEvent.member_id)
-    total = int(session.scalar(count.where(*where)) or 0)
-    stmt = (
-        select(MemberEvent, Member.name)
-        .join(Member, Member.id == MemberEvent.member_id)
-        .where(*where)
-        .order_by(MemberEvent.occurred_at.desc(), MemberEvent.id.desc())
-        .limit(page.limit)
-        .offset(page.offset)
-    )
-    return [EventView(e, name) for e, name in session.execute(stmt)], total
+    rows, total = repo.events_page(session, where, page.limit, page.offset)
+    return [EventView(e, name) for e, name in rows], total
 
 
 def member_events(
@@ -75,11 +67,7 @@ def event_feed(
 
 def acknowledge(session: Session, caller: Staff, event_id: int, now: datetime) -> EventView:
     """Mark an event as dealt with: by whom it is addressed to, or a manager of the member's store."""
-    found = session.execute(
-        select(MemberEvent, Member.name, Member.home_store_id)
-        .join(Member, Member.id == MemberEvent.member_id)
-        .where(MemberEvent.id == event_id)
-    ).first()
+    found = repo.event_with_member(session, event_id)
     if found is None:
         raise NotFound(f"event {event_id} not found")
     event, name, home = found

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from server.db.queries import chunks
-from server.db.tables import MemberEvent
+from server.events import repository as repo
 from server.signals.heat import WEEKS, HeatSettings, heat_alert, history_start, weekly_heat
 from server.signals.repository import daily_activity, primary_consultants
 
@@ -28,17 +26,9 @@ class NewEvent:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    """Which of `keys` are already used by a stored event."""
-    found: set[str] = set()
-    for part in chunks(list(keys)):
-        found.update(session.scalars(select(MemberEvent.dedup_key).where(MemberEvent.dedup_key.in_(part))))
-    return found
-
-
 def raise_events(session: Session, events: Sequence[NewEvent]) -> int:
     """Store events addressed to each member's primary consultant, skipping keys already raised; the count."""
-    seen = existing_keys(session, [e.dedup_key for e in events if e.dedup_key])
+    seen = repo.existing_keys(session, [e.dedup_key for e in events if e.dedup_key])
     fresh: list[NewEvent] = []
     for event in events:
         if event.dedup_key is None or event.dedup_key not in seen:
@@ -60,7 +50,7 @@ def raise_events(session: Session, events: Sequence[NewEvent]) -> int:
         }
         for e in fresh
     ]
-    session.execute(insert(MemberEvent), rows)
+    repo.add_events(session, rows)
     return len(rows)
 
 

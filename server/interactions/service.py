@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,8 +13,9 @@ from server.core.context import open_text, seal_text
 from server.core.crypto import NOTE
 from server.core.errors import Conflict, InvalidInput
 from server.core.pagination import PageParams
-from server.db.tables import Interaction, MemberEvent, Staff
-from server.events.service import existing_keys
+from server.db.tables import Interaction, Staff
+from server.events.repository import add_events, existing_keys
+from server.interactions import repository as repo
 from server.members.access import member_for
 from server.staff.repository import display_name, page_with_staff_names
 
@@ -48,7 +48,7 @@ def log_interaction(
     """Store one contact with a member the caller may open; a replayed idempotency key stores nothing new."""
     member_for(session, caller, member_id)
     if idempotency_key:
-        found = session.scalar(select(Interaction).where(Interaction.idempotency_key == idempotency_key))
+        found = repo.by_idempotency_key(session, idempotency_key)
         if found is not None:
             return _replay(session, found, member_id, idempotency_key)
     when = occurred_at or now
@@ -74,7 +74,7 @@ def log_interaction(
             session.add(row)
             session.flush()
     except IntegrityError:
-        raced = session.scalar(select(Interaction).where(Interaction.idempotency_key == idempotency_key))
+        raced = repo.by_idempotency_key(session, idempotency_key)
         if raced is None:
             raise
         return _replay(session, raced, member_id, idempotency_key or "")
@@ -103,15 +103,8 @@ def member_interactions(
 
 def remind_follow_ups(session: Session, now: datetime) -> int:
     """Raise an event for the staff member who asked to follow up today (or earlier, if missed); new ones."""
-    stmt = select(
-        Interaction.id, Interaction.member_id, Interaction.staff_id, Interaction.follow_up_on
-    ).where(
-        Interaction.follow_up_on.is_not(None),
-        Interaction.follow_up_on <= now.date(),
-        Interaction.follow_up_on >= now.date() - timedelta(days=7),
-        Interaction.follow_up_done_at.is_(None),  # marked done on the task list: nothing to remind
-    )
-    due = list(session.execute(stmt))
+    # A reminder missed for a week is stale; one marked done on the task list needs none.
+    due = repo.due_follow_ups(session, now.date(), 7)
     done = existing_keys(session, [f"follow-up:{i}" for i, _, _, _ in due])
     rows = [
         {
@@ -127,5 +120,5 @@ def remind_follow_ups(session: Session, now: datetime) -> int:
         if on is not None and f"follow-up:{i}" not in done
     ]
     if rows:
-        session.execute(insert(MemberEvent), rows)
+        add_events(session, rows)
     return len(rows)
