@@ -67,6 +67,7 @@ def serve(
 
     from server.app import SERVE_OPTIONS, create_app
     from server.core.context import AppContext
+    from server.core.serving import serve_until_stopped
     from server.db import migrate as migrations
 
     settings = get_settings()
@@ -74,7 +75,8 @@ def serve(
     if migrate:
         migrations.upgrade(context.engine)
     app = create_app(settings, context=context)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, **SERVE_OPTIONS)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port, **SERVE_OPTIONS)  # type: ignore[arg-type]
+    serve_until_stopped(uvicorn.Server(config))
 
 
 @db_app.command("upgrade")

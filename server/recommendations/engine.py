@@ -143,12 +143,29 @@ def catalog_fingerprint(session: Session) -> tuple[Any, ...]:
     return tuple(str(v) for v in row)
 
 
-def build_recommender(session: Session, encoder: Encoder) -> Recommender:
-    """Read the catalog and sales, embed the products (cached texts skip the model) and index them."""
+class BuildStopped(RuntimeError):
+    """A build given up because the server is stopping."""
+
+
+# Texts embedded per encoder call: a stopping server waits for one such call (a second or two on one core)
+# rather than for a whole catalogue, and what was embedded is cached for the next start.
+ENCODE_CHUNK = 256
+
+
+def build_recommender(session: Session, encoder: Encoder, stop: threading.Event | None = None) -> Recommender:
+    """Read the catalog and sales, embed the products (cached texts skip the model) and index them.
+
+    Raises BuildStopped between two encoder calls once `stop` is set.
+    """
     catalog, texts = load_catalog(session)
     index = CatalogIndex(encoder.dimensions, model_name=encoder.model_id)
     if len(catalog):
-        index.add(catalog.ids, encoder.encode(texts))
+        chunks = []
+        for start in range(0, len(texts), ENCODE_CHUNK):
+            if stop is not None and stop.is_set():
+                raise BuildStopped("the server is stopping: the recommender was not built")
+            chunks.append(encoder.encode(texts[start : start + ENCODE_CHUNK]))
+        index.add(catalog.ids, np.concatenate(chunks))
     copurchase, cycles = load_patterns(session)
     version = _version(encoder, catalog, texts)
     return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow())
@@ -163,6 +180,7 @@ class RecommenderHolder:
         self._encoder: Encoder | None = None
         self._current: Recommender | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self.fingerprint: tuple[Any, ...] | None = None  # of the catalog the current one was built from
 
     def get(self) -> Recommender:
@@ -180,6 +198,10 @@ class RecommenderHolder:
         with self._lock:
             self._current = self._build()
             return self._current
+
+    def stop(self) -> None:
+        """Make a build running now, and any later one, give up (BuildStopped): the server is stopping."""
+        self._stopping.set()
 
     @property
     def current(self) -> Recommender | None:
@@ -207,7 +229,7 @@ class RecommenderHolder:
         with self._sessions() as session:
             # Read first: a change made while building is then seen by the next refresh.
             fingerprint = catalog_fingerprint(session)
-            built = build_recommender(session, self._encoder)
+            built = build_recommender(session, self._encoder, self._stopping)
         self.fingerprint = fingerprint
         return built
 
