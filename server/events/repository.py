@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.queries import chunks
@@ -50,3 +51,12 @@ def event_with_member(session: Session, event_id: int) -> tuple[MemberEvent, str
         .where(MemberEvent.id == event_id)
     ).first()
     return None if found is None else (found[0], found[1], found[2])
+
+
+def acknowledge_by_key(session: Session, dedup_key: str, now: datetime) -> None:
+    """Mark the open event raised under `dedup_key` as dealt with."""
+    session.execute(
+        update(MemberEvent)
+        .where(MemberEvent.dedup_key == dedup_key, MemberEvent.acknowledged_at.is_(None))
+        .values(acknowledged_at=now)
+    )

@@ -11,16 +11,17 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.assignments.access import MANAGERS
 from server.auth.scope import holds
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.db.tables import Interaction, Member, MemberEvent, Staff, TaskCompletion
+from server.db.tables import Interaction, Member, Staff, TaskCompletion
+from server.events import repository as events_repo
 from server.events.feed import acknowledge
 from server.members.access import consultant_ids
+from server.tasks import repository as repo
 
 REF = re.compile(r"^(follow_up|event|dormant|client):([0-9]{1,18})$")
 REF_FORMS = "follow_up:<interaction id>, event:<event id> or dormant:<member id>"
@@ -70,11 +71,7 @@ def _follow_up_done(session: Session, caller: Staff, interaction_id: int, now: d
     if found.follow_up_done_at is None:
         found.follow_up_done_at = now
     # The nightly reminder about this follow-up is dealt with too.
-    session.execute(
-        update(MemberEvent)
-        .where(MemberEvent.dedup_key == f"follow-up:{interaction_id}", MemberEvent.acknowledged_at.is_(None))
-        .values(acknowledged_at=now)
-    )
+    events_repo.acknowledge_by_key(session, f"follow-up:{interaction_id}", now)
     session.flush()
 
 
@@ -89,10 +86,6 @@ def _dormant_done(session: Session, caller: Staff, member_id: int) -> None:
         )
 
 
-def _by_key(session: Session, key: str) -> TaskCompletion | None:
-    return session.scalar(select(TaskCompletion).where(TaskCompletion.idempotency_key == key))
-
-
 def _replay(found: TaskCompletion, caller: Staff, ref: str, key: str) -> Done:
     if found.ref != ref or found.staff_id != caller.id:
         raise Conflict(f"idempotency key {key!r} was already used to mark {found.ref} done")
@@ -103,7 +96,7 @@ def complete(session: Session, caller: Staff, ref: str, key: str, now: datetime)
     """Mark the task `ref` done by the caller; a replayed key returns the first result and changes nothing."""
     kind, target = parse_ref(ref)
     ref = f"{kind}:{target}"
-    found = _by_key(session, key)
+    found = repo.completion_by_key(session, key)
     if found is not None:
         return _replay(found, caller, ref, key)
     if kind == "follow_up":
@@ -118,7 +111,7 @@ def complete(session: Session, caller: Staff, ref: str, key: str, now: datetime)
             session.add(row)
             session.flush()
     except IntegrityError:
-        raced = _by_key(session, key)
+        raced = repo.completion_by_key(session, key)
         if raced is None:
             raise
         return _replay(raced, caller, ref, key)

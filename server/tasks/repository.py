@@ -79,3 +79,8 @@ def open_follow_ups(
         .order_by(Interaction.follow_up_on, Interaction.id)
     )
     return [(i, name, tier, author) for i, name, tier, author in session.execute(stmt)]
+
+
+def completion_by_key(session: Session, key: str) -> TaskCompletion | None:
+    """The task completion recorded under idempotency key `key`, if any."""
+    return session.scalar(select(TaskCompletion).where(TaskCompletion.idempotency_key == key))
