@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput, NotFound
-from server.db.tables import Benefit, BenefitUsage, Member, MemberTier, Transaction
+from server.db.tables import BenefitUsage, Member, MemberTier, Transaction
 from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.benefits import BenefitStatus, reminders, status, statuses
 from server.loyalty.config import benefit_rows, definition, load_config
 
 LOOKBACK_DAYS = 400  # longer than any benefit period
-
-
-def _usages(
-    session: Session, member_ids: list[int] | None, since: datetime
-) -> dict[int, list[tuple[str, date]]]:
-    stmt = (
-        select(BenefitUsage.member_id, Benefit.code, BenefitUsage.used_at)
-        .join(Benefit, Benefit.id == BenefitUsage.benefit_id)
-        .where(BenefitUsage.used_at >= since)
-    )
-    if member_ids is not None:
-        stmt = stmt.where(BenefitUsage.member_id.in_(member_ids))
-    out: dict[int, list[tuple[str, date]]] = {}
-    for member_id, code, used_at in session.execute(stmt):
-        out.setdefault(member_id, []).append((code, used_at.date()))
-    return out
 
 
 def _tier(session: Session, member_id: int) -> str:
@@ -44,7 +27,7 @@ def member_benefits(session: Session, member_id: int, now: datetime) -> list[Ben
     if member is None:
         raise NotFound(f"member {member_id} not found")
     defs = [definition(r) for r in benefit_rows(session)]
-    used = _usages(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])
+    used = repo.benefit_uses(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])
     return statuses(defs, _tier(session, member_id), now.date(), used, member.birthday, member.joined_on)
 
 
@@ -67,14 +50,14 @@ def use_benefit(
     member = repo.lock_member(session, member_id)
     row = next((r for r in benefit_rows(session) if r.code == code), None)
     if idempotency_key:
-        found = session.scalar(select(BenefitUsage).where(BenefitUsage.idempotency_key == idempotency_key))
+        found = repo.benefit_use_by_key(session, idempotency_key)
         if found is not None:
             if found.member_id != member_id or row is None or found.benefit_id != row.id:
                 raise Conflict(f"idempotency key {idempotency_key!r} was used for another benefit use")
             return found
     if row is None:
         raise NotFound(f"no active benefit {code!r}")
-    used = _usages(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])
+    used = repo.benefit_uses(session, [member_id], now - timedelta(days=LOOKBACK_DAYS)).get(member_id, [])
     state = status(
         definition(row),
         _tier(session, member_id),
@@ -105,13 +88,8 @@ def remind_benefits(session: Session, now: datetime, within_days: int = 14) -> i
     tiers = sorted({t for d in defs for t in d.tiers})
     if not tiers:
         return 0
-    stmt = (
-        select(Member.id, Member.birthday, Member.joined_on, MemberTier.tier)
-        .join(MemberTier, MemberTier.member_id == Member.id)
-        .where(MemberTier.tier.in_(tiers))
-    )
-    members = list(session.execute(stmt))
-    used = _usages(session, None, now - timedelta(days=LOOKBACK_DAYS))
+    members = repo.members_in_tiers(session, tiers)
+    used = repo.benefit_uses(session, None, now - timedelta(days=LOOKBACK_DAYS))
     events = []
     for member_id, birthday, joined_on, tier in members:
         states = statuses(defs, tier, now.date(), used.get(member_id, []), birthday, joined_on)

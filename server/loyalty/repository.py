@@ -16,7 +16,10 @@ from server.db.base import UTCDateTime
 from server.db.queries import chunks, utc_day
 from server.db.session import serialise_member
 from server.db.tables import (
+    Benefit,
+    BenefitUsage,
     Member,
+    MemberTier,
     PointsAllocation,
     PointsEntry,
     Product,
@@ -241,3 +244,35 @@ def ledger_page(session: Session, member_id: int, limit: int, offset: int) -> tu
     total = int(session.scalar(select(func.count()).select_from(PointsEntry).where(where)) or 0)
     stmt = select(PointsEntry).where(where).order_by(PointsEntry.occurred_at.desc(), PointsEntry.id.desc())
     return list(session.scalars(stmt.limit(limit).offset(offset))), total
+
+
+def benefit_uses(
+    session: Session, member_ids: list[int] | None, since: datetime
+) -> dict[int, list[tuple[str, date]]]:
+    """Per member (all when `member_ids` is None): each benefit used since `since`, by code and day."""
+    stmt = (
+        select(BenefitUsage.member_id, Benefit.code, BenefitUsage.used_at)
+        .join(Benefit, Benefit.id == BenefitUsage.benefit_id)
+        .where(BenefitUsage.used_at >= since)
+    )
+    if member_ids is not None:
+        stmt = stmt.where(BenefitUsage.member_id.in_(member_ids))
+    out: dict[int, list[tuple[str, date]]] = {}
+    for member_id, code, used_at in session.execute(stmt):
+        out.setdefault(member_id, []).append((code, used_at.date()))
+    return out
+
+
+def benefit_use_by_key(session: Session, key: str) -> BenefitUsage | None:
+    """The benefit use recorded under idempotency key `key`, if any."""
+    return session.scalar(select(BenefitUsage).where(BenefitUsage.idempotency_key == key))
+
+
+def members_in_tiers(session: Session, tiers: Sequence[str]) -> list[tuple[int, date | None, date, str]]:
+    """(member, birthday, joined on, tier) of every member holding one of `tiers`."""
+    stmt = (
+        select(Member.id, Member.birthday, Member.joined_on, MemberTier.tier)
+        .join(MemberTier, MemberTier.member_id == Member.id)
+        .where(MemberTier.tier.in_(tiers))
+    )
+    return [(m, birthday, joined, tier) for m, birthday, joined, tier in session.execute(stmt)]
