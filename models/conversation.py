@@ -19,6 +19,7 @@ import numpy as np
 from models.candidates import Fact, ItemIndex, Suggestion
 from models.catalog import Catalog
 from models.encoder import Encoder, TextEncoder
+from models.glossary import is_department
 from models.i18n import join_list, join_parts, money, recipient_text, resolve_lang, say
 from models.lexicon import CategoryMatcher, gift_concepts
 from models.member import MemberFacts
@@ -119,7 +120,8 @@ def _resolve(
     for word in words:
         found = vocabulary.match(word)
         if found is None:
-            concept = CONCEPT_WORDS.get(word)
+            # A department may go by another name ("toys": "Kids"); a specific kind is simply not carried.
+            concept = CONCEPT_WORDS.get(word) if is_department(word) else None
             via = matcher.concept(concept) if concept else ()
             categories += via
             whole += via

@@ -103,6 +103,21 @@ THEMES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+# Words for a whole department rather than one kind of product: a chain may file them under another name
+# ("toys" as "Kids"), so a lexicon concept may still find them; a specific kind ("perfume") it may not.
+_DEPARTMENT_WORDS = (
+    "kitchen toys games jewellery jewelry stationery beauty skincare garden gardening storage decor "
+    "decorations textiles tableware ceramics lighting party christmas "
+    "厨房 玩具 首饰 饰品 文具 美妆 护肤 护肤品 园艺 花园 收纳 家居 装饰 家纺 餐具 陶瓷 灯具 派对 圣诞"
+)
+DEPARTMENTS = frozenset(phrase_key(w) if w.isascii() else w for w in _DEPARTMENT_WORDS.split())
+
+
+def is_department(word: str) -> bool:
+    """True for a word naming a whole department ("kitchen", "文具"), English as `phrase_key` gives it."""
+    return word in DEPARTMENTS
+
+
 def _index(groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]) -> dict[str, tuple[str, ...]]:
     """Each word (English as `phrase_key` gives it: "scarves" is "scarf") -> its equivalents."""
     out: dict[str, tuple[str, ...]] = {}

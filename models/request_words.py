@@ -30,11 +30,15 @@ CONNECTORS = frozenset(
     {"and", "or", "nor", ",", "、", "，", "/", "&", "和", "或", "或者", "跟", "与", "及", "以及"}
 )
 # Words between a refusal's cue and what it refuses ("not any of the", "不要任何").
-NEGATION_FILLERS = frozenset(
-    "the any a an more of those these that kind kinds type want like need get buy see show have too so "
-    "much really please colour color shade".split()
-) | frozenset(
-    {"要", "想要", "任何", "的", "买", "给", "推荐", "看", "那种", "这种", "太", "再", "是", "有", "颜色"}
+NEGATION_FILLERS = (
+    frozenset(
+        "the any a an more of those these that kind kinds type want like need get buy see show have too so "
+        "much really please colour color shade".split()
+    )
+    | frozenset(
+        {"要", "想要", "任何", "的", "买", "给", "推荐", "看", "那种", "这种", "太", "再", "是", "有", "颜色"}
+    )
+    | frozenset({"送", "拿", "选", "挑", "来", "用", "带"})
 )
 CLAUSE_END = frozenset({",", ";", ".", "!", "?", "，", "；", "。", "！", "？", "了", "吧", "啦"})
 SCOPE_END = frozenset({"以外", "之外", "外", "类", "之类", "类的", "了", "吧"})

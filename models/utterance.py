@@ -78,7 +78,7 @@ PRICIER = re.compile(
 )
 NOT_THAT = re.compile(
     r"\bnot (?:that|this|the first)(?: one)?\b|\bsomething else\b|\banother one\b|\bnot it\b|"
-    r"不要(?:这|那)(?:个|款|件)|不是(?:这|那)(?:个|款)|换一?(?:个|款|件)|别的"
+    r"不要(?:这|那)(?:个|款|件)|不是(?:这|那)(?:个|款)|(?:这|那)(?:个|款|件)不要|换一?(?:个|款|件)|别的"
 )
 MORE_LIKE = re.compile(
     r"\bmore like (?:this|that|it|these|those)\b|"

@@ -27,7 +27,16 @@ def test_the_set_is_large_and_bilingual() -> None:
     assert langs.count("mixed") >= 5
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def _marked(case: dict[str, Any]) -> Any:
+    """A case the parser is known to miss (its "known_miss" says why) is expected to fail, strictly."""
+    if "known_miss" in case:
+        return pytest.param(
+            case, id=case["id"], marks=pytest.mark.xfail(strict=True, reason=case["known_miss"])
+        )
+    return pytest.param(case, id=case["id"])
+
+
+@pytest.mark.parametrize("case", [_marked(c) for c in CASES])
 def test_utterance(case: dict[str, Any]) -> None:
     for utterance, got, want in talk(case):
         assert got == want, (utterance, {k: (got[k], want[k]) for k in want if got[k] != want[k]})
