@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict
-from server.db.tables import IssuedOffer
+from server.offers import repository as repo
 
 # No 0/O, 1/I/L, or U (which spells words): 30 symbols, 8 of them give 6.5e11 codes.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -26,6 +25,6 @@ def unused_code(session: Session) -> str:
     """A fresh code no stored offer has (a clash is astronomically rare; a few tries settle it)."""
     for _ in range(ATTEMPTS):
         code = new_code()
-        if session.scalar(select(IssuedOffer.id).where(IssuedOffer.code == code)) is None:
+        if not repo.code_taken(session, code):
             return code
     raise Conflict("could not find an unused offer code; try again")

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput
-from server.db.tables import IssuedOffer, Product, TransactionLine
+from server.db.tables import IssuedOffer, TransactionLine
+from server.offers import repository as repo
 
 CENT = Decimal("0.01")
 _NOT_FOUND = "coupon_code: no offer with this code for this member"
@@ -37,7 +37,7 @@ def offer_for_sale(
     """
     if member_id is None:
         raise InvalidInput("coupon_code: an offer belongs to a member; identify the member first")
-    offer = session.scalar(select(IssuedOffer).where(IssuedOffer.code == normalise_code(code)))
+    offer = repo.by_code(session, normalise_code(code))
     # Another member's code gets the same answer as a made-up one: a till cannot probe for codes.
     if offer is None or offer.member_id != member_id:
         raise InvalidInput(_NOT_FOUND)
@@ -60,8 +60,7 @@ def offer_for_sale(
 def apply_offer(session: Session, offer: IssuedOffer, lines: list[TransactionLine]) -> Decimal:
     """Take the offer's percentage off each line it covers; returns the discount given (422 if none)."""
     ids = {line.product_id for line in lines}
-    found = session.execute(select(Product.id, Product.category).where(Product.id.in_(ids)))
-    categories = {product_id: category for product_id, category in found}
+    categories = repo.categories_of(session, ids)
     covered_categories, covered_items = set(offer.categories), {int(i) for i in offer.item_ids}
     given = Decimal("0")
     for line in lines:
@@ -79,33 +78,17 @@ def apply_offer(session: Session, offer: IssuedOffer, lines: list[TransactionLin
 
 def mark_redeemed(session: Session, offer: IssuedOffer, transaction_id: int, now: datetime) -> None:
     """Mark the offer used by this sale; 409 if another sale took it at the same moment."""
-    stmt = (
-        update(IssuedOffer)
-        .where(IssuedOffer.id == offer.id, IssuedOffer.redeemed_at.is_(None))
-        .values(redeemed_at=now, redeemed_transaction_id=transaction_id)
-        .execution_options(synchronize_session=False)
-    )
-    result = session.execute(stmt)
-    if getattr(result, "rowcount", 0) != 1:
+    if not repo.redeem(session, offer.id, transaction_id, now):
         raise Conflict("coupon_code: the offer was used by another sale at the same moment")
     session.refresh(offer)
 
 
 def release_if_fully_returned(session: Session, sale_id: int) -> bool:
     """Release the offer a sale used once every unit of the sale has come back; True if released."""
-    offer = session.scalar(select(IssuedOffer).where(IssuedOffer.redeemed_transaction_id == sale_id))
+    offer = repo.by_sale(session, sale_id)
     if offer is None:
         return False
-    sold = select(TransactionLine.id, TransactionLine.quantity).where(
-        TransactionLine.transaction_id == sale_id
-    )
-    lines = {line_id: int(qty) for line_id, qty in session.execute(sold)}
-    back = (
-        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
-        .where(TransactionLine.original_line_id.in_(list(lines)), TransactionLine.quantity < 0)
-        .group_by(TransactionLine.original_line_id)
-    )
-    returned = {line_id: int(qty) for line_id, qty in session.execute(back)}
+    lines, returned = repo.sold_and_returned(session, sale_id)
     if any(returned.get(line_id, 0) < qty for line_id, qty in lines.items()):
         return False
     offer.redeemed_at = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from server.core.pagination import PageParams
 from server.db.session import serialise_member
 from server.db.tables import IssuedOffer, Member, Staff
 from server.members.access import member_for
+from server.offers import repository as repo
 from server.offers.codes import unused_code
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import member_facts
@@ -45,10 +45,6 @@ def _replay(session: Session, found: IssuedOffer, member_id: int, key: str) -> I
     return Issued(found, display_name(session, found.staff_id), replayed=True)
 
 
-def _by_key(session: Session, key: str) -> IssuedOffer | None:
-    return session.scalar(select(IssuedOffer).where(IssuedOffer.idempotency_key == key))
-
-
 def _not_dormant(member: Member, since: int | None) -> Conflict:
     need = f"a reactivation offer is for a member with no purchase for {DORMANT_AFTER_DAYS} days"
     if since is None:
@@ -69,7 +65,7 @@ def issue_offer(
 ) -> Issued:
     """Issue the member's current reactivation offer with a fresh code; a replayed key issues nothing new."""
     member = member_for(session, caller, member_id)
-    found = _by_key(session, key)
+    found = repo.by_key(session, key)
     if found is not None:
         return _replay(session, found, member_id, key)
     today = now.date()
@@ -85,7 +81,7 @@ def issue_offer(
         )
     # Serialised with every other issue to this member, so parallel calls cannot pass the cap together.
     serialise_member(session, member.id)
-    found = _by_key(session, key)
+    found = repo.by_key(session, key)
     if found is not None:
         return _replay(session, found, member_id, key)
     _check_open_offers(session, member.id, today)
@@ -108,7 +104,7 @@ def issue_offer(
             session.add(row)
             session.flush()
     except IntegrityError as exc:
-        raced = _by_key(session, key)
+        raced = repo.by_key(session, key)
         if raced is None:
             raise Conflict("the offer code was taken at the same moment; try again") from exc
         return _replay(session, raced, member_id, key)
@@ -116,13 +112,7 @@ def issue_offer(
 
 
 def _check_open_offers(session: Session, member_id: int, today: date) -> None:
-    stmt = (
-        select(IssuedOffer.valid_until)
-        .where(IssuedOffer.member_id == member_id, IssuedOffer.redeemed_at.is_(None))
-        .where(IssuedOffer.valid_until >= today)
-        .order_by(IssuedOffer.valid_until)
-    )
-    open_until = list(session.scalars(stmt))
+    open_until = repo.open_until(session, member_id, today)
     if len(open_until) >= MAX_OPEN_OFFERS:
         raise Conflict(
             f"member {member_id} already holds {len(open_until)} unused reactivation offer(s), valid until "
