@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.crypto import Keys
@@ -126,27 +125,10 @@ def redeem_points(
 
 def _live_code(session: Session, member_id: int, now: datetime) -> OutboxMessage | None:
     """The member's newest unused redemption code still in its validity, whatever redemption it is for."""
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "redemption_code")
-        .where(OutboxMessage.consumed_at.is_(None))
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    )
-    message = session.scalar(stmt)
+    message = repo.newest_unused_code(session, member_id)
     if message is None or message.expires_at is None or message.expires_at <= now:
         return None
     return message
-
-
-def _codes_sent_since(session: Session, member_id: int, since: datetime) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "redemption_code")
-        .where(OutboxMessage.created_at > since)
-    )
-    return int(session.scalar(stmt) or 0)
 
 
 def _send_code(
@@ -172,7 +154,7 @@ def _send_code(
             f"or ask again in {wait} s",
             wait,
         )
-    if _codes_sent_since(session, member_id, now - DAY) >= CODES_PER_DAY:
+    if repo.codes_sent_since(session, member_id, now - DAY) >= CODES_PER_DAY:
         raise TooManyRequests(
             f"{CODES_PER_DAY} codes were sent to this member in the last 24 hours: no more today", 3600
         )

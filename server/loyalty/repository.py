@@ -20,6 +20,7 @@ from server.db.tables import (
     BenefitUsage,
     Member,
     MemberTier,
+    OutboxMessage,
     PointsAllocation,
     PointsEntry,
     Product,
@@ -276,3 +277,26 @@ def members_in_tiers(session: Session, tiers: Sequence[str]) -> list[tuple[int, 
         .where(MemberTier.tier.in_(tiers))
     )
     return [(m, birthday, joined, tier) for m, birthday, joined, tier in session.execute(stmt)]
+
+
+def newest_unused_code(session: Session, member_id: int) -> OutboxMessage | None:
+    """The member's newest redemption code message not used yet (valid or not)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "redemption_code")
+        .where(OutboxMessage.consumed_at.is_(None))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def codes_sent_since(session: Session, member_id: int, since: datetime) -> int:
+    """How many redemption codes the member was sent after `since`."""
+    stmt = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.member_id == member_id, OutboxMessage.kind == "redemption_code")
+        .where(OutboxMessage.created_at > since)
+    )
+    return int(session.scalar(stmt) or 0)
