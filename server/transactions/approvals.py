@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.auth.roles import Role
@@ -23,6 +22,7 @@ from server.core.crypto import Keys
 from server.core.errors import Conflict, Forbidden
 from server.db.tables import PriceApproval, Staff
 from server.offers.codes import ALPHABET
+from server.transactions import repository as repo
 
 VALID = timedelta(minutes=10)
 APPROVERS = frozenset({Role.STORE_MANAGER, Role.ADMIN})
@@ -63,7 +63,7 @@ def issue_approval(
 
 def approval_for(session: Session, keys: Keys, store_id: int, code: str, now: datetime) -> PriceApproval:
     """The live approval with this code in this store; 403 when it is wrong, used or expired."""
-    row = session.scalar(select(PriceApproval).where(PriceApproval.code_hash == _hash(keys, store_id, code)))
+    row = repo.approval_by_hash(session, _hash(keys, store_id, code))
     if row is None or row.store_id != store_id or row.used_at is not None or row.expires_at <= now:
         raise Forbidden(
             f"approval_code: not a live approval code of store {store_id} (wrong, used or expired)"
@@ -73,11 +73,5 @@ def approval_for(session: Session, keys: Keys, store_id: int, code: str, now: da
 
 def use_approval(session: Session, approval: PriceApproval, transaction_id: int, now: datetime) -> None:
     """Spend the code on this transaction; 409 if another sale spent it at the same moment."""
-    stmt = (
-        update(PriceApproval)
-        .where(PriceApproval.id == approval.id, PriceApproval.used_at.is_(None))
-        .values(used_at=now, transaction_id=transaction_id)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(session.execute(stmt), "rowcount", 0) != 1:
+    if not repo.spend_approval(session, approval.id, transaction_id, now):
         raise Conflict("approval_code: the code was used by another sale at the same moment")

@@ -1,13 +1,14 @@
-"""SQL for reading till transactions."""
+"""SQL for till transactions: reading them, and the price approvals a sale spends."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.db.tables import Product, Transaction, TransactionLine
+from server.db.tables import PriceApproval, Product, Transaction, TransactionLine
 
 
 def member_transactions(
@@ -33,3 +34,19 @@ def lines_with_products(
         .order_by(TransactionLine.transaction_id, TransactionLine.line_no)
     )
     return [(line, sku, name) for line, sku, name in session.execute(query).all()]
+
+
+def approval_by_hash(session: Session, code_hash: str) -> PriceApproval | None:
+    """The price approval whose code hashes to `code_hash`."""
+    return session.scalar(select(PriceApproval).where(PriceApproval.code_hash == code_hash))
+
+
+def spend_approval(session: Session, approval_id: int, transaction_id: int, now: datetime) -> bool:
+    """Mark the approval used by this transaction unless it already is; True if this call did."""
+    stmt = (
+        update(PriceApproval)
+        .where(PriceApproval.id == approval_id, PriceApproval.used_at.is_(None))
+        .values(used_at=now, transaction_id=transaction_id)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(session.execute(stmt), "rowcount", 0) == 1
