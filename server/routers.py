@@ -9,13 +9,13 @@ from server.arrivals.router import router as arrivals_router
 from server.assignments.router import router as assignments_router
 from server.auth.policy import route_policy
 from server.auth.router import router as auth_router
-from server.catalog.router import router as catalog_router
 from server.events.router import router as events_router
 from server.health.router import router as health_router
 from server.interactions.router import router as interactions_router
 from server.loyalty.router import router as loyalty_router
 from server.members.router import router as members_router
 from server.offers.router import router as offers_router
+from server.products.router import router as products_router
 from server.profile.router import router as profile_router
 from server.realtime.router import router as realtime_router
 from server.recommendations.router import router as recommendations_router
@@ -34,7 +34,7 @@ HTTP_ROUTERS: list[APIRouter] = [
     profile_router,
     members_router,
     transactions_router,
-    catalog_router,
+    products_router,
     loyalty_router,
     rules_router,
     interactions_router,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from server.auth.scope import require_any_role
-from server.catalog import repository
 from server.core.errors import NotFound
 from server.core.pagination import PageParams
 from server.db.tables import Product, Staff
+from server.products import repository
 
 
 def search_products_as(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from server.auth.deps import CurrentStaff
-from server.catalog import service
-from server.catalog.schemas import CategoryCount, ProductRead
 from server.core.bounds import Id
 from server.core.deps import SessionDep
 from server.core.pagination import Page, PageDep
+from server.products import service
+from server.products.schemas import CategoryCount, ProductRead
 
 router = APIRouter(prefix="/products", tags=["catalog"])
 
