@@ -10,9 +10,16 @@ from sqlalchemy import ColumnElement, bindparam, exists, false, func, or_, selec
 from sqlalchemy.orm import Session, aliased
 
 from server.db.base import UTCDateTime
+from server.db.session import core
 from server.db.tables import LookupAudit, Member, Transaction
 
 T = Transaction
+# The look-up by each identifier, built once (every arrival at the door runs one).
+_FIND = {
+    "phone": select(Member.id).where(Member.phone_hash == bindparam("value")),
+    "card": select(Member.id).where(Member.card_number == bindparam("value")),
+    "qr": select(Member.id).where(Member.qr_token == bindparam("value")),
+}
 _MEMBER: Any = bindparam("member_id")
 _SINCE = bindparam("since", type_=UTCDateTime())
 _RETURN = aliased(Transaction)
@@ -111,3 +118,9 @@ def visited_store_ids(session: Session, member_id: int) -> set[int]:
 def looked_up_since(session: Session, staff_id: int, member_id: int, since: datetime) -> bool:
     """Whether this staff member found this member by phone, card or QR code since `since`."""
     return bool(session.scalar(LOOKED_UP, {"staff_id": staff_id, "member_id": member_id, "since": since}))
+
+
+def member_id_by(session: Session, method: str, value: str) -> int | None:
+    """The member whose phone HMAC, card number or QR token (`method`) is `value`."""
+    found: int | None = core(session).execute(_FIND[method], {"value": value}).scalar()
+    return found

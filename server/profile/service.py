@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
@@ -13,9 +12,10 @@ from server.auth.scope import PHONE_READERS, holds, require, require_any_role, t
 from server.core.crypto import Keys
 from server.core.errors import InvalidInput, NotFound
 from server.core.phone import mask_phone, normalise_phone
-from server.db.session import core, session_scope
-from server.db.tables import Member, Staff
+from server.db.session import session_scope
+from server.db.tables import Staff
 from server.loyalty.config import load_config
+from server.members import repository as members_repo
 from server.members.access import LookupLimit, check_lookup_rate, may_view, record_access, refusal
 from server.profile import repository as repo
 from server.profile.schemas import MemberSummary, ProfileRead, StoreRef
@@ -23,12 +23,6 @@ from server.profile.sections import dormancy_read, points_read
 from server.profile.view import Phone, build_profile, consultants, tier_state, transactions
 
 AS_OF_ROLES = frozenset({Role.HQ_ANALYST, Role.ADMIN})
-# The look-up by each identifier, built once (every arrival at the door runs one).
-_FIND = {
-    "phone": select(Member.id).where(Member.phone_hash == bindparam("value")),
-    "card": select(Member.id).where(Member.card_number == bindparam("value")),
-    "qr": select(Member.id).where(Member.qr_token == bindparam("value")),
-}
 
 
 def phone_for(keys: Keys, caller: Staff, encrypted: bytes | None, home_store_id: int | None) -> Phone:
@@ -81,7 +75,7 @@ def find_member_id(
     where = till_store(caller, store_id)
     with session_scope(sessions) as audit:
         check_lookup_rate(audit, caller.id, limit or LookupLimit())
-        member_id = core(audit).execute(_FIND[method], {"value": value}).scalar()
+        member_id = members_repo.member_id_by(audit, method, value)
         record_access(audit, caller.id, member_id, method, where)
     if member_id is None:
         raise NotFound(f"no member with {shown}")
