@@ -203,6 +203,10 @@ class RecommenderHolder:
         """Make a build running now, and any later one, give up (BuildStopped): the server is stopping."""
         self._stopping.set()
 
+    def resume(self) -> None:
+        """Let builds run again: the app starts anew with the same context (a test's second client)."""
+        self._stopping.clear()
+
     @property
     def current(self) -> Recommender | None:
         """The current recommender, or None while none has been built."""

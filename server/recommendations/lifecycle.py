@@ -11,38 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 
 from models.runtime import use_threads
 from server.core.background import Housekeeper
 from server.core.context import AppContext
-from server.recommendations.engine import RecommenderHolder, holder_for
+from server.core.heap import freeze_heap, long_lived_build
+from server.recommendations.engine import Recommender, RecommenderHolder, holder_for
 
 logger = logging.getLogger(__name__)
 
 
-def freeze_heap() -> None:
-    """Move everything alive now (the model, the index, the imported modules) out of the collector's sight.
-
-    With torch and a catalogue loaded the heap holds over half a million objects, and a full collection
-    walking them stops the whole process, event loop included, for about 300 ms: a 50 ms push target
-    cannot survive that. Frozen objects are still freed by reference counting; the collector then only
-    walks what requests create.
-    """
-    gc.collect()
-    gc.freeze()
+def _build(holder: RecommenderHolder) -> Recommender:
+    with long_lived_build():  # torch, the model and the index: no full collection while they load
+        return holder.get()
 
 
-async def _warm(holder: RecommenderHolder) -> None:
+async def _warm(holder: RecommenderHolder, warmer: Housekeeper) -> None:
     try:
-        rec = await run_in_threadpool(holder.get)
-        freeze_heap()
+        rec = await warmer.run(_build, holder)
         logger.info("recommender ready: %s (%d products)", rec.version, len(rec.catalog))
     except Exception:  # the first request retries and reports the error to its caller
         logger.exception("building the recommender at start-up failed")
@@ -66,9 +57,14 @@ async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
     if settings.search_threads:
         use_threads(settings.search_threads)
     holder = holder_for(context)
+    holder.resume()  # stopped by this context's previous lifespan, if it had one
     tasks = []
+    # Its own thread, not the request pool: a stopping server joins it (a thread still inside torch when
+    # the interpreter exits ends the process with "terminate called without an active exception").
+    warmer = Housekeeper("warm-up", niceness=0)
     if settings.recommender_warm_up:
-        tasks.append(asyncio.create_task(_warm(holder)))
+        freeze_heap()  # what the server imported, out of the collector's sight before the first request
+        tasks.append(asyncio.create_task(_warm(holder, warmer)))
     # The catalogue check (and a rebuild after an import) at low priority: arrivals keep the CPU.
     housekeeper = Housekeeper("recommender")
     if settings.recommender_refresh_seconds > 0:
@@ -78,8 +74,10 @@ async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        holder.stop()  # a build still running gives up at its next encoder call
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await warmer.stop()
         await housekeeper.stop()
