@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.db.tables import PriceApproval, Product, Transaction, TransactionLine
+from server.db.tables import PointsEntry, PriceApproval, Product, TierChange, Transaction, TransactionLine
 
 
 def member_transactions(
@@ -50,3 +50,70 @@ def spend_approval(session: Session, approval_id: int, transaction_id: int, now:
         .execution_options(synchronize_session=False)
     )
     return getattr(session.execute(stmt), "rowcount", 0) == 1
+
+
+def products_by_sku(session: Session, skus: Collection[str]) -> dict[str, Product]:
+    """The products with these SKUs, by SKU."""
+    if not skus:
+        return {}
+    return {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
+
+
+def skus_of(session: Session, product_ids: Collection[int]) -> dict[int, str]:
+    """Each product's SKU, by product id."""
+    stmt = select(Product.id, Product.sku).where(Product.id.in_(product_ids))
+    return {i: sku for i, sku in session.execute(stmt)}
+
+
+def lines_of(session: Session, transaction_id: int) -> list[TransactionLine]:
+    """A transaction's lines."""
+    return list(
+        session.scalars(select(TransactionLine).where(TransactionLine.transaction_id == transaction_id))
+    )
+
+
+def returned_units(session: Session, line_ids: Collection[int]) -> dict[int | None, int]:
+    """Units returned so far per sale line."""
+    if not line_ids:
+        return {}
+    back = (
+        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
+        .where(TransactionLine.original_line_id.in_(list(line_ids)), TransactionLine.quantity < 0)
+        .group_by(TransactionLine.original_line_id)
+    )
+    return {line_id: int(qty) for line_id, qty in session.execute(back)}
+
+
+def points_entry_of(session: Session, transaction_id: int) -> PointsEntry | None:
+    """The points a transaction earned or took back (its first earn or reverse entry)."""
+    return session.scalar(
+        select(PointsEntry)
+        .where(PointsEntry.transaction_id == transaction_id, PointsEntry.kind.in_(("earn", "reverse")))
+        .order_by(PointsEntry.id)
+        .limit(1)
+    )
+
+
+def last_tier_change(session: Session, transaction_id: int) -> TierChange | None:
+    """The latest tier change a transaction caused."""
+    return session.scalar(
+        select(TierChange)
+        .where(TierChange.transaction_id == transaction_id)
+        .order_by(TierChange.id.desc())
+        .limit(1)
+    )
+
+
+def locked(session: Session, transaction_id: int) -> Transaction | None:
+    """The transaction, locked for this unit of work (FOR UPDATE on PostgreSQL)."""
+    return session.scalar(select(Transaction).where(Transaction.id == transaction_id).with_for_update())
+
+
+def member_of(session: Session, transaction_id: int) -> int | None:
+    """The member a transaction was made to."""
+    return session.scalar(select(Transaction.member_id).where(Transaction.id == transaction_id))
+
+
+def by_ref(session: Session, ref: str) -> Transaction | None:
+    """The transaction booked under external reference `ref` (a till's idempotency key)."""
+    return session.scalar(select(Transaction).where(Transaction.external_ref == ref))

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,7 +28,6 @@ from server.db.session import serialise_member
 from server.db.tables import (
     PointsEntry,
     PriceOverride,
-    Product,
     Staff,
     TierChange,
     Transaction,
@@ -41,6 +39,7 @@ from server.offers.redemption import apply_offer, mark_redeemed, offer_for_sale,
 from server.profile.service import find_member_id
 from server.recommendations.attribution import attribute_sale
 from server.tags.service import retag_member
+from server.transactions import repository as repo
 from server.transactions.approvals import approval_for, use_approval
 from server.transactions.service import LineView, TransactionView
 
@@ -144,9 +143,7 @@ def _sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine
     if len(data.lines) > MAX_LINES:
         raise InvalidInput(f"lines: at most {MAX_LINES} lines in one transaction, got {len(data.lines)}")
     skus = {line.sku for line in data.lines if line.sku}
-    products = (
-        {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))} if skus else {}
-    )
+    products = repo.products_by_sku(session, skus)
     out, overrides = [], []
     for i, line in enumerate(data.lines):
         where = f"lines[{i}]"
@@ -199,22 +196,9 @@ def _share(value: Decimal, part: int, whole: int) -> Decimal:
 
 
 def _return_lines(session: Session, data: TillInput, original: Transaction) -> list[TransactionLine]:
-    sold = {
-        line.id: line
-        for line in session.scalars(
-            select(TransactionLine).where(TransactionLine.transaction_id == original.id)
-        )
-    }
-    back = (
-        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
-        .where(TransactionLine.original_line_id.in_(list(sold)), TransactionLine.quantity < 0)
-        .group_by(TransactionLine.original_line_id)
-    )
-    returned = {line_id: int(qty) for line_id, qty in session.execute(back)} if sold else {}
-    products = {s.product_id for s in sold.values()}
-    skus = {
-        i: sku for i, sku in session.execute(select(Product.id, Product.sku).where(Product.id.in_(products)))
-    }
+    sold = {line.id: line for line in repo.lines_of(session, original.id)}
+    returned = repo.returned_units(session, list(sold))
+    skus = repo.skus_of(session, {s.product_id for s in sold.values()})
     out = []
     for i, line in enumerate(data.lines):
         where = f"lines[{i}]"
@@ -290,26 +274,15 @@ def _check_replay(session: Session, found: Transaction, data: TillInput) -> None
 
 
 def _line_views(session: Session, transaction_id: int) -> list[LineView]:
-    stmt = (
-        select(TransactionLine, Product.sku, Product.name)
-        .join(Product, Product.id == TransactionLine.product_id)
-        .where(TransactionLine.transaction_id == transaction_id)
-        .order_by(TransactionLine.line_no)
-    )
-    return [LineView(line, sku, name) for line, sku, name in session.execute(stmt)]
+    return [
+        LineView(line, sku, name) for line, sku, name in repo.lines_with_products(session, [transaction_id])
+    ]
 
 
 def receipt(session: Session, txn: Transaction, replayed: bool = False) -> Receipt:
     """The receipt of a booked transaction, rebuilt from what is stored (so a replay prints the same)."""
-    entry = session.scalar(
-        select(PointsEntry)
-        .where(PointsEntry.transaction_id == txn.id, PointsEntry.kind.in_(("earn", "reverse")))
-        .order_by(PointsEntry.id)
-        .limit(1)
-    )
-    change = session.scalar(
-        select(TierChange).where(TierChange.transaction_id == txn.id).order_by(TierChange.id.desc()).limit(1)
-    )
+    entry = repo.points_entry_of(session, txn.id)
+    change = repo.last_tier_change(session, txn.id)
     return Receipt(TransactionView(txn, _line_views(session, txn.id)), entry, change, replayed)
 
 
@@ -323,8 +296,7 @@ def _original(
 ) -> Transaction:
     if data.original_transaction_id is None:
         raise InvalidInput("original_transaction_id: a return names the sale it takes back")
-    stmt = select(Transaction).where(Transaction.id == data.original_transaction_id).with_for_update()
-    original = session.scalar(stmt)
+    original = repo.locked(session, data.original_transaction_id)
     if original is None or original.kind != "sale":
         raise InvalidInput(f"original_transaction_id: {data.original_transaction_id} is not a sale")
     if not holds(caller, TILL_ROLES, original.store_id) and not holds(caller, {Role.ADMIN}):
@@ -345,7 +317,7 @@ def _original(
 def _buyer(session: Session, transaction_id: int | None) -> int | None:
     if transaction_id is None:
         return None
-    return session.scalar(select(Transaction.member_id).where(Transaction.id == transaction_id))
+    return repo.member_of(session, transaction_id)
 
 
 def _complete(session: Session, txn: Transaction, now: datetime) -> None:
@@ -404,7 +376,7 @@ def ring_up(
     # Identify first: the look-up's audit row commits on its own, before this unit of work writes.
     member_id = _member_id(session, sessions, keys, caller, data, region=region, limit=limit)
     serialise_member(session, member_id)
-    found = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
+    found = repo.by_ref(session, ref)
     if found is not None:
         _check_replay(session, found, data)
         booked = receipt(session, found, replayed=True)
@@ -472,7 +444,7 @@ def ring_up(
             session.flush()
     except IntegrityError:
         # The same key from a till retrying while the first request was still being booked (PostgreSQL).
-        raced = session.scalar(select(Transaction).where(Transaction.external_ref == ref))
+        raced = repo.by_ref(session, ref)
         if raced is None:
             raise
         _check_replay(session, raced, data)
