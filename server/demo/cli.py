@@ -68,10 +68,12 @@ def demo(
     import uvicorn
 
     from server.app import SERVE_OPTIONS, create_app
+    from server.core.serving import serve_until_stopped
 
     app = create_app(settings, context=context)
     app.state.clock_offset = _clock_offset(report)
-    uvicorn.run(app, host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
+    serve_until_stopped(uvicorn.Server(config))  # Ctrl-C or SIGTERM: a graceful stop, exit status 0
 
 
 def _clock_offset(report: DemoReport) -> timedelta | None:
