@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.tables import TagRule
+from server.tags import repository as repo
 from server.tags.service import create_rule
 
 EXAMPLE_RULES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -47,7 +46,7 @@ EXAMPLE_RULES: dict[str, tuple[str, dict[str, Any]]] = {
 
 def ensure_example_rules(session: Session, now: datetime) -> int:
     """Save the example rules when no tag rule exists at all; the number saved."""
-    if session.scalar(select(func.count()).select_from(TagRule)):
+    if repo.rule_count(session):
         return 0
     for name, (description, rule) in EXAMPLE_RULES.items():
         create_rule(session, name, rule, now, description=description)

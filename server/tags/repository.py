@@ -170,9 +170,14 @@ def active_rules(session: Session) -> list[TagRule]:
     return list(session.scalars(select(TagRule).where(TagRule.active.is_(True)).order_by(TagRule.id)))
 
 
+def rule_count(session: Session) -> int:
+    """How many tag rules are stored, active or not."""
+    return int(session.scalar(select(func.count()).select_from(TagRule)) or 0)
+
+
 def rules_page(session: Session, limit: int, offset: int) -> tuple[list[TagRule], int]:
     """A page of every tag rule, active or not, by name, with how many there are."""
-    total = int(session.scalar(select(func.count()).select_from(TagRule)) or 0)
+    total = rule_count(session)
     rows = session.scalars(select(TagRule).order_by(TagRule.name).limit(limit).offset(offset))
     return list(rows), total
 
