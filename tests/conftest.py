@@ -2,6 +2,7 @@
 
 The PostgreSQL server is named by AISLE_TEST_POSTGRES_URL (`.ci/run` starts one on loopback and sets
 it). Each test gets a schema of its own there, dropped afterwards, so tests never see each other's rows.
+The schema is migrated once per session and copied into each test's database (tests/fixtures/databases.py).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sqlalchemy.orm import Session
 from server.app import create_app
 from server.config import Settings
 from server.core.context import AppContext
-from server.db import migrate
 from server.db.session import make_engine
+from tests.fixtures.databases import SchemaTemplates, schema_url
 
 PG_URL = os.environ.get("AISLE_TEST_POSTGRES_URL", "")
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
@@ -45,9 +46,8 @@ def postgres_schema() -> Iterator[str]:
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
     try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        yield schema_url(PG_URL, schema)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -64,11 +64,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def schema_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaTemplates]:
+    """The newest schema, migrated once per session for each kind of database."""
+    templates = SchemaTemplates(tmp_path_factory.mktemp("schema-template"), PG_URL)
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to the newest schema."""
+def engine(db_url: str, schema_templates: SchemaTemplates) -> Iterator[Engine]:
+    """An engine on a database at the newest schema (a copy of the session's migrated template)."""
     eng = make_engine(db_url)
-    migrate.upgrade(eng)
+    schema_templates.copy_into(eng)
     yield eng
     eng.dispose()
 
