@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.tables import Product
+from server.tags import repository as tags_repo
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,7 @@ def catalog_stats(session: Session) -> CatalogStats:
         cached = _stats.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    prices: dict[str, list[Decimal]] = {}
-    stmt = select(Product.category, Product.price).where(Product.is_merchandise.is_(True), Product.price > 0)
-    for category, price in session.execute(stmt):
-        prices.setdefault(category, []).append(Decimal(str(price)))
-    medians = {c: Decimal(str(statistics.median(v))) for c, v in prices.items()}
-    stats = CatalogStats(medians, session.scalar(select(func.min(Product.first_seen_at))))
+    stats = CatalogStats(tags_repo.category_medians(session), tags_repo.catalog_start(session))
     with _stats_lock:
         _stats[key] = (time.monotonic() + _STATS_SECONDS, stats)
     return stats

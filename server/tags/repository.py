@@ -94,7 +94,7 @@ def add_category_totals(
     sale = t.kind == "sale"
     amount = case((sale, func.abs(line.amount)), else_=-func.abs(line.amount))
     quantity = case((sale, func.abs(line.quantity)), else_=-func.abs(line.quantity))
-    launched = launched_after(session.scalar(select(func.min(p.first_seen_at))))
+    launched = launched_after(catalog_start(session))
     fresh = and_(
         p.first_seen_at.is_not(None),
         _days_between(session, t.occurred_at, p.first_seen_at) < NEW_PRODUCT_DAYS,
@@ -120,6 +120,12 @@ def add_category_totals(
             agg.categories[category] = CategoryTotals(
                 Decimal(str(total or 0)), int(qty or 0), Decimal(str(new or 0))
             )
+
+
+def catalog_start(session: Session) -> datetime | None:
+    """When the first product of the catalogue was seen (None for an empty catalogue)."""
+    found: datetime | None = session.scalar(select(func.min(Product.first_seen_at)))
+    return found
 
 
 def category_medians(session: Session) -> dict[str, Decimal]:
