@@ -1,6 +1,6 @@
-"""`python -m mobile_app`: start the clerk's phone app on this desktop."""
+"""`python -m mobile_app`: start the clerk's phone app on this desktop (see mobile_app/desktop.py)."""
 
-from mobile_app.main import run
+from mobile_app.desktop import main
 
 if __name__ == "__main__":
-    run()
+    raise SystemExit(main())

@@ -1,7 +1,8 @@
 """The phone app: AisleApp wires the headless core (state, controller) to the Kivy screens; nothing else.
 
-Run it with `aisle app` or `python -m mobile_app`. The app keeps its remembered server, offline queue and
-saved profiles in Kivy's per-user data directory, or in $AISLE_APP_DATA when that is set.
+Run it with `aisle app` or `python -m mobile_app` (mobile_app/desktop.py prepares the desktop first);
+the Android build starts `run()` from the top-level main.py. The app keeps its remembered server, offline
+queue and saved profiles in Kivy's per-user data directory, or in $AISLE_APP_DATA when that is set.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kivy.core.window import Window
 
 from mobile_app.api.client import AisleClient, tls_context
 from mobile_app.fonts import register_cjk_font
-from mobile_app.logs import configure_logging
+from mobile_app.logs import APP_LEVEL, configure_logging
 from mobile_app.platform.notify import Notifier
 from mobile_app.state.base import ListenerFactory
 from mobile_app.state.cache import ProfileCache
@@ -78,9 +79,11 @@ class AisleApp(App):
         data_dir: Path | str | None = None,
         notifier: Notifier | None = None,
         listener_factory: ListenerFactory | None = None,
+        log_level: int = APP_LEVEL,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.log_level = log_level
         self._data_dir = Path(data_dir) if data_dir is not None else None
         self.notifier = notifier or Notifier()
         self._listener_factory = listener_factory
@@ -100,7 +103,7 @@ class AisleApp(App):
         """Register the CJK font, load the widgets, create the controller and the screens."""
         from mobile_app.screens.shell import Shell  # after the font: kv rules build labels at import
 
-        configure_logging()  # after Kivy's import, which leaves every library logging at DEBUG
+        configure_logging(self.log_level)  # after Kivy's import, which leaves every library logging at DEBUG
         register_cjk_font()
         load_widgets()
         Window.clearcolor = theme.BACKGROUND
@@ -139,6 +142,10 @@ class AisleApp(App):
             controller.cache.close()
 
 
-def run() -> None:
-    """Start the app (the entry point of `python -m mobile_app` and `aisle app`)."""
-    AisleApp().run()
+def run(log_level: int = APP_LEVEL) -> None:
+    """Run the app until it is closed (Android's entry point; a desktop comes through desktop.main)."""
+    app = AisleApp(log_level=log_level)
+    try:
+        app.run()
+    except KeyboardInterrupt:  # Ctrl-C in the terminal closes the app as its window's close button does
+        app.stop()
