@@ -8,6 +8,7 @@ from kivy.clock import Clock
 
 from mobile_app.api.wire import ChatTurn
 from mobile_app.screens.base import AisleScreen
+from mobile_app.state.i18n import plural
 from mobile_app.widgets.cards import fill
 from mobile_app.widgets.chat import ChatBubble
 
@@ -35,7 +36,7 @@ class AskScreen(AisleScreen):
         for turn in self.state.chat:
             bubbles.append(ChatBubble(text=turn.message, mine=True))
             # The server only words an answer when nothing matched; otherwise the items speak.
-            said = turn.reply or self.t("ask.found", self.lang, n=len(turn.items))
+            said = turn.reply or plural("ask.found", len(turn.items), self.lang)
             bubbles.append(ChatBubble(text=said, detail=items_text(turn), mine=False))
         if self.busy:
             bubbles.append(ChatBubble(text=self.t("ask.thinking", self.lang), mine=False))

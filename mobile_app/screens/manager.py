@@ -8,6 +8,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from mobile_app.api.wire import ClientRow, Profile, StaffSummary
 from mobile_app.screens.base import AisleScreen
+from mobile_app.state import phrases
+from mobile_app.state.i18n import plural
 from mobile_app.widgets import theme
 from mobile_app.widgets.basics import MutedLabel
 from mobile_app.widgets.cards import ConsultantRow, MemberRow, fill
@@ -51,12 +53,8 @@ class ManagerScreen(AisleScreen):
         if member is None:
             self.target_text = self.t("manager.no_member", lang)
         else:
-            current = ", ".join(
-                f"{self.t(f'position.{c.position}', lang)}: {c.name}" for c in member.consultants
-            )
-            self.target_text = self.t(
-                "manager.target", lang, name=member.name, current=current or self.t("member.none", lang)
-            )
+            current = self.t("list.sep", lang).join(phrases.consultants(member.consultants, lang))
+            self.target_text = self.t("manager.target", lang, name=member.name, current=current)
         rows: list[Any] = []
         for consultant in self.state.consultants:
             rows.append(self._row(consultant, member, lang))
@@ -71,7 +69,10 @@ class ManagerScreen(AisleScreen):
             staff_id=consultant.id,
             name=consultant.name,
             counts=self.t(
-                "manager.counts", lang, clients=consultant.client_count, tasks=consultant.open_task_count
+                "manager.counts",
+                lang,
+                clients=plural("manager.clients_count", consultant.client_count, lang),
+                tasks=plural("manager.tasks_count", consultant.open_task_count, lang),
             ),
             selected=consultant.id == self.selected,
             clients_text=self.t(

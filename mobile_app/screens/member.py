@@ -98,11 +98,7 @@ class MemberScreen(AisleScreen):
         parts = [p.card_number or "", p.phone or "", p.home_store.name if p.home_store else ""]
         ids.identity.text = " · ".join(x for x in parts if x)
         ids.cached.text = self.t("member.from_cache", lang) if self.state.member_from_cache else ""
-        names = [
-            self.t("member.consultant", lang, name=c.name, position=self.t(f"position.{c.position}", lang))
-            for c in p.consultants
-        ]
-        ids.consultants.text = "\n".join(names) or self.t("member.no_consultant", lang)
+        ids.consultants.text = "\n".join(phrases.consultants(p.consultants, lang))
 
     def _tier(self, p: Profile, lang: str) -> None:
         fraction = tier_fraction(p)

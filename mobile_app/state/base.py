@@ -15,7 +15,7 @@ from mobile_app.api.client import AisleClient
 from mobile_app.api.errors import ApiError, Unauthorized, Unreachable
 from mobile_app.api.floor import FloorListener
 from mobile_app.state.cache import ProfileCache
-from mobile_app.state.i18n import LANGUAGES, tr
+from mobile_app.state.i18n import LANGUAGES, plural, tr
 from mobile_app.state.messages import message_for
 from mobile_app.state.outbox import Outbox, ReplayResult
 from mobile_app.state.prefs import Prefs
@@ -156,7 +156,7 @@ class ControllerBase:
             self.set(error=self._queued_banner)
         elif result.delivered and not result.dropped:
             if announce:
-                self.set(error=tr("notice.sent_queued", lang, n=len(result.delivered)))
+                self.set(error=plural("notice.sent_queued", len(result.delivered), lang))
             else:
                 self.post(self._clear_queued_banner)
         return result

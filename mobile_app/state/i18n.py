@@ -3,6 +3,8 @@
 Keys are dotted by area (error., notice., connection., ...). Add a key to both languages: a test checks
 that "en" and "zh" hold the same keys with the same {placeholders}. A key missing in one language falls
 back to English, and a key missing everywhere shows as itself, so a gap is visible but never a crash.
+A string with a count has two keys, KEY.one and KEY.other ("1 client", "2 clients"; Chinese writes both
+alike), and is looked up with `plural(KEY, n, lang)`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ EN: dict[str, str] = {
     "error.no_store": "This needs a store, and your account is not tied to one.",
     # Notices (also the banner, but not a failure).
     "notice.queued": "Saved on this phone; {n} waiting to send when the server can be reached.",
-    "notice.sent_queued": "Sent {n} changes saved while offline.",
+    "notice.sent_queued.one": "Sent {n} change saved while offline.",
+    "notice.sent_queued.other": "Sent {n} changes saved while offline.",
     "notice.offline_profile": "Offline: showing the profile saved on this phone on {when}.",
     "notice.offer_issued": "Offer {code} issued: {discount}% off until {until}.",
     "notice.signed_out": "Signed out.",
@@ -146,7 +149,8 @@ EN: dict[str, str] = {
     "ask.placeholder": "e.g. not candles",
     "ask.send": "Send",
     "ask.thinking": "Looking…",
-    "ask.found": "{n} ideas:",
+    "ask.found.one": "{n} idea:",
+    "ask.found.other": "{n} ideas:",
     "ask.no_member": "Open a member first.",
     "tasks.title": "My tasks",
     "tasks.loading": "Loading…",
@@ -169,7 +173,11 @@ EN: dict[str, str] = {
     "manager.title": "Consultants",
     "manager.no_member": "Open a member (from the floor, tasks or a client below) to assign consultants.",
     "manager.target": "{name} — {current}",
-    "manager.counts": "{clients} clients · {tasks} open tasks",
+    "manager.counts": "{clients} · {tasks}",
+    "manager.clients_count.one": "{n} client",
+    "manager.clients_count.other": "{n} clients",
+    "manager.tasks_count.one": "{n} open task",
+    "manager.tasks_count.other": "{n} open tasks",
     "manager.clients": "Clients",
     "manager.hide": "Hide",
     "manager.make_primary": "Make primary",
@@ -205,7 +213,8 @@ ZH: dict[str, str] = {
     "error.bad_choice": "未知选项：{value}",
     "error.no_store": "此操作需要门店，而您的账号未绑定门店。",
     "notice.queued": "已保存在本机；{n} 项待网络恢复后发送。",
-    "notice.sent_queued": "离线时保存的 {n} 项已发送。",
+    "notice.sent_queued.one": "离线时保存的 {n} 项已发送。",
+    "notice.sent_queued.other": "离线时保存的 {n} 项已发送。",
     "notice.offline_profile": "当前离线：显示本机于 {when} 保存的资料。",
     "notice.offer_issued": "已发放优惠 {code}：{discount}% 折扣，有效期至 {until}。",
     "notice.signed_out": "已退出登录。",
@@ -306,7 +315,8 @@ ZH: dict[str, str] = {
     "ask.placeholder": "例如：不要蜡烛",
     "ask.send": "发送",
     "ask.thinking": "正在查找…",
-    "ask.found": "找到 {n} 件：",
+    "ask.found.one": "找到 {n} 件：",
+    "ask.found.other": "找到 {n} 件：",
     "ask.no_member": "请先打开一位会员。",
     "tasks.title": "我的任务",
     "tasks.loading": "正在加载…",
@@ -329,7 +339,11 @@ ZH: dict[str, str] = {
     "manager.title": "顾问管理",
     "manager.no_member": "先打开一位会员（从门店、任务或下方客户列表），再为其分配顾问。",
     "manager.target": "{name} — {current}",
-    "manager.counts": "{clients} 位客户 · {tasks} 项待办",
+    "manager.counts": "{clients} · {tasks}",
+    "manager.clients_count.one": "{n} 位客户",
+    "manager.clients_count.other": "{n} 位客户",
+    "manager.tasks_count.one": "{n} 项待办",
+    "manager.tasks_count.other": "{n} 项待办",
     "manager.clients": "客户",
     "manager.hide": "收起",
     "manager.make_primary": "设为主顾问",
@@ -359,3 +373,8 @@ def tr(key: str, lang: str, **fmt: Any) -> str:
     """The text of `key` in `lang` (English when missing there), with {placeholders} filled from `fmt`."""
     text = STRINGS.get(lang, EN).get(key) or EN.get(key) or key
     return text.format_map(_Blank(fmt)) if fmt else text
+
+
+def plural(key: str, n: int, lang: str, **fmt: Any) -> str:
+    """The text of KEY.one (n is 1) or KEY.other in `lang`, with {n} and the other placeholders filled."""
+    return tr(f"{key}.{'one' if n == 1 else 'other'}", lang, n=n, **fmt)

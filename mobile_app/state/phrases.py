@@ -8,12 +8,13 @@ chain's own alert kind) the server's sentence shows as it came.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mobile_app.api.wire import ArrivalCard, Benefit, Persona, PersonaEvidence, Task, Tier
-from mobile_app.state.i18n import tr
+from mobile_app.api.wire import ArrivalCard, Benefit, Consultant, Persona, PersonaEvidence, Task, Tier
+from mobile_app.state.i18n import plural, tr
 
 
 def label(kind: str, name: str, lang: str) -> str:
@@ -36,7 +37,16 @@ def benefit_name(code: str, name: str, lang: str) -> str:
 
 def days(n: int, lang: str) -> str:
     """ "1 day", "3 days", "3 天"."""
-    return tr("unit.day" if n == 1 else "unit.days", lang, n=n)
+    return plural("unit.day", n, lang)
+
+
+def consultants(people: Sequence[Consultant], lang: str) -> list[str]:
+    """ "Primary consultant: 刘婷" for each of a member's consultants; ["No consultant assigned"] for none."""
+    lines = [
+        tr("member.consultant", lang, position=label("position", c.position, lang), name=c.name)
+        for c in people
+    ]
+    return lines or [tr("member.no_consultant", lang)]
 
 
 def _amount(value: str) -> Decimal:
@@ -56,7 +66,7 @@ def progress(
     if _amount(spend_needed) > 0:
         parts.append(tr("progress.spend", lang, amount=spend_needed))
     if visits_needed > 0:
-        parts.append(tr("progress.visit" if visits_needed == 1 else "progress.visits", lang, n=visits_needed))
+        parts.append(plural("progress.visits", visits_needed, lang))
     target = tier_name(next_tier, lang)
     if not parts:
         return tr("progress.met", lang, tier=target)
@@ -106,7 +116,7 @@ def evidence(e: PersonaEvidence, lang: str) -> str | None:
     v = e.value or 0.0
     if e.code == "purchases":
         n = int(v)
-        count = tr("unit.purchase" if n == 1 else "unit.purchases", lang, n=n)
+        count = plural("unit.purchase", n, lang)
         return tr("evidence.purchases", lang, count=count, needed=int(e.threshold or 0))
     if e.code in ("coupon_or_discount_share", "coupon_share", "new_product_share"):
         return tr(f"evidence.{e.code}", lang, share=f"{v:.0%}")
@@ -115,7 +125,7 @@ def evidence(e: PersonaEvidence, lang: str) -> str | None:
             return tr("evidence.no_price_index", lang)
         return tr("evidence.price_index", lang, index=f"{v:.2f}")
     if e.code == "categories":
-        return tr("evidence.categories", lang, n=int(v))
+        return plural("evidence.categories", int(v), lang)
     if e.code == "weak_signal":
         name = label("persona", e.persona or "", lang)
         return tr(
@@ -198,7 +208,7 @@ def _alert(kind: str, data: dict[str, Any], lang: str) -> str | None:
         old, new = tier_name(str(data["from"]), lang), tier_name(str(data["to"]), lang)
         return tr("alert.tier_change", lang, old=old, new=new)
     if kind == "points_expiring" and data.get("points") and data.get("first_expiry"):
-        return tr("alert.points_expiring", lang, points=data["points"], day=data["first_expiry"])
+        return plural("alert.points_expiring", data["points"], lang, day=data["first_expiry"])
     code = str(data.get("benefit") or "")
     if kind == "benefit_expiring" and tr(f"benefit.{code}", lang) != f"benefit.{code}":
         name = tr(f"benefit.{code}", lang)

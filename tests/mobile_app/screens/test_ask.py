@@ -28,7 +28,8 @@ def test_a_question_and_a_follow_up_become_a_conversation(clerk: Phone, shots: P
     assert bubbles[0].text == "a gift for her mother"
     turn = phone.state.chat[0]
     assert turn.items and turn.items[0].name in bubbles[1].detail
-    assert bubbles[1].text == f"{len(turn.items)} ideas:"
+    n = len(turn.items)
+    assert bubbles[1].text == f"{n} idea{'' if n == 1 else 's'}:"
     assert screen.ids.question.text == "" and screen.ids.starters.opacity == 0
     screen.starter("ask.starter_cheaper")
     phone.wait(lambda: len(phone.state.chat) == 2 and not phone.state.busy, "the second answer")

@@ -8,7 +8,7 @@ import string
 import pytest
 
 from mobile_app.api.errors import ApiError, Unauthorized, Unreachable
-from mobile_app.state.i18n import LANGUAGES, STRINGS, tr
+from mobile_app.state.i18n import LANGUAGES, STRINGS, plural, tr
 from mobile_app.state.messages import message_for
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -41,6 +41,33 @@ def test_tr_fills_placeholders_and_falls_back() -> None:
     )
     assert tr("error.invalid", "en", other="x") == "Please check what you entered: {detail}"
     assert tr("no.such.key", "zh") == "no.such.key"
+
+
+@pytest.mark.parametrize(
+    ("key", "one", "two", "zh_one"),
+    [
+        ("manager.clients_count", "1 client", "2 clients", "1 位客户"),
+        ("manager.tasks_count", "1 open task", "2 open tasks", "1 项待办"),
+        ("ask.found", "1 idea:", "2 ideas:", "找到 1 件："),
+        ("notice.sent_queued", "Sent 1 change saved while offline.", "Sent 2 changes saved while offline.",
+         "离线时保存的 1 项已发送。"),
+        ("unit.day", "1 day", "2 days", "1 天"),
+        ("evidence.categories", "bought from 1 category", "bought from 2 categories", "购买过 1 个品类"),
+    ],
+)  # fmt: skip
+def test_counts_read_right_for_one_and_for_more(key: str, one: str, two: str, zh_one: str) -> None:
+    assert (plural(key, 1, "en"), plural(key, 2, "en")) == (one, two)
+    assert plural(key, 0, "en") == two.replace("2", "0")
+    assert plural(key, 1, "zh") == zh_one
+
+
+def test_every_counted_string_has_both_forms() -> None:
+    for lang, strings in STRINGS.items():
+        stems = {key.removesuffix(".one") for key in strings if key.endswith(".one")}
+        assert stems, lang
+        for stem in stems:
+            assert f"{stem}.other" in strings, (lang, stem)
+            assert "{n}" in strings[f"{stem}.other"], (lang, stem)
 
 
 @pytest.mark.parametrize(
