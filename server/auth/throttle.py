@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.core.errors import TooManyRequests
+from server.core.words import counted
 
 
 class TooManyAttempts(TooManyRequests):
@@ -138,7 +139,7 @@ class LoginThrottle:
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             minutes = math.ceil(seconds / 60)
-            message = f"too many failed sign-ins {why}; try again in {minutes} minute(s)"
+            message = f"too many failed sign-ins {why}; try again in {counted(minutes, 'minute')}"
             raise TooManyAttempts(message, seconds)
 
     def failed(self, login: str, address: str) -> None:

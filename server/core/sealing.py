@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from server.core.context import AppContext
 from server.core.crypto import CHAT, NOTE, SEALED, Keys
+from server.core.words import counted
 from server.db.tables import ChatTurn, Interaction
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ def seal_clear_text(context: AppContext) -> int:
         turns = _clear(ChatTurn.id, ChatTurn.utterance)
         sealed += _each_batch(context, turns, lambda session, row_id: _seal_turn(session, row_id, keys))
     if sealed:
-        logger.info("sealed %d interaction notes and chat turns stored in clear", sealed)
+        logger.info(
+            "sealed %s stored in clear",
+            counted(sealed, "interaction note or chat turn", "interaction notes and chat turns"),
+        )
     return sealed
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
+from server.core.words import counted
 from server.db.session import core
 
 # A statement is cached per distinct row count, which is bounded by how many items one showing lists.
@@ -53,7 +54,8 @@ def insert_rows(
         params = dict(prepared)
         for i, row in enumerate(chunk):
             if len(row) != len(names):
-                raise ValueError(f"row {start + i} has {len(row)} values for {len(names)} columns")
+                have, want = counted(len(row), "value"), counted(len(names), "column")
+                raise ValueError(f"row {start + i} has {have} for {want}")
             params.update({f"r{i}_{n}": value for n, value in enumerate(row)})
         results.append(core(session).execute(stmt, params))
     return results

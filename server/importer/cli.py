@@ -11,6 +11,7 @@ from rich.console import Console
 
 from server.config import get_settings
 from server.core.errors import AisleError
+from server.core.words import counted
 
 import_app = typer.Typer(help="Import retail data (members, products, transactions).", no_args_is_help=True)
 _err = Console(stderr=True, soft_wrap=True)
@@ -55,13 +56,15 @@ def online_retail(
     if as_json:
         typer.echo(json.dumps(summary.as_dict()))
         return
+    s = summary
     typer.echo(
-        f"{summary.lines_read} lines read: {summary.transactions_added} transactions "
-        f"({summary.lines_added} lines), {summary.members_added} members, {summary.products_added} products, "
-        f"{summary.stores_added} stores added; {summary.cancellations_linked} cancellations linked; "
-        f"{summary.already_imported} invoices were already imported ({summary.seconds:.1f} s)."
+        f"{counted(s.lines_read, 'line')} read: {counted(s.transactions_added, 'transaction')} "
+        f"({counted(s.lines_added, 'line')}), {counted(s.members_added, 'member')}, "
+        f"{counted(s.products_added, 'product')}, {counted(s.stores_added, 'store')} added; "
+        f"{counted(s.cancellations_linked, 'cancellation')} linked; "
+        f"{counted(s.already_imported, 'invoice was', 'invoices were')} already imported ({s.seconds:.1f} s)."
     )
-    if summary.rejected:
-        typer.echo(f"{summary.rejected} lines rejected, see {summary.reject_file}")
+    if s.rejected:
+        typer.echo(f"{counted(s.rejected, 'line')} rejected, see {s.reject_file}")
     else:
         typer.echo("No lines rejected.")

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.core.words import counted
+
 Period = Literal["year", "month", "birthday_month", "membership_year"]
 
 
@@ -149,7 +151,7 @@ def reminders(states: Iterable[BenefitStatus], today: date, within_days: int = 1
     for s in states:
         if s.available and s.remaining and s.valid_until and (s.valid_until - today).days <= within_days:
             left = (s.valid_until - today).days
-            when = "today" if left == 0 else f"in {left} day{'' if left == 1 else 's'}"
+            when = "today" if left == 0 else f"in {counted(left, 'day')}"
             use = "use" if s.remaining == 1 else "uses"
             text = f"{s.remaining} {s.name.lower()} {use} left, expiring {when} ({s.valid_until.isoformat()})"
             out.append(BenefitReminder(s.code, s.remaining, s.valid_until, text))

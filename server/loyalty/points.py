@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from server.core.errors import InvalidInput
+from server.core.words import counted
 
 
 class _Rule(BaseModel):
@@ -221,7 +222,8 @@ def allocate(lots: Iterable[Lot], points: int, today: date) -> list[tuple[int, i
         left -= take
         if left == 0:
             return taken
-    raise InvalidInput(f"only {points - left} points are available, {points} requested")
+    have = counted(points - left, "point is", "points are")
+    raise InvalidInput(f"only {have} available, {points} requested")
 
 
 def expired(lots: Iterable[Lot], today: date) -> list[Lot]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, TooManyRequests
+from server.core.words import counted
 from server.db.tables import OutboxMessage, PointsEntry
 from server.loyalty import repository as repo
 from server.loyalty.config import load_config
@@ -83,9 +84,11 @@ def redeem_points(
             "redeemed", points, points_value(rules, points), spendable, found.id, replayed=True
         )
     if points < rules.min_points:
-        raise InvalidInput(f"at least {rules.min_points} points must be redeemed at a time, got {points}")
+        least = counted(rules.min_points, "point")
+        raise InvalidInput(f"at least {least} must be redeemed at a time, got {points}")
     if points > spendable:
-        raise InvalidInput(f"only {spendable} points are available, {points} requested")
+        have = counted(spendable, "point is", "points are")
+        raise InvalidInput(f"only {have} available, {points} requested")
     if points + repo.redeemed_since(session, member.id, now - DAY) >= rules.code_threshold:
         message = _live_code(session, member.id, now)
         if code is None:
@@ -166,8 +169,8 @@ def _send_code(
         channel="sms",
         kind="redemption_code",
         body=(
-            f"Your code to redeem {points} points ({value}) is {{code}}. "
-            f"It expires in {rules.code_minutes} minutes. Staff will never ask for it by phone."
+            f"Your code to redeem {counted(points, 'point')} ({value}) is {{code}}. "
+            f"It expires in {counted(rules.code_minutes, 'minute')}. Staff will never ask for it by phone."
         ),
         secret_encrypted=keys.encrypt(code),
         secret_hash=code_hash(keys, key, points, code),

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from server.core.words import counted
 from server.loyalty.points import LineAward, Lot, plan_reversal, reversal
 
 
@@ -65,7 +66,7 @@ class ReturnPlan:
     @property
     def note(self) -> str:
         """The ledger note a clerk reads when part of the sale's points had expired."""
-        return f"{self.forgiven} points of the sale had already expired" if self.forgiven else ""
+        return f"{counted(self.forgiven, 'point')} of the sale had already expired" if self.forgiven else ""
 
 
 def awards_detail(lines: Mapping[int, LineAward]) -> dict[str, dict[str, int]]:

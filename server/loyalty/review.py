@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from server.core.words import counted
 from server.db.base import money
 from server.db.queries import chunks
 from server.db.session import serialise_member
@@ -125,7 +126,7 @@ def remind_expiring_points(session: Session, now: datetime, within_days: int = 3
         NewEvent(
             member_id,
             "points_expiring",
-            f"{points} points expire from {first.isoformat()}",
+            f"{counted(points, 'point expires', 'points expire')} from {first.isoformat()}",
             now,
             f"points-expiring:{member_id}:{first.isoformat()}",
             {"points": points, "first_expiry": first.isoformat()},

@@ -15,6 +15,7 @@ from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
+from server.core.words import counted
 from server.loyalty import repository as repo
 from server.loyalty.benefit_service import use_benefit
 from server.loyalty.config import save_setting, setting
@@ -101,7 +102,7 @@ def points_ledger(
 
 def _redemption(result: RedemptionResult) -> RedemptionRead:
     detail = {
-        "redeemed": f"{result.points} points redeemed ({result.value})",
+        "redeemed": f"{counted(result.points, 'point')} redeemed ({result.value})",
         "code_sent": "a code was sent to the member: repeat the call with it",
         "wrong_code": f"wrong code: {result.attempts_left} attempt(s) left",
     }[result.status]

@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from server.core.words import counted
 from server.db.base import money
 
 Trigger = Literal["purchase", "return", "review"]
@@ -140,7 +141,8 @@ class TierDecision:
 
 
 def _describe(ladder: TierLadder, g: Growth) -> str:
-    return f"spend {g.spend:.2f} and {g.visits} visits over the last {ladder.window_days} days"
+    visits, window = counted(g.visits, "visit"), counted(ladder.window_days, "day")
+    return f"spend {g.spend:.2f} and {visits} over the last {window}"
 
 
 def decide(
@@ -171,7 +173,7 @@ def decide(
 
 def _needs(ladder: TierLadder, tier: TierDefinition) -> str:
     joiner = " or " if ladder.qualify == "spend_or_visits" else " and "
-    return f"({tier.name} needs spend {tier.min_spend:.2f}{joiner}{tier.min_visits} visits)"
+    return f"({tier.name} needs spend {tier.min_spend:.2f}{joiner}{counted(tier.min_visits, 'visit')})"
 
 
 @dataclass(frozen=True)

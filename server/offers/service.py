@@ -16,6 +16,7 @@ from models.talking_points import reactivation_offer
 from server.auth.scope import till_store
 from server.core.errors import Conflict
 from server.core.pagination import PageParams
+from server.core.words import counted
 from server.db.session import serialise_member
 from server.db.tables import IssuedOffer, Member, Staff
 from server.members.access import member_for
@@ -49,8 +50,7 @@ def _not_dormant(member: Member, since: int | None) -> Conflict:
     need = f"a reactivation offer is for a member with no purchase for {DORMANT_AFTER_DAYS} days"
     if since is None:
         return Conflict(f"member {member.id} has no purchase yet: {need}")
-    plural = "" if since == 1 else "s"
-    return Conflict(f"member {member.id} is not dormant: last purchase {since} day{plural} ago; {need}")
+    return Conflict(f"member {member.id} is not dormant: last purchase {counted(since, 'day')} ago; {need}")
 
 
 def issue_offer(
@@ -114,9 +114,10 @@ def issue_offer(
 def _check_open_offers(session: Session, member_id: int, today: date) -> None:
     open_until = repo.open_until(session, member_id, today)
     if len(open_until) >= MAX_OPEN_OFFERS:
+        held = counted(len(open_until), "unused reactivation offer")
         raise Conflict(
-            f"member {member_id} already holds {len(open_until)} unused reactivation offer(s), valid until "
-            f"{open_until[-1].isoformat()}: let them use it (or let it lapse) before issuing another"
+            f"member {member_id} already holds {held}, valid until {open_until[-1].isoformat()}: "
+            "let them use it (or let it lapse) before issuing another"
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.core.words import counted
 from server.db.base import money
 from server.loyalty.benefit_service import LOOKBACK_DAYS
 from server.loyalty.benefits import statuses
@@ -222,7 +223,8 @@ def upcoming_read(
             text = f"{b.remaining} {b.name.lower()} left until {b.valid_until.isoformat()}"
             out.append(UpcomingRead(on=b.valid_until, kind="benefit_expiry", text=text))
     for soon in points.expiring:
-        out.append(UpcomingRead(on=soon.on, kind="points_expiry", text=f"{soon.points} points expire"))
+        text = counted(soon.points, "point expires", "points expire")
+        out.append(UpcomingRead(on=soon.on, kind="points_expiry", text=text))
     for on, note, staff_name in follow_ups:
         who = f" ({staff_name})" if staff_name else ""
         out.append(UpcomingRead(on=on, kind="follow_up", text=f"follow up{who}: {note}".rstrip(": ")))

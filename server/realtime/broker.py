@@ -20,6 +20,7 @@ import redis
 import redis.asyncio as aioredis
 
 from server.core.errors import ConfigurationError
+from server.core.words import counted
 from server.realtime.events import Envelope, decode_batch, encode_batch
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,10 @@ class Broker:
         """Fan out stored envelopes; callable from any thread, never blocks."""
         loop = self._loop
         if loop is None or loop.is_closed():
-            logger.warning("floor broker not running: %d stored event(s) await replay", len(envelopes))
+            logger.warning(
+                "floor broker not running: %s replay",
+                counted(len(envelopes), "stored event awaits", "stored events await"),
+            )
             return
         batches: dict[str, list[Envelope]] = defaultdict(list)
         for envelope in envelopes:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from server.core.background import Housekeeper
 from server.core.context import AppContext
 from server.core.errors import ConfigurationError, InvalidInput, NotFound
+from server.core.words import counted
 from server.db.base import utcnow
 from server.db.session import session_scope
 from server.realtime import store
@@ -96,7 +97,7 @@ class Floor:
             try:
                 removed = await housekeeper.run(prune_now, self.context)
                 if removed:
-                    logger.info("live floor: pruned %d event(s) older than 24 hours", removed)
+                    logger.info("live floor: pruned %s older than 24 hours", counted(removed, "event"))
             except Exception:  # a failed prune must not stop the floor; the next hour retries
                 logger.exception("live floor: pruning the event log failed")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from server.core.words import counted
+
 Status = Literal["active", "at_risk", "dormant", "never_purchased"]
 
 
@@ -41,7 +43,7 @@ def dormancy(last_purchase: date | None, today: date, limits: DormancyThresholds
     if last_purchase is None:
         return Dormancy("never_purchased", None, "no purchase yet")
     days = max((today - last_purchase).days, 0)
-    since = f"last purchase {days} day{'' if days == 1 else 's'} ago ({last_purchase.isoformat()})"
+    since = f"last purchase {counted(days, 'day')} ago ({last_purchase.isoformat()})"
     if days > limits.dormant_days:
         return Dormancy("dormant", days, f"dormant: {since}")
     if days > limits.at_risk_days:

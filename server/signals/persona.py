@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from server.core.words import counted
+
 Label = Literal["price-sensitive", "quality-seeking", "novelty-seeking", "balanced", "not enough history"]
 
 
@@ -40,7 +42,7 @@ class Evidence:
         v = self.value
         if self.code == "purchases":
             n = int(v or 0)
-            return f"{n} purchase{'' if n == 1 else 's'} in the last year; {int(self.threshold or 0)} needed"
+            return f"{counted(n, 'purchase')} in the last year; {int(self.threshold or 0)} needed"
         if self.code == "coupon_or_discount_share":
             return f"{v or 0:.0%} of purchases used a coupon or discount"
         if self.code == "coupon_share":
@@ -54,7 +56,7 @@ class Evidence:
         if self.code == "new_product_share":
             return f"{v or 0:.0%} of spend went on products in their first 60 days"
         if self.code == "categories":
-            return f"bought from {int(v or 0)} categories"
+            return f"bought from {counted(int(v or 0), 'category', 'categories')}"
         return f"strongest signal {self.persona} at {v or 0:.2f}, below {self.threshold}"
 
 

@@ -17,6 +17,7 @@ from server.assignments import access
 from server.assignments.clients import Client, clients_of
 from server.core.context import open_text
 from server.core.crypto import NOTE
+from server.core.words import counted
 from server.db.tables import Staff
 from server.loyalty.config import load_config
 from server.tasks import repository as repo
@@ -73,11 +74,6 @@ class TaskLists:
         return len(self.dormant) + len(self.alerts) + len(self.follow_ups)
 
 
-def days(n: int) -> str:
-    """'1 day' or 'n days'."""
-    return f"{n} day{'' if n == 1 else 's'}"
-
-
 def _sentence(text: str) -> str:
     text = text.strip()
     return text[:1].upper() + text[1:] if text else text
@@ -88,9 +84,9 @@ def _client_task(c: Client) -> Task:
     if since is None:
         bought = "no purchase yet"
     elif c.dormant:
-        bought = f"dormant, no purchase for {days(since)}"
+        bought = f"dormant, no purchase for {counted(since, 'day')}"
     else:
-        bought = f"last purchase {days(since)} ago"
+        bought = f"last purchase {counted(since, 'day')} ago"
     reason = f"{c.row.position.capitalize()} client; {bought}"
     return Task(
         "client",
@@ -118,9 +114,9 @@ def _dormant_tasks(session: Session, clients: list[Client], now: datetime) -> li
         if ref in done or (contact is not None and contact >= quiet_since):
             continue
         ago = None if contact is None else (now.date() - contact.date()).days
-        last = "no contact on record" if ago is None else f"last contact {days(ago)} ago"
+        last = "no contact on record" if ago is None else f"last contact {counted(ago, 'day')} ago"
         quiet = c.days_since_last_purchase or 0
-        reason = f"No purchase for {days(quiet)}; {last}"
+        reason = f"No purchase for {counted(quiet, 'day')}; {last}"
         out.append(
             Task(
                 "dormant",
@@ -156,10 +152,10 @@ def _alerts(session: Session, staff_id: int, lowest: str) -> list[Task]:
 
 def _when(due: date, today: date) -> str:
     if due < today:
-        return f"overdue by {days((today - due).days)}"
+        return f"overdue by {counted((today - due).days, 'day')}"
     if due == today:
         return "due today"
-    return f"due in {days((due - today).days)}"
+    return f"due in {counted((due - today).days, 'day')}"
 
 
 def _follow_ups(session: Session, staff_id: int, today: date, lowest: str) -> list[Task]:

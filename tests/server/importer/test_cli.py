@@ -49,7 +49,7 @@ def test_json_summary(configured: Path, tmp_path: Path) -> None:
 
     again = CliRunner().invoke(app, ["import", "online-retail", str(path)])
     assert again.exit_code == 0, again.output
-    assert "0 transactions" in again.stdout and "1 lines rejected, see" in again.stdout
+    assert "0 transactions" in again.stdout and "1 line rejected, see" in again.stdout
 
 
 def test_bad_file_exits_with_the_reason(configured: Path, tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def test_a_member_crosses_a_tier_boundary_up_then_down(session: Session) -> None
         ("new", "growing", "purchase"),
         ("growing", "new", "review"),
     ]
-    assert "spend 250.00 and 1 visits over the last 90 days is below" in changes[1].reason
+    assert "spend 250.00 and 1 visit over the last 90 days is below" in changes[1].reason
     events = session.scalars(select(MemberEvent).where(MemberEvent.kind == "tier_change")).all()
     assert [e.staff_id for e in events] == [staff.id, staff.id]
     assert session.get(MemberTier, ann.id).tier == "new"  # type: ignore[union-attr]

@@ -71,6 +71,9 @@ def test_persona_evidence_is_data_a_phone_can_word() -> None:
     assert weak.evidence[0] == Evidence("weak_signal", weak.scores["novelty-seeking"], 0.5, "novelty-seeking")
     assert persona(PersonaInputs(1, 0.0, None, 0.0, 1)).evidence == (Evidence("purchases", 1, 3),)
     assert Evidence("purchases", 1, 3).text == "1 purchase in the last year; 3 needed"
+    assert Evidence("purchases", 2, 3).text == "2 purchases in the last year; 3 needed"
+    assert Evidence("categories", 1).text == "bought from 1 category"
+    assert Evidence("categories", 4).text == "bought from 4 categories"
     assert persona(PersonaInputs(8, 0.0, 1.6, 0.1, 2)).evidence == (
         Evidence("price_index", 1.6),
         Evidence("coupon_share", 0.0),
