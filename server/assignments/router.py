@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from server.assignments import service
-from server.assignments.clients import Client
 from server.assignments.schemas import (
     AssignmentRead,
     AssignmentUpdate,
@@ -14,6 +13,7 @@ from server.assignments.schemas import (
     StoreConsultantRead,
 )
 from server.auth.deps import CurrentStaff
+from server.clients.service import Client
 from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import SessionDep

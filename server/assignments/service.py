@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.assignments import access
 from server.assignments import repository as repo
-from server.assignments.clients import Client, clients_of
 from server.auth.scope import describe, holds
+from server.clients import access
+from server.clients.service import Client, clients_of
 from server.core.errors import Conflict, Forbidden, NotFound
 from server.core.pagination import PageParams
 from server.db.tables import ConsultantAssignment, Member, Staff, Store

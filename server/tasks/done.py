@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.assignments.access import MANAGERS
 from server.auth.scope import holds
+from server.clients.access import MANAGERS
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.db.tables import Interaction, Member, Staff, TaskCompletion
 from server.events import repository as events_repo

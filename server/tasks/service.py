@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.assignments import access
-from server.assignments.clients import Client, clients_of
+from server.clients import access
+from server.clients.service import Client, clients_of
 from server.core.context import open_text
 from server.core.crypto import NOTE
 from server.core.words import counted

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from server.assignments import repository as repo
+from server.clients import repository as repo
 from server.core.pagination import PageParams
 from server.loyalty.config import load_config
 from server.signals.dormancy import dormancy
