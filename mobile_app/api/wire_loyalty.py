@@ -102,7 +102,7 @@ class Benefit:
 
 @dataclass(frozen=True)
 class PersonaEvidence:
-    """One fact behind the persona: a code and its figures (see server/insights/persona.py)."""
+    """One fact behind the persona: a code and its figures (see server/signals/persona.py)."""
 
     code: str
     value: float | None
