@@ -55,12 +55,16 @@ def postgres_schema() -> Iterator[str]:
 
 
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to an empty database of each kind."""
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, schema_templates: SchemaTemplates
+) -> Iterator[str]:
+    """A URL to an empty database of each kind (PostgreSQL's is migrated for a test that takes `engine`)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'aisle-test.db'}"
         return
-    with postgres_schema() as url:
+    # A copy made while the previous test ran (tests/fixtures/databases.py); the engine fixture keeps it.
+    schema = schema_templates.postgres_copy() if "engine" in request.fixturenames else postgres_schema()
+    with schema as url:
         yield url
 
 
@@ -76,7 +80,8 @@ def schema_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Schem
 def engine(db_url: str, schema_templates: SchemaTemplates) -> Iterator[Engine]:
     """An engine on a database at the newest schema (a copy of the session's migrated template)."""
     eng = make_engine(db_url)
-    schema_templates.copy_into(eng)
+    if db_url not in schema_templates.copies:
+        schema_templates.copy_into(eng)
     yield eng
     eng.dispose()
 
