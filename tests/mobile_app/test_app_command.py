@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.mobile_app.processes import lines_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTED = "Start application main loop"
@@ -26,27 +26,22 @@ def test_aisle_app_runs_the_app_until_it_is_closed(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "from server.cli import main; main()", "app"]
     # Its own process group: `aisle app` starts the app as a child, and both must go at the end.
     proc = subprocess.Popen(
-        command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
     )
-    assert proc.stderr is not None
-    seen: list[str] = []
     try:
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stderr, selectors.EVENT_READ)
-            deadline = time.monotonic() + HANG_GUARD
-            while time.monotonic() < deadline and proc.poll() is None:
-                if selector.select(timeout=0.5):
-                    line = proc.stderr.readline().decode(errors="replace")
-                    seen.append(line)
-                    if STARTED in line:
-                        break
+        seen = lines_until(proc, STARTED, HANG_GUARD, "`aisle app`")
         running = proc.poll() is None
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=HANG_GUARD)
-    started = any(STARTED in line for line in seen)
     last = "".join(seen[-30:])
-    assert started, f"no {STARTED!r} from `aisle app` in {HANG_GUARD:g} s; its last output:\n{last}"
     assert running, f"`aisle app` exited after starting its main loop; its last output:\n{last}"
     # The app made its data folder: prefs, outbox and saved profiles go there.
     assert (tmp_path / "phone").is_dir()

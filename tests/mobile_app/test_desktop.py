@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from mobile_app.desktop import NO_DISPLAY, WINDOW, no_display, unreachable_display
 from tests.mobile_app.conftest import DemoServer
+from tests.mobile_app.processes import lines_until
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTED = "Start application main loop"
@@ -51,13 +49,6 @@ def run_to_the_end(env: dict[str, str], *args: str) -> subprocess.CompletedProce
     )
 
 
-def hand_over(stream: IO[str], lines: queue.Queue[str]) -> None:
-    """Put each line of `stream` on `lines`, then "" when it ends."""
-    for line in stream:
-        lines.put(line)
-    lines.put("")
-
-
 def start_up_lines(env: dict[str, str], *args: str) -> list[str]:
     """What `python -m mobile_app` logs until its main loop starts; then it is stopped."""
     proc = subprocess.Popen(
@@ -69,24 +60,11 @@ def start_up_lines(env: dict[str, str], *args: str) -> list[str]:
         text=True,
         start_new_session=True,
     )
-    stderr = proc.stderr
-    assert stderr is not None
-    # A thread hands over whole lines: select() on the pipe would miss lines already in readline's buffer.
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=hand_over, args=(stderr, lines), daemon=True).start()
-    seen: list[str] = []
     try:
-        while not any(STARTED in line for line in seen):
-            try:
-                line = lines.get(timeout=HANG_GUARD)
-            except queue.Empty:
-                raise AssertionError(f"silent for {HANG_GUARD:g} s:\n{''.join(seen)}") from None
-            assert line, f"the app ended (exit {proc.wait()}) before its main loop:\n{''.join(seen)}"
-            seen.append(line)
+        return lines_until(proc, STARTED, HANG_GUARD, "the app")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=HANG_GUARD)
-    return seen
 
 
 def free_display() -> str:
