@@ -69,6 +69,21 @@ class ConstraintsRead(BaseModel):
     gift: bool
     anchor_item: int | None
     topic: str
+    # Turns stored before these were kept say nothing of them: empty.
+    named_categories: list[str] = Field(
+        default_factory=list, description="The categories the customer's words named (not a gift's)."
+    )
+    colours: list[str] = Field(default_factory=list, description="Any of these colours (English names).")
+    excluded_colours: list[str] = Field(default_factory=list, description="None of these colours.")
+    excluded_words: list[str] = Field(
+        default_factory=list,
+        description="Refused kinds narrower than a category (红茶 within tea), as said: items left out.",
+    )
+    unmatched: list[str] = Field(
+        default_factory=list,
+        description="Kinds asked for, as said, that the catalogue does not carry (咖啡 in a tea shop): while "
+        "any is here no item is suggested, and `reply` says so.",
+    )
 
 
 class ChatTurnRead(BaseModel):
