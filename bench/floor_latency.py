@@ -152,7 +152,7 @@ def build(args: argparse.Namespace, tmp: Path) -> tuple[AppContext, Settings, di
 
 
 def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    """One uvicorn process serving `bench_app` on loopback."""
+    """One uvicorn process serving `bench_app` on loopback; SIGTERM ends it with 0 (bench/serve_app.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")} | {
         "AISLE_DATABASE_URL": settings.resolved_database_url,
         "AISLE_DATA_DIR": str(settings.data_dir),
@@ -160,7 +160,13 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "AISLE_REDIS_URL": "",
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "floor_latency:bench_app", "--host", "127.0.0.1"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "serve_app.py"),
+        "floor_latency:bench_app",
+        "--host",
+        "127.0.0.1",
+    ]
     # As `aisle serve` runs it (server.app.SERVE_OPTIONS): no per-message deflate.
     cmd += [
         "--port",
@@ -485,6 +491,7 @@ def main() -> None:
                 "event_bytes": timed["frame_bytes"],
                 "warm_up_s": round(timed["warm_s"], 1),
                 "build_s": round(build_s, 1),
+                "server_exit": server.returncode,  # 0: stopped by SIGTERM as `aisle serve` is
             }
         )
     )

@@ -174,7 +174,7 @@ def build(url: str, members: int, data_dir: Path) -> tuple[Engine, dict[str, Any
 
 
 def start_server(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    """One uvicorn process serving the real app on loopback."""
+    """One uvicorn process serving the real app on loopback; SIGTERM ends it with 0 (bench/serve_app.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AISLE_")} | {
         "AISLE_DATABASE_URL": url,
         "AISLE_DATA_DIR": str(data_dir),
@@ -182,7 +182,13 @@ def start_server(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]
         "AISLE_REDIS_URL": "",
         "AISLE_RECOMMENDER_WARM_UP": "false",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "serve_app.py"),
+        "server.app:create_app",
+        "--host",
+        "127.0.0.1",
+    ]
     cmd += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(cmd, env=env, cwd=ROOT)
 
@@ -493,6 +499,7 @@ async def drive(
         "answered_before_kill": killed_at,
         "hammer_s": round(hammer_s, 1),
         "first_server_errors": run.server_errors[:3],
+        "server_exit": server.returncode,  # the restarted server's: 0, stopped by SIGTERM as `aisle serve` is
     }
 
 

@@ -40,3 +40,5 @@ def test_the_integrity_bench_counts_nothing_wrong(backend: str) -> None:
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["requests"] > 300 and figures["answered_before_kill"] >= 20
     assert {k: figures[k] for k in MUST_BE_ZERO} == dict.fromkeys(MUST_BE_ZERO, 0)
+    # The server it stopped with SIGTERM ended as `aisle serve` does, with exit status 0 (not -15).
+    assert figures["server_exit"] == 0
