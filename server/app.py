@@ -19,6 +19,7 @@ from server.core.logs import redact_server_logs
 from server.core.openapi import document_errors
 from server.core.sealing import seal_clear_text
 from server.db.checkpoint import background_checkpoints
+from server.health.readiness import watch_jobs
 from server.realtime.service import run_floor
 from server.recommendations import floor_chat
 from server.recommendations.lifecycle import run_recommender
@@ -43,9 +44,11 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         engine = app.state.context.engine
         # Notes and chat text stored in clear by an earlier version are sealed before the first request.
         await run_in_threadpool(seal_clear_text, app.state.context)
+        jobs = watch_jobs(app)  # GET /health/ready: the tasks these blocks start, and whether they still run
         async with background_checkpoints(engine), run_floor(app) as floor, run_recommender(app):
             floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat
-            yield
+            async with jobs.serving():
+                yield
 
     app = FastAPI(
         title="Aisle",

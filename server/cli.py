@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -17,6 +18,28 @@ from server.demo.cli import demo
 from server.importer.cli import import_app
 from server.jobs.cli import jobs_app
 
+
+def _flags_show_no_metavar() -> None:
+    """Show no value placeholder after a flag in `--help`.
+
+    Typer 0.29 writes each option's type after it in the help panel, flags included: `--fresh <bool>`,
+    `--serve / --no-serve <bool>`, `--help <bool>`, as if each took a value. A flag takes none, so its
+    row shows none (click's plain help already leaves it out). Applied once, to every `aisle` command.
+    """
+    from typer.core import TyperOption
+
+    if getattr(TyperOption.display_type_rich, "_aisle_flags", False):
+        return
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag or self.count else shown(self, ctx)
+
+    display_type_rich._aisle_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign,assignment]
+
+
+_flags_show_no_metavar()
 app = typer.Typer(help="Aisle: clienteling for physical retail stores.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")

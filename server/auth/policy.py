@@ -41,6 +41,7 @@ ADMINS = frozenset({ADMIN})
 
 POLICY: Final[dict[Operation, Rule]] = {
     ("GET", "/health"): PUBLIC,
+    ("GET", "/health/ready"): PUBLIC,
     ("POST", "/auth/token"): PUBLIC,
     ("GET", "/auth/me"): SIGNED_IN,
     ("POST", "/auth/password"): SIGNED_IN,

@@ -2,21 +2,68 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from server.demo.generator import DEFAULT_SEED
+from server.demo.steps import Done, Steps
 
 if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
+
+    from server.core.context import AppContext
     from server.demo.service import DemoReport
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line
+READY_POLL_SECONDS = 0.1
+NOT_READY_EVERY_SECONDS = 15.0  # while the server is up but not ready, say why this often
+
+
+class ConsoleSteps(Steps):
+    """Each step as it runs: a spinner with the time so far on a terminal (else a line saying what it
+    starts), then one line saying what it did and how long it took."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    @contextmanager
+    def step(self, doing: str, *, live: bool = True) -> Iterator[Done]:
+        said: list[str] = []
+        started = time.perf_counter()
+        spinner: Progress | None = None
+        if live and self.console.is_terminal:
+            spinner = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            spinner.add_task(f"{doing}…", total=None)
+            spinner.start()
+        else:
+            self.console.print(f"{doing}…")
+        try:
+            yield said.append
+        finally:
+            if spinner is not None:
+                spinner.stop()
+        self.console.print(
+            f"{said[-1] if said else doing + ': done'} in {time.perf_counter() - started:.1f} s"
+        )
 
 
 def demo(
@@ -40,7 +87,9 @@ def demo(
     from server.core.errors import AisleError
     from server.demo import service
 
+    clock = time.perf_counter()
     settings = get_settings()
+    steps = ConsoleSteps(out)
     try:
         if fresh:
             removed = service.delete_demo_database(settings)
@@ -48,7 +97,9 @@ def demo(
         context = service.open_demo_database(settings)
         url = context.engine.url.render_as_string(hide_password=True)
         out.print(f"Database: {url}")
-        report = service.set_up_demo(context, data=data, generate=generate, seed=seed, progress=serve)
+        report = service.set_up_demo(
+            context, data=data, generate=generate, seed=seed, progress=err.is_terminal, steps=steps
+        )
     except service.OtherChain as exc:
         err.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(1) from exc
@@ -62,6 +113,8 @@ def demo(
     if written is not None:
         out.print(f"The README's first look reads its clerk and member from {written}")
     host, port = host or settings.host, port or settings.port
+    if serve:
+        _warm_recommender(context, steps)
     out.print(f"\nAPI docs: [bold]http://{host}:{port}/docs[/]  (sign in with POST /api/v1/auth/token)")
     if not serve:
         return
@@ -72,8 +125,67 @@ def demo(
 
     app = create_app(settings, context=context)
     app.state.clock_offset = _clock_offset(report)
-    config = uvicorn.Config(app, host=host, port=port, **SERVE_OPTIONS)  # type: ignore[arg-type]
-    serve_until_stopped(uvicorn.Server(config))  # Ctrl-C or SIGTERM: a graceful stop, exit status 0
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **SERVE_OPTIONS))  # type: ignore[arg-type]
+    url = f"http://{host}:{port}"
+    threading.Thread(
+        target=say_when_ready, args=(server, app, url, clock), name="aisle-demo-ready", daemon=True
+    ).start()
+    serve_until_stopped(server)  # Ctrl-C or SIGTERM: a graceful stop, exit status 0
+
+
+def _warm_recommender(context: AppContext, steps: Steps) -> None:
+    """Build the recommender and run it once before serving, so the first arrival is served at full speed.
+
+    The server's start-up would do it too (in the background); done here it shows as a step, and the
+    server starts with it built. A failure is reported and the server still starts: GET /health/ready
+    then says why it is not ready, and the server keeps trying.
+    """
+    from sqlalchemy import func, select
+
+    from server.core.heap import long_lived_build
+    from server.db.tables import Product
+    from server.recommendations.engine import holder_for
+
+    # The model's own "Loading weights" bar would draw over the step's spinner.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    with context.engine.connect() as conn:
+        products = conn.scalar(
+            select(func.count(Product.id)).where(Product.active.is_(True), Product.is_merchandise.is_(True))
+        )
+    doing = f"Recommender: indexing {products} products, loading the model (new products are embedded once)"
+    try:
+        with steps.step(doing) as done, long_lived_build():
+            recommender = holder_for(context).warm_up()
+            done(f"Recommender: {len(recommender.catalog)} products indexed, model loaded and warmed up")
+    except Exception as exc:  # the server starts anyway and keeps trying; /health/ready says why
+        err.print(f"[bold red]error:[/] the recommender could not be built: {exc}")
+
+
+def say_when_ready(server: uvicorn.Server, app: FastAPI, url: str, since: float) -> None:
+    """Print "Ready" once the server accepts connections and GET /health/ready would answer 200.
+
+    Until then, every `NOT_READY_EVERY_SECONDS`, print what it still waits for. Runs on its own thread
+    beside uvicorn; stops when the server does.
+    """
+    from server.health.readiness import ready_now
+
+    remind_at = time.monotonic() + NOT_READY_EVERY_SECONDS
+    while not server.should_exit:
+        if server.started:  # listening: the lifespan's start-up has finished
+            try:
+                report = ready_now(app)
+            except Exception:  # the loop closing under a stopping server, or a slow database: ask again
+                report = None
+            if report is not None and report.status == "ready":
+                out.print(
+                    f"[bold green]Ready[/] in {time.perf_counter() - since:.1f} s: {url} serves the first "
+                    "arrival at full speed"
+                )
+                return
+            if report is not None and time.monotonic() >= remind_at:
+                out.print(f"[yellow]Not ready yet:[/] {'; '.join(report.reasons)}")
+                remind_at = time.monotonic() + NOT_READY_EVERY_SECONDS
+        time.sleep(READY_POLL_SECONDS)
 
 
 def _clock_offset(report: DemoReport) -> timedelta | None:
@@ -84,14 +196,12 @@ def _clock_offset(report: DemoReport) -> timedelta | None:
 
 
 def _print_report(report: DemoReport) -> None:
+    """What set-up found and did, beyond the steps printed as they ran (ConsoleSteps)."""
     if report.source == "generated":
         what = "Generated demo chain"
     else:
         what = f"Development data {report.source}"
-    if report.added:
-        added = ", ".join(f"{count} {kind}" for kind, count in report.added.items())
-        out.print(f"{what}: added {added}")
-    else:
+    if not report.added:
         out.print(f"{what}: already in the database, nothing added")
     if report.rejected:
         out.print(f"[yellow]{report.rejected} source lines were rejected; see {report.reject_file}[/]")
@@ -100,7 +210,7 @@ def _print_report(report: DemoReport) -> None:
     if report.vips_assigned:
         out.print(f"Assigned {report.vips_assigned} VIP members to their store's consultant")
     _print_loyalty(report)
-    out.print(f"Ready in {report.seconds:.1f} s")
+    out.print(f"Set up in {report.seconds:.1f} s")
 
     staff = Table(title="Demo staff (local demo passwords: change them for anything real)")
     for column in ("login", "password", "role", "store"):
@@ -124,15 +234,7 @@ def _print_loyalty(report: DemoReport) -> None:
     if loyalty is None or loyalty.as_of is None:
         return
     day = loyalty.as_of.date().isoformat()
-    done = loyalty.backfill
-    if done.transactions:
-        out.print(
-            f"Loyalty: applied {done.transactions} transactions of {done.members} members to points and "
-            f"tiers ({done.tier_changes} tier changes) in {done.seconds:.1f} s"
-        )
-    if loyalty.nightly is not None:
-        out.print(f"Ran the nightly pass (points expiry, tier review, tags, alerts) as of {day}")
-    else:
+    if loyalty.nightly is None:  # else the backfill and the nightly pass were printed as they ran
         out.print(f"Loyalty is up to date as of {day}")
     if _clock_offset(report) is not None:
         last = (loyalty.as_of - timedelta(days=1)).date().isoformat()

@@ -21,6 +21,7 @@ from server.demo import imported, team, writer
 from server.demo.generator import DEFAULT_SEED, FEATURED_MEMBER_CARD, generate_demo
 from server.demo.identities import pretty_phone
 from server.demo.people_data import STAFF_NAMES, STORES
+from server.demo.steps import Steps, added_text
 from server.importer.plan import store_code
 from server.jobs.catch_up import CatchUp, catch_up, data_as_of
 from server.tags.examples import ensure_example_rules
@@ -124,12 +125,15 @@ def set_up_demo(
     seed: int = DEFAULT_SEED,
     members: int = 2000,
     progress: bool = False,
+    steps: Steps | None = None,
 ) -> DemoReport:
     """Fill the database with demo data (import or generate), staff, VIPs and member ids; safe to re-run.
 
     The source is the generator when asked for, or when the database already holds the generated chain;
-    else the file given, else the development data when it is found, else the generator.
+    else the file given, else the development data when it is found, else the generator. `progress`
+    draws the importer's progress bar; `steps` is told of each long step as it starts and ends.
     """
+    steps = steps or Steps()
     clock = time.perf_counter()
     if data is not None and not data.is_file():
         raise InvalidInput(f"no data file at {data}")
@@ -142,12 +146,15 @@ def set_up_demo(
             f"the database already holds the {CHAIN_NAMES[held]}; {CHAIN_NAMES[wanted]} would be merged "
             "into it. Add --fresh to start over with an empty database"
         )
-    report = _generated(context, seed, members) if path is None else _imported(context, path, progress)
+    if path is None:
+        report = _generated(context, seed, members, steps)
+    else:
+        report = _imported(context, path, progress, steps)
     report.seconds = round(time.perf_counter() - clock, 2)
     return report
 
 
-def _generated(context: AppContext, seed: int, members: int) -> DemoReport:
+def _generated(context: AppContext, seed: int, members: int, steps: Steps) -> DemoReport:
     engine = context.engine
     with engine.begin() as conn:
         store_ids = writer.ensure_stores(conn, STORES, utcnow())
@@ -156,22 +163,27 @@ def _generated(context: AppContext, seed: int, members: int) -> DemoReport:
         team.TeamStore(store_ids[s.code], s.code, s.name, s.language) for s in STORES if s.slug in STAFF_NAMES
     ]
     report = DemoReport(source="generated")
-    with session_scope(context.sessions) as session:
-        report.accounts = team.ensure_accounts(session, team.demo_accounts(staffed))
+    report.accounts = _ensure_accounts(context, team.demo_accounts(staffed), steps)
     if not already:
-        data = generate_demo(seed, utcnow(), members)
+        with steps.step(f"Generating the demo chain: {members} members, two years of sales") as done:
+            data = generate_demo(seed, utcnow(), members)
+            done(
+                f"Generated {len(data.products)} products, {len(data.members)} members and "
+                f"{len(data.transactions)} transactions"
+            )
         authors: dict[tuple[str, str], int] = {}
         for status in report.accounts:
             slug, _, key = status.account.login.partition(".")
             authors[(slug, key)] = status.staff_id
-        with engine.begin() as conn:
+        with steps.step("Writing the demo chain to the database") as done, engine.begin() as conn:
             report.added = writer.write_demo(conn, data, context.keys, store_ids, authors)
-    report.loyalty = _catch_up_loyalty(context)
+            done(f"Generated demo chain: added {added_text(report.added)}")
+    report.loyalty = _catch_up_loyalty(context, steps)
     _finish(context, report, [s.id for s in staffed], featured_card=FEATURED_MEMBER_CARD)
     return report
 
 
-def _imported(context: AppContext, path: Path, progress: bool) -> DemoReport:
+def _imported(context: AppContext, path: Path, progress: bool, steps: Steps) -> DemoReport:
     from server.importer.service import import_online_retail
 
     engine = context.engine
@@ -179,26 +191,40 @@ def _imported(context: AppContext, path: Path, progress: bool) -> DemoReport:
     with engine.connect() as conn:
         skip = imported.already_imported(conn, path)
     if not skip:
-        summary = import_online_retail(engine, path, progress=progress).as_dict()
-        report.added = {k.removesuffix("_added"): v for k, v in summary.items() if k.endswith("_added")}
-        report.rejected, report.reject_file = summary["rejected"], summary["reject_file"]
+        # The importer draws its own progress bar (when `progress`): no spinner over it.
+        size = f"{path.stat().st_size / 1e6:.1f} MB"
+        with steps.step(f"Importing {path} ({size})", live=False) as done:
+            summary = import_online_retail(engine, path, progress=progress).as_dict()
+            report.added = {k.removesuffix("_added"): v for k, v in summary.items() if k.endswith("_added")}
+            report.rejected, report.reject_file = summary["rejected"], summary["reject_file"]
+            done(f"Development data {path}: added {added_text(report.added)}")
     with engine.begin() as conn:
         report.identities_added = imported.give_demo_identities(conn, context.keys)
-    report.loyalty = _catch_up_loyalty(context)
+    report.loyalty = _catch_up_loyalty(context, steps)
     stores = _busiest_stores(engine, TEAM_STORES)
-    with session_scope(context.sessions) as session:
-        report.accounts = team.ensure_accounts(session, team.demo_accounts(stores))
+    report.accounts = _ensure_accounts(context, team.demo_accounts(stores), steps)
     _finish(context, report, [s.id for s in stores])
     return report
 
 
-def _catch_up_loyalty(context: AppContext) -> CatchUp:
+def _ensure_accounts(
+    context: AppContext, accounts: list[team.DemoAccount], steps: Steps
+) -> list[team.AccountStatus]:
+    # Each demo password is hashed (or checked) with a deliberately slow hash: a second or two in all.
+    with steps.step(f"Demo staff: checking {len(accounts)} accounts") as done:
+        with session_scope(context.sessions) as session:
+            statuses = team.ensure_accounts(session, accounts)
+        done(f"Demo staff: {len(statuses)} accounts ready")
+    return statuses
+
+
+def _catch_up_loyalty(context: AppContext, steps: Steps) -> CatchUp:
     """Example tag rules, then points and tiers for the history and one nightly pass as of its end."""
     with session_scope(context.sessions) as session:
         as_of = data_as_of(session)
         if as_of is not None:
             ensure_example_rules(session, as_of)
-        return catch_up(session)
+        return catch_up(session, step=steps.step)
 
 
 def _busiest_stores(engine: Engine, limit: int) -> list[team.TeamStore]:

@@ -7,6 +7,8 @@ so running it again the same day with nothing new to apply does nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +18,13 @@ from sqlalchemy.orm import Session
 
 from server.db.base import utcnow
 from server.db.tables import ImportRun, Transaction
-from server.jobs.nightly import run_nightly
+from server.jobs.nightly import NightlyReport, run_nightly
 from server.loyalty.backfill import BackfillReport, backfill_loyalty, pending
 
 SOURCE = "loyalty-catch-up"
+# How a caller watches the two long steps (`aisle demo` prints them): called with what the step is about
+# to do, it gives a context manager around the step whose value takes the sentence saying what it did.
+Step = Callable[[str], AbstractContextManager[Callable[[str], None]]]
 
 
 def data_as_of(session: Session, wall: datetime | None = None) -> datetime | None:
@@ -40,23 +45,50 @@ class CatchUp:
     nightly: dict[str, Any] | None = None
 
 
-def catch_up(session: Session, wall: datetime | None = None) -> CatchUp:
-    """Backfill the ledger, then run the nightly pass as of the day after the data ends; once per day."""
+@contextmanager
+def _quietly(_doing: str) -> Iterator[Callable[[str], None]]:
+    yield lambda _done: None
+
+
+def catch_up(session: Session, wall: datetime | None = None, step: Step | None = None) -> CatchUp:
+    """Backfill the ledger, then run the nightly pass as of the day after the data ends; once per day.
+
+    `step` is told as the backfill and the nightly pass start and end (each takes seconds on a demo)."""
     as_of = data_as_of(session, wall)
     result = CatchUp(as_of)
     if as_of is None:
         return result
     day = as_of.date().isoformat()
-    done = session.scalar(select(ImportRun.id).where(ImportRun.source == SOURCE, ImportRun.path == day))
-    if done is not None and pending(session, as_of) == 0:
+    ran = session.scalar(select(ImportRun.id).where(ImportRun.source == SOURCE, ImportRun.path == day))
+    todo = pending(session, as_of)
+    if ran is not None and todo == 0:
         return result
+    step = step or _quietly
     started = utcnow()
-    result.backfill = backfill_loyalty(session, as_of)
-    result.nightly = _plain(run_nightly(session, as_of).as_dict())
+    with step(f"Loyalty: applying {todo} transactions to points and tiers") as done:
+        backfill = result.backfill = backfill_loyalty(session, as_of)
+        done(
+            f"Loyalty: applied {backfill.transactions} transactions of {backfill.members} members to points "
+            f"and tiers ({backfill.tier_changes} tier changes)"
+        )
+    with step(f"Nightly pass as of {day}: points expiry, tier review, tags, alerts") as done:
+        nightly = run_nightly(session, as_of)
+        result.nightly = _plain(nightly.as_dict())
+        done(f"Ran the nightly pass as of {day}: {_nightly_text(nightly)}")
     summary = {"as_of": as_of.isoformat(), "backfill": result.backfill.as_dict(), "nightly": result.nightly}
     session.add(ImportRun(source=SOURCE, path=day, started_at=started, finished_at=utcnow(), summary=summary))
     session.flush()
     return result
+
+
+def _nightly_text(report: NightlyReport) -> str:
+    parts = []
+    if report.tiers is not None:
+        parts.append(f"{report.tiers.upgraded} tier upgrades, {report.tiers.downgraded} downgrades")
+    if report.tags is not None:
+        parts.append(f"{report.tags.added} tags added, {report.tags.removed} removed")
+    parts.append(f"{report.heat_alerts} heat alerts")
+    return ", ".join(parts)
 
 
 def _plain(value: Any) -> Any:

@@ -4,12 +4,19 @@ A `Recommender` holds the catalog (active merchandise), the text encoder, the it
 embeddings (name, description and category), and the store-wide purchase patterns. It is immutable: when
 the catalog changes, `rebuild_recommender` builds a new one and swaps it in, so a request in flight keeps
 the one it started with.
+
+Built is not yet warm: the first encoding of a new text runs torch's first inference, and the first
+recommendation reads through code paths and SQL statements nothing has run yet. `RecommenderHolder.warm_up`
+builds and then runs the recommender once on the process's own data, so the server says it is ready
+(GET /api/v1/health/ready) only when the first arrival would be served as fast as the next.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,12 +32,16 @@ from models.encoder import Encoder, TextEncoder
 from models.index import CatalogIndex
 from models.purchase_patterns import CoPurchase, RepurchaseCycles
 from server.db.base import utcnow
-from server.db.tables import Product, Store, Transaction, TransactionLine
+from server.db.tables import Member, Product, Store, Transaction, TransactionLine
 
 if TYPE_CHECKING:
     from server.core.context import AppContext
 
 ALGORITHM = "candidates-1"  # bump when the ranking in models.candidates/conversation changes meaning
+logger = logging.getLogger(__name__)
+# Encoded at warm-up without the cache, so torch's first inference is paid then, not by a clerk's chat.
+WARM_UP_TEXT = "a gift for her mother, a scented candle under 30"
+WARM_UP_CHAT = ("a gift for her mother under 30", "送给妈妈的礼物")  # a chat turn in each language
 
 
 @dataclass(frozen=True)
@@ -182,6 +193,10 @@ class RecommenderHolder:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.fingerprint: tuple[Any, ...] | None = None  # of the catalog the current one was built from
+        self._warm = False
+        self.warming = False  # a warm-up is running
+        self.warm_error: str | None = None  # why the last warm-up failed, if it did
+        self.warm_seconds: float | None = None  # how long the warm-up that succeeded took
 
     def get(self) -> Recommender:
         """The current recommender, building it first if nobody has yet."""
@@ -217,6 +232,33 @@ class RecommenderHolder:
         """Whether a recommender has been built yet."""
         return self._current is not None
 
+    @property
+    def warm(self) -> bool:
+        """Whether `warm_up` has finished: the next call is as fast as any later one."""
+        return self._warm and self._current is not None
+
+    def warm_up(self) -> Recommender:
+        """Build the recommender if nobody has yet, and count it as warm: building runs it once (`_build`),
+        so the next request pays no first time. Quick once warm.
+
+        Raises what building raises, noting it in `warm_error`.
+        """
+        if self.warm and self._current is not None:
+            return self._current
+        started = time.perf_counter()
+        self.warming = True
+        try:
+            recommender = self.get()
+        except Exception as exc:
+            self.warm_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            raise
+        finally:
+            self.warming = False
+        self.warm_error = None
+        self.warm_seconds = round(time.perf_counter() - started, 2)
+        self._warm = True
+        return recommender
+
     def refresh(self) -> bool:
         """Rebuild if the catalog changed since the current one was built; whether it did."""
         if self._current is None:
@@ -234,8 +276,56 @@ class RecommenderHolder:
             # Read first: a change made while building is then seen by the next refresh.
             fingerprint = catalog_fingerprint(session)
             built = build_recommender(session, self._encoder, self._stopping)
+        # Run once before any request sees it: the first build and a rebuild after an import alike.
+        try:
+            exercise(built, self._sessions)
+        except Exception:  # it is built; a request meeting the same error reports it to its caller
+            logger.exception("the recommender's trial run failed")
         self.fingerprint = fingerprint
         return built
+
+
+def exercise(recommender: Recommender, sessions: sessionmaker[Session]) -> None:
+    """Run `recommender` once as requests would, writing nothing, so that no request pays a first time.
+
+    A fresh encoding (the model's first inference), one member's suggestions and talking points, and a
+    chat turn in English and in Chinese (the word segmenter's dictionary, the catalogue's vocabulary),
+    for the first member on file. Tens of milliseconds once the model is loaded.
+    """
+    from models.candidates import recommend, taste_vector
+    from models.conversation import respond
+    from models.talking_points import talking_points
+    from server.recommendations.facts import member_facts
+
+    encoder = recommender.encoder
+    if isinstance(encoder, TextEncoder):
+        encoder.encode([WARM_UP_TEXT], cache=False)
+    else:
+        encoder.encode([WARM_UP_TEXT])
+    catalog, index = recommender.catalog, recommender.index
+    if not len(catalog):
+        return
+    with sessions() as session:  # closed without a commit: a read-only run
+        member = session.scalars(select(Member).order_by(Member.id).limit(1)).first()
+        if member is None:
+            return
+        now = utcnow()
+        facts = member_facts(session, member, now)
+        session.rollback()
+    today = now.date()
+    found = recommend(
+        facts,
+        catalog=catalog,
+        today=today,
+        cycles=recommender.cycles,
+        copurchase=recommender.copurchase,
+        index=index,
+        k=5,
+    )
+    talking_points(facts, catalog, today, suggestions=found, cycles=recommender.cycles, index=index)
+    taste = taste_vector(facts, index, catalog, today)
+    for text in WARM_UP_CHAT:
+        respond(facts, [], text, catalog=catalog, index=index, encoder=encoder, taste_vector=taste, k=5)
 
 
 def text_encoder(model_path: str, data_dir: Path) -> Callable[[], Encoder]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,17 +27,31 @@ from server.recommendations.engine import Recommender, RecommenderHolder, holder
 logger = logging.getLogger(__name__)
 
 
-def _build(holder: RecommenderHolder) -> Recommender:
+# After a failed warm-up (the database away, a model folder being copied), tries again this long after.
+WARM_RETRY_SECONDS = (5.0, 15.0, 60.0, 300.0)
+
+
+def _warm_up(holder: RecommenderHolder) -> Recommender:
     with long_lived_build():  # torch, the model and the index: no full collection while they load
-        return holder.get()
+        return holder.warm_up()
 
 
 async def _warm(holder: RecommenderHolder, warmer: Housekeeper) -> None:
-    try:
-        rec = await warmer.run(_build, holder)
-        logger.info("recommender ready: %s (%d products)", rec.version, len(rec.catalog))
-    except Exception:  # the first request retries and reports the error to its caller
-        logger.exception("building the recommender at start-up failed")
+    """Build and run the recommender once; until that succeeds GET /health/ready says why it is not ready."""
+    for attempt in itertools.count():
+        try:
+            rec = await warmer.run(_warm_up, holder)
+        except Exception:  # a request meanwhile retries and reports the error to its caller
+            logger.exception("building the recommender at start-up failed")
+            await asyncio.sleep(WARM_RETRY_SECONDS[min(attempt, len(WARM_RETRY_SECONDS) - 1)])
+            continue
+        logger.info(
+            "recommender ready: %s (%d products, warm in %.1f s)",
+            rec.version,
+            len(rec.catalog),
+            holder.warm_seconds or 0.0,
+        )
+        return
 
 
 async def _keep_fresh(holder: RecommenderHolder, every_seconds: float, housekeeper: Housekeeper) -> None:

@@ -115,3 +115,35 @@ def test_user_mistakes_end_in_one_line_not_a_traceback(
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert message in result.stderr
+
+
+def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path of the `aisle` app: (), ("demo",), ("db", "upgrade"), ..."""
+    import typer
+
+    from server.cli import app
+
+    click_group = group if group is not None else typer.main.get_command(app)
+    found = [path]
+    for name, command in getattr(click_group, "commands", {}).items():
+        found += _commands(command, (*path, name))
+    return found
+
+
+def test_help_shows_no_value_after_a_flag() -> None:
+    """`--generate`, `--serve / --no-serve` and `--help` take no value: no `<bool>` after them (issue 17)."""
+    from typer.testing import CliRunner
+
+    from server.cli import app
+
+    runner = CliRunner()
+    paths = _commands(None)
+    assert ("demo",) in paths and ("jobs", "nightly") in paths and ("db", "upgrade") in paths
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "160"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.output, (path, result.output)
+        assert "--help" in result.output
+    demo = runner.invoke(app, ["demo", "--help"], env={"COLUMNS": "160"}).output
+    assert "--generate" in demo and "--no-serve" in demo
+    assert "<int>" in demo  # an option that takes a value still says what kind

@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-OPEN = {("get", "/api/v1/health"), ("post", "/api/v1/auth/token")}
+OPEN = {("get", "/api/v1/health"), ("get", "/api/v1/health/ready"), ("post", "/api/v1/auth/token")}
 
 
 def test_every_endpoint_but_health_and_sign_in_needs_a_token(client: TestClient) -> None:
