@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -124,7 +124,7 @@ def demo(
     from server.core.serving import serve_until_stopped
 
     app = create_app(settings, context=context)
-    app.state.clock_offset = _clock_offset(report)
+    app.state.clock_offset = service.clock_offset(report)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **SERVE_OPTIONS))  # type: ignore[arg-type]
     url = f"http://{host}:{port}"
     threading.Thread(
@@ -188,13 +188,6 @@ def say_when_ready(server: uvicorn.Server, app: FastAPI, url: str, since: float)
         time.sleep(READY_POLL_SECONDS)
 
 
-def _clock_offset(report: DemoReport) -> timedelta | None:
-    """For historical data, run the business clock from the day after the data ends (time still runs)."""
-    as_of = report.loyalty.as_of if report.loyalty else None
-    now = datetime.now(UTC)
-    return as_of - now if as_of is not None and now - as_of > timedelta(days=2) else None
-
-
 def _print_report(report: DemoReport) -> None:
     """What set-up found and did, beyond the steps printed as they ran (ConsoleSteps)."""
     if report.source == "generated":
@@ -236,6 +229,8 @@ def _print_loyalty(report: DemoReport) -> None:
     day = loyalty.as_of.date().isoformat()
     if loyalty.nightly is None:  # else the backfill and the nightly pass were printed as they ran
         out.print(f"Loyalty is up to date as of {day}")
-    if _clock_offset(report) is not None:
+    from server.demo.service import clock_offset
+
+    if clock_offset(report) is not None:
         last = (loyalty.as_of - timedelta(days=1)).date().isoformat()
         out.print(f"The data ends on {last}: the demo server's clock starts on {day} and runs on from there")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select
@@ -11,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from server.auth.roles import Role
 from server.config import Settings
+from server.core.clock import shifted_now
 from server.core.context import AppContext
 from server.core.errors import Conflict, InvalidInput
 from server.db import migrate
@@ -243,15 +245,24 @@ def _busiest_stores(engine: Engine, limit: int) -> list[team.TeamStore]:
 def _finish(
     context: AppContext, report: DemoReport, store_ids: list[int], featured_card: str | None = None
 ) -> None:
-    """Assign VIPs to each store's consultant and pick members to try."""
+    """Assign VIPs to each store's consultant (as of the demo's business clock) and pick members to try."""
     admin = next((s.staff_id for s in report.accounts if s.account.login == "admin"), None)
+    now = shifted_now(clock_offset(report))
     with session_scope(context.sessions) as session:
         for status in report.accounts:
             if status.account.role == Role.VIP_CONSULTANT and status.account.store_id is not None:
                 report.vips_assigned += team.assign_vips(
-                    session, status.staff_id, status.account.store_id, admin
+                    session, status.staff_id, status.account.store_id, admin, now
                 )
     report.members = members_to_try(context, store_ids, featured_card)
+
+
+def clock_offset(report: DemoReport) -> timedelta | None:
+    """The demo's business clock (`app.state.clock_offset`): for historical data, from the day after the
+    data ends, time still running; None (the wall clock) for recent data."""
+    as_of = report.loyalty.as_of if report.loyalty else None
+    now = utcnow()
+    return as_of - now if as_of is not None and now - as_of > timedelta(days=2) else None
 
 
 def members_to_try(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.auth.passwords import verify_password
 from server.auth.roles import Role
-from server.db.base import utcnow
 from server.db.tables import ConsultantAssignment, Member, Staff, Transaction
 from server.demo.people_data import STAFF_NAMES, STORES
 from server.staff.service import create_staff
@@ -137,9 +137,11 @@ def assign_vips(
     consultant_id: int,
     store_id: int,
     assigned_by: int | None,
+    now: datetime,
     limit: int = VIPS_PER_CONSULTANT,
 ) -> int:
-    """Make a consultant the primary of the store's best customers, once; returns how many were assigned.
+    """Make a consultant the primary of the store's best customers as of `now` (the demo's business
+    clock), once; returns how many were assigned.
 
     A consultant who already has (or had) any member is left as they are, so a re-run adds nothing and
     reassignments made in the app stand.
@@ -159,7 +161,6 @@ def assign_vips(
         .limit(limit)
     )
     member_ids = list(session.scalars(best))
-    now = utcnow()
     session.add_all(
         ConsultantAssignment(
             member_id=member_id, staff_id=consultant_id, position="primary", assigned_by_id=assigned_by,
