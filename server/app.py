@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
+from server.arrivals.rehearsal import rehearse_on_warm_up
 from server.config import Settings, get_settings
+from server.core.clock import app_now
 from server.core.context import AppContext
 from server.core.docs import FLOOR_SOCKET, serve_docs
 from server.core.errors import AisleError
@@ -44,6 +46,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         engine = app.state.context.engine
         # Notes and chat text stored in clear by an earlier version are sealed before the first request.
         await run_in_threadpool(seal_clear_text, app.state.context)
+        if app.state.context.settings.recommender_warm_up:  # readiness waits for a first arrival's rehearsal
+            rehearse_on_warm_up(app.state.context, lambda: app_now(app))
         jobs = watch_jobs(app)  # GET /health/ready: the tasks these blocks start, and whether they still run
         async with background_checkpoints(engine), run_floor(app) as floor, run_recommender(app):
             floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 
 from server.db.base import utcnow
 
@@ -25,3 +25,10 @@ async def get_now(request: Request) -> datetime:
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def app_now(app: FastAPI) -> datetime:
+    """The business time of `app` outside a request (a floor frame, warm-up): a clock pinned the way tests
+    and benchmarks pin the HTTP endpoints' (an override of `get_now`), else the app's shifted clock."""
+    pinned = app.dependency_overrides.get(get_now)
+    return pinned() if pinned is not None else shifted_now(getattr(app.state, "clock_offset", None))  # type: ignore[no-any-return]

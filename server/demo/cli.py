@@ -114,7 +114,7 @@ def demo(
         out.print(f"The README's first look reads its clerk and member from {written}")
     host, port = host or settings.host, port or settings.port
     if serve:
-        _warm_recommender(context, steps)
+        _warm_recommender(context, steps, service.clock_offset(report))
     out.print(f"\nAPI docs: [bold]http://{host}:{port}/docs[/]  (sign in with POST /api/v1/auth/token)")
     if not serve:
         return
@@ -133,8 +133,9 @@ def demo(
     serve_until_stopped(server)  # Ctrl-C or SIGTERM: a graceful stop, exit status 0
 
 
-def _warm_recommender(context: AppContext, steps: Steps) -> None:
-    """Build the recommender and run it once before serving, so the first arrival is served at full speed.
+def _warm_recommender(context: AppContext, steps: Steps, offset: timedelta | None) -> None:
+    """Build the recommender and run it once, with a first arrival's profile and card rehearsed at the
+    demo's business clock (`offset`), before serving, so the first arrival is served at full speed.
 
     The server's start-up would do it too (in the background); done here it shows as a step, and the
     server starts with it built. A failure is reported and the server still starts: GET /health/ready
@@ -142,6 +143,8 @@ def _warm_recommender(context: AppContext, steps: Steps) -> None:
     """
     from sqlalchemy import func, select
 
+    from server.arrivals.rehearsal import rehearse_on_warm_up
+    from server.core.clock import shifted_now
     from server.core.heap import long_lived_build
     from server.db.tables import Product
     from server.recommendations.engine import holder_for
@@ -153,6 +156,7 @@ def _warm_recommender(context: AppContext, steps: Steps) -> None:
             select(func.count(Product.id)).where(Product.active.is_(True), Product.is_merchandise.is_(True))
         )
     doing = f"Recommender: indexing {products} products, loading the model (new products are embedded once)"
+    rehearse_on_warm_up(context, lambda: shifted_now(offset))
     try:
         with steps.step(doing) as done, long_lived_build():
             recommender = holder_for(context).warm_up()

@@ -3,8 +3,9 @@
 Liveness (GET /health) only says the process answers. Readiness checks what the first arrival needs:
 
 - database: reachable, and its schema at the newest migration this code knows;
-- recommender: built and run once (`RecommenderHolder.warm_up`: model loaded, first inference done), so
-  the first recommendation does not pay seconds of loading. With AISLE_RECOMMENDER_WARM_UP=false it is
+- recommender: built and run once (`RecommenderHolder.warm_up`: model loaded, first inference done, a
+  first arrival's profile and card rehearsed, server/arrivals/rehearsal.py), so the first arrival does not
+  pay seconds of loading nor milliseconds of first-time SQL. With AISLE_RECOMMENDER_WARM_UP=false it is
   built by the first request that needs it, as configured, and does not hold readiness back;
 - background jobs: the app's start-up has finished (its routes built, `compile_routes`), none of the
   tasks it started (SQLite checkpoints, the floor's pruning and broker, the recommender's catalogue
@@ -174,6 +175,8 @@ def check_recommender(context: AppContext) -> CheckRead:
         return CheckRead(ready=True, detail=f"{len(rec.catalog)} products, {rec.version}{took}")
     if holder is not None and holder.warm_error and not holder.warming:
         return CheckRead(ready=False, detail=f"warm-up failed, trying again: {holder.warm_error}")
+    if holder is not None and holder.built:
+        return CheckRead(ready=False, detail="warming up: rehearsing a first arrival's profile and card")
     return CheckRead(ready=False, detail="warming up: loading the model and indexing the catalogue")
 
 

@@ -197,6 +197,10 @@ class RecommenderHolder:
         self.warming = False  # a warm-up is running
         self.warm_error: str | None = None  # why the last warm-up failed, if it did
         self.warm_seconds: float | None = None  # how long the warm-up that succeeded took
+        # Request paths beyond the recommender that warm-up runs once too (`also_rehearse`), and what each
+        # answered when it ran (False: nothing to run it on, e.g. no member yet).
+        self._rehearsals: dict[str, Callable[[Recommender], bool]] = {}
+        self.rehearsed: dict[str, bool] = {}
 
     def get(self) -> Recommender:
         """The current recommender, building it first if nobody has yet."""
@@ -237,9 +241,17 @@ class RecommenderHolder:
         """Whether `warm_up` has finished: the next call is as fast as any later one."""
         return self._warm and self._current is not None
 
+    def also_rehearse(self, name: str, rehearse: Callable[[Recommender], bool]) -> None:
+        """Have warm-up also run `rehearse` once (a request path that uses the recommender, such as the
+        arrival card), so that its first request pays no first time either; not warm until it has run."""
+        if name in self._rehearsals:
+            return
+        self._rehearsals[name] = rehearse
+        self._warm = False
+
     def warm_up(self) -> Recommender:
-        """Build the recommender if nobody has yet, and count it as warm: building runs it once (`_build`),
-        so the next request pays no first time. Quick once warm.
+        """Build the recommender if nobody has yet, run each rehearsal not yet run, and count it as warm:
+        building runs it once (`_build`), so the next request pays no first time. Quick once warm.
 
         Raises what building raises, noting it in `warm_error`.
         """
@@ -249,6 +261,7 @@ class RecommenderHolder:
         self.warming = True
         try:
             recommender = self.get()
+            self._rehearse(recommender)
         except Exception as exc:
             self.warm_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             raise
@@ -258,6 +271,16 @@ class RecommenderHolder:
         self.warm_seconds = round(time.perf_counter() - started, 2)
         self._warm = True
         return recommender
+
+    def _rehearse(self, recommender: Recommender) -> None:
+        for name, rehearse in list(self._rehearsals.items()):
+            if name in self.rehearsed:
+                continue
+            try:
+                self.rehearsed[name] = rehearse(recommender)
+            except Exception:  # a request meeting the same error reports it to its caller
+                logger.exception("the %s rehearsal failed", name)
+                self.rehearsed[name] = False
 
     def refresh(self) -> bool:
         """Rebuild if the catalog changed since the current one was built; whether it did."""

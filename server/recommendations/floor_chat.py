@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.core.bounds import Id
-from server.core.clock import get_now, shifted_now
+from server.core.clock import app_now
 from server.core.errors import Unauthorized
 from server.db.session import session_scope
 from server.db.tables import Staff
@@ -31,13 +31,6 @@ class FloorChatRequest(ChatRequest):
     """A chat turn asked over the floor socket: the HTTP request body plus the member."""
 
     member_id: Id
-
-
-def _now(app: FastAPI) -> Any:
-    # Outside a request there is no dependency injection: honour a pinned clock (tests, the benchmark)
-    # the same way the HTTP endpoints do, else the app's (possibly shifted) business clock.
-    pinned = app.dependency_overrides.get(get_now)
-    return pinned() if pinned is not None else shifted_now(getattr(app.state, "clock_offset", None))
 
 
 def _recommender(app: FastAPI) -> Recommender:
@@ -63,7 +56,7 @@ def answer_chat(call: FrameCall) -> dict[str, Any]:
             session_id=request.session_id,
             lang=request.lang,
             store_id=call.store_id,
-            now=_now(call.app),
+            now=app_now(call.app),
             window_days=context.settings.attribution_days,
         )
     return {"type": FRAME_TYPE, "turn": turn.model_dump(mode="json")}

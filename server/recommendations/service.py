@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from models.candidates import Suggestion, recommend
 from models.i18n import resolve_lang
-from models.talking_points import reactivation_offer, talking_points
+from models.talking_points import ReactivationOffer, TalkingPoint, reactivation_offer, talking_points
 from server.auth.roles import Role
 from server.auth.scope import require, till_store
 from server.core.errors import Conflict, InvalidInput, NotFound
@@ -112,20 +114,27 @@ def recommendations_for(
     )
 
 
-def recommendations_for_member(
+@dataclass(frozen=True)
+class Suggested:
+    """What the recommender says about a member, before anything is recorded."""
+
+    lang: str
+    found: list[Suggestion]
+    points: list[TalkingPoint]
+    offer: ReactivationOffer | None
+
+
+def suggest(
     session: Session,
     rec: Recommender,
-    caller: Staff,
     member: Member,
     *,
     k: int,
     lang: str | None,
-    store_id: int | None,
     now: datetime,
-    window_days: int,
     standing: Standing | None = None,
-) -> RecommendationsRead:
-    """`recommendations_for` a member whom the caller has been allowed to open already (an arrival)."""
+) -> Suggested:
+    """Suggestions, talking points and (for a dormant member) an offer, read-only: nothing is recorded."""
     check_k(k)
     lang = language(lang, member)
     facts = member_facts(session, member, now, standing)
@@ -144,14 +153,25 @@ def recommendations_for_member(
         facts, rec.catalog, today, suggestions=found, cycles=rec.cycles, index=rec.index, lang=lang
     )
     offer = reactivation_offer(facts, rec.catalog, today, dormant_after_days=DORMANT_AFTER_DAYS, lang=lang)
-    record = shown(caller, member, rec, store_id, now, window_days)
-    recs = repo.record_shown(session, record, [(s.item_id, s.kind) for s in found])
+    return Suggested(lang, list(found), list(points), offer)
+
+
+def recommendations_read(
+    rec: Recommender, member: Member, suggested: Suggested, recommendation_ids: Sequence[int]
+) -> RecommendationsRead:
+    """The answer for `suggested`, each suggestion under the id it was recorded with."""
+    offer = suggested.offer
     return RecommendationsRead(
         member_id=member.id,
-        lang=lang,
+        lang=suggested.lang,
         model_version=rec.version,
-        suggestions=[suggestion_read(rec, s, r, lang) for s, r in zip(found, recs, strict=True)],
-        talking_points=[TalkingPointRead(kind=p.kind, text=p.text, facts=dict(p.facts)) for p in points],
+        suggestions=[
+            suggestion_read(rec, s, r, suggested.lang)
+            for s, r in zip(suggested.found, recommendation_ids, strict=True)
+        ],
+        talking_points=[
+            TalkingPointRead(kind=p.kind, text=p.text, facts=dict(p.facts)) for p in suggested.points
+        ],
         reactivation_offer=ReactivationOfferRead(
             discount_percent=offer.discount_percent,
             categories=list(offer.categories),
@@ -163,6 +183,26 @@ def recommendations_for_member(
         if offer is not None
         else None,
     )
+
+
+def recommendations_for_member(
+    session: Session,
+    rec: Recommender,
+    caller: Staff,
+    member: Member,
+    *,
+    k: int,
+    lang: str | None,
+    store_id: int | None,
+    now: datetime,
+    window_days: int,
+    standing: Standing | None = None,
+) -> RecommendationsRead:
+    """`recommendations_for` a member whom the caller has been allowed to open already (an arrival)."""
+    suggested = suggest(session, rec, member, k=k, lang=lang, now=now, standing=standing)
+    record = shown(caller, member, rec, store_id, now, window_days)
+    recs = repo.record_shown(session, record, [(s.item_id, s.kind) for s in suggested.found])
+    return recommendations_read(rec, member, suggested, recs)
 
 
 def _feedback_read(row: RecommendationFeedback, created: bool) -> FeedbackRead:
