@@ -33,6 +33,7 @@ CLERK = ("sh.clerk1", "demo-sh-clerk1")
 TILL = ("admin", "demo-admin")
 SECRET = "bench-app-secret-key-0123456789"
 WAIT = 120.0
+READY_WAIT = 600.0  # a hang guard: the model's first load on a busy machine
 
 
 def build_demo(data_dir: Path, members: int) -> tuple[int, list[int]]:
@@ -71,16 +72,17 @@ def token(url: str, login: tuple[str, str]) -> str:
 
 
 def wait_and_warm(url: str, store: int, member: int) -> None:
-    """Wait for the server, then post one arrival so the recommender is built before timing."""
-    deadline = time.monotonic() + WAIT
+    """Wait until the server is ready (GET /health/ready: recommender warmed up, a first arrival rehearsed;
+    GET /health only says it is alive), then post one arrival before timing, as before."""
+    deadline = time.monotonic() + READY_WAIT
     while True:
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=5).status_code < 500:
+            if httpx.get(f"{url}/api/v1/health/ready", timeout=5).status_code == 200:
                 break
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise SystemExit("the demo server did not start")
+            raise SystemExit(f"the demo server was not ready after {READY_WAIT:.0f} s")
         time.sleep(0.2)
     headers = {"Authorization": f"Bearer {token(url, TILL)}"}
     body = {"member_id": member, "source": "till"}

@@ -77,6 +77,7 @@ EMBEDDING_CACHE = Path.home() / ".cache" / "aisle" / "bench-floor"
 NOW = datetime(2011, 12, 10, 10, tzinfo=UTC)
 SCANNERS = 20  # door-scanner accounts: a look-up is limited to 60 a minute per account
 WAIT = 30.0
+READY_WAIT = 600.0  # a hang guard: the model's first load on a busy machine
 _HEAD = re.compile(r'\{"type":"event","seq":\d+,"event_id":"(?P<event_id>[0-9a-f-]{36})"')
 CHATS = ["a gift for her mother under 30", "cheaper", "not candles", "something for the kitchen"]
 
@@ -289,17 +290,26 @@ async def echo_floor(frame: str, runs: int) -> list[float]:
     return out
 
 
+async def wait_ready(http: httpx.AsyncClient) -> None:
+    """Until GET /health/ready answers 200: the server imported torch and the app, warmed the recommender
+    up and rehearsed a first arrival (GET /health only says it is alive)."""
+    deadline = time.monotonic() + READY_WAIT
+    while time.monotonic() < deadline:
+        try:
+            if (await http.get("/api/v1/health/ready")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"the server was not ready after {READY_WAIT:.0f} s")
+
+
 async def drive(args: argparse.Namespace, world: dict[str, Any], port: int) -> dict[str, Any]:
     """Connect the phones, warm up, and time pushes, the burst and chat turns."""
     base = f"127.0.0.1:{port}"
     phones = Phones(len(world["clerks"]))
     async with httpx.AsyncClient(base_url=f"http://{base}", timeout=600) as http:
-        for _ in range(600):  # the server imports torch and the app: wait for it, boundedly
-            try:
-                if (await http.get("/api/v1/health")).status_code < 500:
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
+        await wait_ready(http)
         for start in range(0, len(world["clerks"]), 20):
             await asyncio.gather(
                 *(
@@ -312,7 +322,7 @@ async def drive(args: argparse.Namespace, world: dict[str, Any], port: int) -> d
         gc.collect()
         gc.freeze()
         first = time.perf_counter()
-        await arrive(http, phones, world, 0)  # builds the recommender (embeds the catalogue once)
+        await arrive(http, phones, world, 0)
         warm_s = time.perf_counter() - first
         for n in range(1, 21):
             await arrive(http, phones, world, n)
