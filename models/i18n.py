@@ -1,65 +1,68 @@
 """What the clerk says, in English and Chinese: sentence templates filled only with the facts passed in.
 
 Every sentence a clerk reads out comes from `say(key, lang, **facts)`; a template names each fact it
-uses, so a missing fact is an error (KeyError) rather than an invented one.
+uses, so a missing fact is an error (KeyError) rather than an invented one. An English template counts
+with the fact's format: "{since:day}" reads "1 day" or "3 days", "{points:point expires|points expire}"
+"1 point expires" (`counted`); Chinese needs no such rule, its sentences do not change with the count.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 
 LANGS = ("en", "zh")
 
 TEMPLATES: dict[str, dict[str, str]] = {
     # Replenish / repeat
     "replenish_due": {
-        "en": "Usually buys the {item} every ~{cycle} days; last bought {since} days ago — due now.",
+        "en": "Usually buys the {item} every ~{cycle:day}; last bought {since:day} ago — due now.",
         "zh": "通常每{cycle}天左右买一次{item}，上次购买是{since}天前——该补货了。",
     },
     "replenish_soon": {
-        "en": "Usually buys the {item} every ~{cycle} days; last bought {since} days ago — due in {due_in} "
-        "days.",
+        "en": "Usually buys the {item} every ~{cycle:day}; last bought {since:day} ago — due in "
+        "{due_in:day}.",
         "zh": "通常每{cycle}天左右买一次{item}，上次购买是{since}天前——约{due_in}天后该补货。",
     },
     "replenish_typical": {
-        "en": "Bought the {item} once, {since} days ago; customers usually rebuy it every ~{cycle} days.",
+        "en": "Bought the {item} once, {since:day} ago; customers usually rebuy it every ~{cycle:day}.",
         "zh": "{since}天前买过一次{item}，顾客通常约每{cycle}天回购一次。",
     },
     # Cross-sell / explore
     "together_with": {
-        "en": "Often bought together with the {anchor} they bought {since} days ago.",
+        "en": "Often bought together with the {anchor} they bought {since:day} ago.",
         "zh": "常与TA {since}天前买的{anchor}一起购买。",
     },
     "similar_to": {
-        "en": "Similar to the {anchor} they bought {since} days ago.",
+        "en": "Similar to the {anchor} they bought {since:day} ago.",
         "zh": "与TA {since}天前买的{anchor}相似。",
     },
     "matching_new": {
-        "en": "Bought the {anchor} {since} days ago; the matching {item} is new this week.",
+        "en": "Bought the {anchor} {since:day} ago; the matching {item} is new this week.",
         "zh": "{since}天前买了{anchor}，配套的{item}本周新到。",
     },
     # Talking points
     "birthday_today": {"en": "Birthday today ({date}).", "zh": "今天（{date}）是TA的生日。"},
-    "birthday_soon": {"en": "Birthday in {days} days ({date}).", "zh": "{days}天后（{date}）是TA的生日。"},
+    "birthday_soon": {"en": "Birthday in {days:day} ({date}).", "zh": "{days}天后（{date}）是TA的生日。"},
     "tier_close": {
         "en": "Only {amount} more spend to reach {next_tier}.",
         "zh": "再消费{amount}即可升级为{next_tier}。",
     },
     "points_expiring": {
-        "en": "{points} points expire on {date}, in {days} days.",
+        "en": "{points:point expires|points expire} on {date}, in {days:day}.",
         "zh": "{points}积分将于{date}到期，还剩{days}天。",
     },
     "new_in_favourite": {
-        "en": "New in {category}, a favourite of theirs: the {item}, in store {days} days.",
+        "en": "New in {category}, a favourite of theirs: the {item}, in store {days:day}.",
         "zh": "TA常买的{category}有新品：{item}，到店{days}天。",
     },
     # Reactivation
     "reactivation_offer": {
-        "en": "Last visit {since} days ago; offer {percent}% off {what} ({why}).",
+        "en": "Last visit {since:day} ago; offer {percent}% off {what} ({why}).",
         "zh": "上次到店是{since}天前；可提供{what}{discount_zh}优惠（{why}）。",
     },
     "why_coupon_rate": {
-        "en": "redeemed {redeemed} of {offered} coupons ({rate}%)",
+        "en": "redeemed {redeemed} of {offered:coupon} ({rate}%)",
         "zh": "{offered}张优惠券用了{redeemed}张（{rate}%）",
     },
     "why_discount_share": {
@@ -75,7 +78,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "购买价格比品类中位价高{gap}%",
     },
     "why_long_dormant": {
-        "en": "away over {days} days",
+        "en": "away over {days:day}",
         "zh": "已超过{days}天未到店",
     },
     "why_no_signal": {
@@ -135,13 +138,40 @@ def resolve_lang(lang: str | None, locale: str | None = None) -> str:
     return "en"
 
 
+def counted(n: int, one: str, other: str | None = None) -> str:
+    """'N ONE' when n is 1, else 'N OTHER' (ONE + 's' if OTHER is not given): counted(1, "day") is '1 day'.
+
+    The server's rule (server/core/words.py) for this library's own words, which import no server code.
+    """
+    return f"{n} {one if n == 1 else (other if other is not None else one + 's')}"
+
+
+class _Count:
+    """A whole-number fact: "{n}" is the number, "{n:day}" and "{n:point expires|points expire}" count."""
+
+    def __init__(self, n: numbers.Integral) -> None:
+        self.n = n
+
+    def __format__(self, spec: str) -> str:
+        if not spec or not spec[0].isalpha():
+            return format(self.n, spec)
+        one, _, other = spec.partition("|")
+        return counted(int(self.n), one, other or None)
+
+
 def say(key: str, lang: str, **facts: object) -> str:
     """The sentence `key` in `lang`, filled with `facts` (KeyError if a fact it needs is missing)."""
     try:
         template = TEMPLATES[key][lang]
     except KeyError:
         raise KeyError(f"no template {key!r} in language {lang!r}") from None
-    return template.format(**facts)
+    return template.format(**{name: _count(value) for name, value in facts.items()})
+
+
+def _count(value: object) -> object:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return _Count(value)
+    return value
 
 
 def money(amount: float, currency: str) -> str:

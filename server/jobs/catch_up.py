@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.core.words import counted
 from server.db.base import utcnow
 from server.db.tables import ImportRun, Transaction
 from server.jobs.nightly import NightlyReport, run_nightly
@@ -65,11 +66,12 @@ def catch_up(session: Session, wall: datetime | None = None, step: Step | None =
         return result
     step = step or _quietly
     started = utcnow()
-    with step(f"Loyalty: applying {todo} transactions to points and tiers") as done:
+    with step(f"Loyalty: applying {counted(todo, 'transaction')} to points and tiers") as done:
         backfill = result.backfill = backfill_loyalty(session, as_of)
         done(
-            f"Loyalty: applied {backfill.transactions} transactions of {backfill.members} members to points "
-            f"and tiers ({backfill.tier_changes} tier changes)"
+            f"Loyalty: applied {counted(backfill.transactions, 'transaction')} of "
+            f"{counted(backfill.members, 'member')} to points and tiers "
+            f"({counted(backfill.tier_changes, 'tier change')})"
         )
     with step(f"Nightly pass as of {day}: points expiry, tier review, tags, alerts") as done:
         nightly = run_nightly(session, as_of)
@@ -84,10 +86,11 @@ def catch_up(session: Session, wall: datetime | None = None, step: Step | None =
 def _nightly_text(report: NightlyReport) -> str:
     parts = []
     if report.tiers is not None:
-        parts.append(f"{report.tiers.upgraded} tier upgrades, {report.tiers.downgraded} downgrades")
+        tiers = report.tiers
+        parts.append(f"{counted(tiers.upgraded, 'tier upgrade')}, {counted(tiers.downgraded, 'downgrade')}")
     if report.tags is not None:
-        parts.append(f"{report.tags.added} tags added, {report.tags.removed} removed")
-    parts.append(f"{report.heat_alerts} heat alerts")
+        parts.append(f"{counted(report.tags.added, 'tag')} added, {report.tags.removed} removed")
+    parts.append(counted(report.heat_alerts, "heat alert"))
     return ", ".join(parts)
 
 

@@ -58,8 +58,8 @@ def test_a_generated_set_up_reports_each_long_step(context: AppContext) -> None:
     assert said[0] == "Demo staff: 14 accounts ready"
     assert "60 members" in said[1]
     assert said[2].startswith("Generated demo chain: added 4 stores,")
-    assert said[3].startswith("Loyalty: applied ") and "tier changes" in said[3]
-    assert said[4].startswith("Ran the nightly pass as of ") and "heat alerts" in said[4]
+    assert said[3].startswith("Loyalty: applied ") and "tier change" in said[3]
+    assert said[4].startswith("Ran the nightly pass as of ") and "heat alert" in said[4]
 
     again = Recorded()
     service.set_up_demo(context, steps=again)
