@@ -28,8 +28,7 @@ from server.recommendations.lifecycle import run_recommender
 
 API = "/api/v1"
 # How uvicorn should serve the app. No per-message deflate on WebSockets: an arrival goes to a whole floor
-# at once, and compressing the same 4 kB frame once per socket cost more than everything else in the
-# fan-out (bench/floor_latency.py); uncompressed it is nothing on a store's Wi-Fi.
+# at once, and compressing the same frame once per socket would cost more than the rest of the fan-out.
 SERVE_OPTIONS: dict[str, object] = {"ws_per_message_deflate": False}
 
 

@@ -56,8 +56,8 @@ def _rows(body: Any) -> list[dict[str, Any]]:
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
-    """The certificate store, loaded once per process: every client made at sign-in reused to load it
-    again (30-50 ms each on a phone-class CPU); call early in a background thread to have it ready."""
+    """The certificate store, loaded once per process (each client made at sign-in used to load it
+    again, slowly on a phone); call early in a background thread to have it ready."""
     return httpx.create_ssl_context()
 
 

@@ -1,13 +1,11 @@
 """The garbage collector in a server process: the long-lived heap kept out of its sight.
 
 A full collection walks every object the process holds and stops every thread, the event loop included,
-while it does. The server's imports hold about 150,000 objects and the recommender's (torch, transformers,
-sentence-transformers) another 380,000: a full collection then takes 0.3-1 s, and while the recommender
-was built beside the first requests the collector ran several of them, growing with the heap (bench
-profile_latency: profiles of 300-800 ms during the warm-up, and 1 s once more for the collection before
-the old freeze). So the heap alive at start-up is frozen before the first request, no full collection
-runs while a build creates long-lived objects, and what the build made is frozen after it without one.
-Frozen objects are still freed by reference counting; requests' short-lived garbage is collected as usual.
+while it does, and with the recommender's libraries loaded the heap is large enough for that to be the
+profile's whole tail (docs/performance.md). So the heap alive at start-up is frozen before the first
+request, no full collection runs while a build creates long-lived objects, and what the build made is
+frozen after it without one. Frozen objects are still freed by reference counting; requests' short-lived
+garbage is collected as usual.
 """
 
 from __future__ import annotations
@@ -35,8 +33,8 @@ def long_lived_build() -> Iterator[None]:
     """No full collection while the block builds a heap that will live as long as the process; frozen after.
 
     At the end only the young generations are collected before the freeze: a full collection after a
-    build of the recommender found some 160 unreachable objects out of 390,000 and took 0.4-1 s, so
-    those few are kept rather than every request in flight stalled.
+    build finds only a few unreachable objects, so those are kept rather than every request in flight
+    stalled.
     """
     global _builds, _thresholds
     with _lock:

@@ -1,10 +1,10 @@
 """SQLite's write-ahead log folded back into the database in the background, not in a request.
 
-By default the connection whose commit makes the log reach 1,000 pages copies it into the database
-file there and then: every few hundred arrivals one request paid 10-30 ms for everyone's writes. A
-server running on SQLite checkpoints every few seconds from a background thread instead (PASSIVE: it
-never waits for readers or writers), and the automatic threshold is raised so it rarely fires in a
-request. Command-line jobs keep the automatic checkpoint at that higher threshold.
+By default the connection whose commit makes the log reach 1,000 pages copies it into the database file
+there and then, so one request now and then pays for everyone's writes (figures in docs/performance.md). A
+server running on SQLite checkpoints every few seconds from a background thread instead (PASSIVE: it never
+waits for readers or writers), and the automatic threshold is raised so it rarely fires in a request.
+Command-line jobs keep the automatic checkpoint at that higher threshold.
 """
 
 from __future__ import annotations

@@ -90,9 +90,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def core(session: Session) -> Connection:
     """The session's connection, for a statement built once at import and run through Core.
 
-    A statement built per call costs SQLAlchemy ~0.2 ms to key and adapt before it reaches the database
-    (an indexed read of one member takes ~0.02 ms); a module-level statement run on the connection skips
-    that and the ORM layer. Pending ORM changes are flushed first, as `session.execute` would.
+    Keying and adapting a statement built per call costs SQLAlchemy more than the indexed read it runs
+    (docs/performance.md); a module-level statement run on the connection skips that and the ORM
+    layer. Pending ORM changes are flushed first, as `session.execute` would.
     """
     session.flush()
     return session.connection()
