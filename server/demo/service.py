@@ -161,6 +161,8 @@ def _generated(context: AppContext, seed: int, members: int, steps: Steps) -> De
     with engine.begin() as conn:
         store_ids = writer.ensure_stores(conn, STORES, utcnow())
         already = writer.generated_run(conn) is not None
+        if already:  # a chain written before categories had labels gets them
+            writer.label_categories(conn)
     staffed = [
         team.TeamStore(store_ids[s.code], s.code, s.name, s.language) for s in STORES if s.slug in STAFF_NAMES
     ]

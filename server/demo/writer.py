@@ -6,16 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from server.core.crypto import NOTE, Keys
 from server.db.base import utcnow
 from server.db.tables import ImportRun, Interaction, Member, Product, Store, Transaction, TransactionLine
+from server.demo.catalog_data import CATEGORIES
 from server.demo.generator import DemoData
 from server.demo.people_data import DemoStore
 from server.importer.writer import allocate_ids, begin_write
 
 GENERATOR_SOURCE = "demo-generator"
+SKU_PREFIX = "DM-"  # every generated product's (server/demo/generator.py)
+CATEGORY_LABELS = {c.key: {"zh": c.zh, "en": c.en} for c in CATEGORIES}
 
 
 def _table(model: type[Any]) -> Table:
@@ -65,6 +68,42 @@ def ensure_stores(conn: Connection, stores: Sequence[DemoStore], now: datetime) 
     return found
 
 
+def translations(name_zh: str, name_en: str, category: str) -> dict[str, dict[str, str]]:
+    """A demo product's names and its category's label in each language (the recommender's labels)."""
+    labels = CATEGORY_LABELS.get(category, {})
+    return {
+        lang: {"name": name, **({"category": labels[lang]} if lang in labels else {})}
+        for lang, name in (("zh", name_zh), ("en", name_en))
+    }
+
+
+def label_categories(conn: Connection) -> int:
+    """Give the generated chain's products written without category labels (by an earlier version)
+    their labels; how many it changed. Nothing to do on later runs."""
+    query = select(Product.id, Product.category, Product.translations).where(
+        Product.sku.startswith(SKU_PREFIX), Product.category.in_(list(CATEGORY_LABELS))
+    )
+    rows = [
+        {"product": id_, "translations": translations(names["zh"], names["en"], category)}
+        for id_, category, t in conn.execute(query)
+        if (names := _unlabelled_names(t)) is not None
+    ]
+    if rows:
+        table = _table(Product)
+        conn.execute(update(table).where(table.c.id == bindparam("product")), rows)
+    return len(rows)
+
+
+def _unlabelled_names(stored: Any) -> dict[str, str] | None:
+    """The zh and en names of translations that lack a category label; None if labelled (or unreadable)."""
+    entries = [stored.get(lang) if isinstance(stored, dict) else None for lang in ("zh", "en")]
+    if not all(isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries):
+        return None
+    if all("category" in e for e in entries if e is not None):
+        return None
+    return {lang: str(e["name"]) for lang, e in zip(("zh", "en"), entries, strict=True) if e is not None}
+
+
 def generated_run(conn: Connection) -> dict[str, Any] | None:
     """The summary of the generated demo already written to this database, if there is one."""
     query = select(ImportRun.summary).where(
@@ -93,7 +132,7 @@ def write_demo(
         [
             {"sku": p.sku, "name": p.name, "description": "", "category": p.category, "price": p.price,
              "is_merchandise": True, "active": True, "attributes": p.attributes,
-             "translations": {"zh": {"name": p.name}, "en": {"name": p.name_en}},
+             "translations": translations(p.name, p.name_en, p.category),
              "first_seen_at": datetime.combine(p.first_seen, datetime.min.time(), started.tzinfo),
              "created_at": started}
             for p in data.products

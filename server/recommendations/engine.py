@@ -17,7 +17,8 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +64,19 @@ def _zh_name(translations: Any) -> str:
     return str(name) if name else ""
 
 
+def category_names(rows: Sequence[tuple[str, Any]]) -> dict[str, dict[str, str]]:
+    """Each category's label per language, from its products' translations ({"zh": {"category": ...}});
+    the label most of its products give (ties: the first in order), so one odd product does not rename it."""
+    votes: dict[str, dict[str, Counter[str]]] = {}
+    for category, translations in rows:
+        entries = translations.items() if isinstance(translations, dict) else ()
+        for lang, entry in entries:
+            label = entry.get("category") if isinstance(entry, dict) else None
+            if isinstance(label, str) and label.strip():
+                votes.setdefault(category, {}).setdefault(str(lang), Counter())[label.strip()] += 1
+    return {c: {lang: count.most_common(1)[0][0] for lang, count in by.items()} for c, by in votes.items()}
+
+
 # How a clerk writes a price in each currency; others are written with their ISO code ("CHF 12").
 CURRENCY_SIGNS = {"GBP": "£", "CNY": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "SGD": "S$"}
 
@@ -104,6 +118,7 @@ def load_catalog(session: Session) -> tuple[Catalog, list[str]]:
         categories=[r.category for r in rows],
         prices=[float(r.price) for r in rows],
         first_seen=[r.first_seen_at.date() if r.first_seen_at else None for r in rows],
+        category_names=category_names([(r.category, r.translations) for r in rows]),
         currency=catalog_currency(session),
     )
     texts = [" - ".join(p for p in (r.name, (r.description or "").strip(), r.category) if p) for r in rows]
