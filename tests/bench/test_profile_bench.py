@@ -10,17 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.server.importer.conftest import HEADER
+
 ROOT = Path(__file__).resolve().parents[2]
-HEADER = [
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-]
 WORDS = ["RED", "BLUE", "HEART", "CANDLE", "MUG", "LANTERN", "TIN", "BAG", "VASE", "FRAME"]
 
 

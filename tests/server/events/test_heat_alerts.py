@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db.tables import Member, MemberEvent
+from server.db.tables import MemberEvent
 from server.events.service import raise_heat_alerts
-from tests.server.loyalty.rows import Shop, at
-
-
-def _weekly_shopper(shop: Shop) -> Member:
-    """A member who bought every Wednesday from 6 March to 15 May 2024, then stopped."""
-    ann = shop.member()
-    scarf = shop.product("accessories", "40.00")
-    day = at(2024, 3, 6)
-    while day <= at(2024, 5, 15):
-        shop.sale(ann, day, [(scarf, 1, "40.00")])
-        day += timedelta(days=7)
-    return ann
+from tests.server.loyalty.rows import Shop, at, weekly_shopper
 
 
 def test_two_weekly_falls_alert_the_consultant_once(session: Session) -> None:
     shop = Shop(session)
-    ann = _weekly_shopper(shop)
+    ann = weekly_shopper(shop)
     staff = shop.consultant(ann)
     steady = shop.member("Steady")  # came once long ago: cold, never alerted
     shop.sale(steady, at(2023, 1, 4), [(shop.product(), 1, "10.00")])

@@ -100,7 +100,7 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str] | None = None
 def counts(engine: Engine) -> dict[str, Any]:
     """Rows per table and the money totals, to compare two imports."""
     with engine.connect() as conn:
-        count = {
+        count: dict[str, Any] = {
             t.__tablename__: conn.scalar(select(func.count()).select_from(t))
             for t in (Store, Product, Member)
         }

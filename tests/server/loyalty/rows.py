@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -154,3 +154,14 @@ class Shop:
             )
         self.session.flush()
         return txn
+
+
+def weekly_shopper(shop: Shop) -> Member:
+    """A member who bought every Wednesday from 6 March to 15 May 2024, then stopped."""
+    ann = shop.member()
+    scarf = shop.product("accessories", "40.00")
+    day = at(2024, 3, 6)
+    while day <= at(2024, 5, 15):
+        shop.sale(ann, day, [(scarf, 1, "40.00")])
+        day += timedelta(days=7)
+    return ann

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.orm import Session
 
-from server.db.tables import Interaction, Member
+from server.db.tables import Interaction
 from server.profile.insights import member_insights
-from tests.server.loyalty.rows import Shop, at
-
-
-def _weekly_shopper(shop: Shop) -> Member:
-    """A member who bought every Wednesday from 6 March to 15 May 2024, then stopped."""
-    ann = shop.member()
-    scarf = shop.product("accessories", "40.00")
-    day = at(2024, 3, 6)
-    while day <= at(2024, 5, 15):
-        shop.sale(ann, day, [(scarf, 1, "40.00")])
-        day += timedelta(days=7)
-    return ann
+from tests.server.loyalty.rows import Shop, at, weekly_shopper
 
 
 def test_a_consultants_call_counts_towards_the_heat(session: Session) -> None:
     shop = Shop(session)
-    ann = _weekly_shopper(shop).id
+    ann = weekly_shopper(shop).id
     before = member_insights(session, ann, at(2024, 6, 3)).heat_index
     session.add(Interaction(member_id=ann, channel="call", occurred_at=at(2024, 6, 2), note="new season"))
     session.flush()
