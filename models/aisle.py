@@ -10,6 +10,8 @@ Candidates are the member's own items plus the `candidates` best new items by co
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from models.aisle_features import EXPLORE, EXPLORE_COLUMNS, FEATURES, FeatureParams, Signals, fit_signals
@@ -17,6 +19,9 @@ from models.dataset import Dataset
 from models.encoder import Encoder, TextEncoder, normalise_rows
 from models.ranker import fit_listwise
 from models.recommender import JSONValue, NotFittedError, Recommender, top_k
+from models.text_usability import FULL_TEXT, TextUsability, assess, encoder_languages
+
+logger = logging.getLogger(__name__)
 
 # Starting blends, also used alone when no member has enough visits to learn from.
 PRIOR = {"seen": 1.0, "decayed": 1.0, "neighbours_seen": 0.3, "neighbours_new": 0.3, "ease_new": 0.1}
@@ -80,6 +85,7 @@ class AisleRecommender(Recommender):
         self.text_model = text_model
         self.seed = seed
         self._encoder = encoder
+        self.text_usability: TextUsability = FULL_TEXT  # of the catalogue last fitted (models.text_usability)
         self._signals: Signals | None = None
         self.weights = _weights(FEATURES, PRIOR)
         self.explore_weights = _weights(EXPLORE, EXPLORE_PRIOR)
@@ -113,6 +119,14 @@ class AisleRecommender(Recommender):
             return np.zeros((dataset.n_items, 1), dtype=np.float32)
         if self._encoder is None:
             self._encoder = TextEncoder(self.text_model or None)
+        # Text the model cannot read (Chinese under an English model, SKU codes) would give a taste
+        # feature of noise: off below the usability threshold; above it the rankers learn its weight.
+        self.text_usability = assess(
+            [texts[i] for i in known], encoder_languages(self._encoder), self._encoder.model_id
+        )
+        logger.info("offline model: %s", self.text_usability.describe())
+        if self.text_usability.weight <= 0:
+            return np.zeros((dataset.n_items, 1), dtype=np.float32)
         vectors = self._encoder.encode([texts[i] for i in known])
         out = np.zeros((dataset.n_items, vectors.shape[1]), dtype=np.float32)
         out[known] = normalise_rows(vectors)

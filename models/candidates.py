@@ -286,14 +286,23 @@ def recommend(
     k: int = 10,
     lang: str | None = None,
     taste: np.ndarray | None = None,
+    text_weight: float | None = None,
 ) -> list[Suggestion]:
-    """The member's top-k suggestions over all sources, each item once with its strongest reason."""
+    """The member's top-k suggestions over all sources, each item once with its strongest reason.
+
+    `text_weight` (default: the index's own, see models.text_usability) scales the explore source; at 0,
+    a catalogue the embedding model cannot read, it is left out and history-based sources fill the list.
+    """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    weights = dict(SOURCE_WEIGHTS)
+    if text_weight is None:
+        text_weight = float(getattr(index, "text_weight", 1.0))
+    weights["explore"] *= text_weight
     pools = {"replenish": replenish(member, catalog, today, cycles, lang, k)}
     if copurchase is not None:
         pools["cross_sell"] = cross_sell(member, catalog, copurchase, today, k, lang)
-    if index is not None:
+    if index is not None and weights["explore"] > 0:
         pools["explore"] = explore(member, catalog, index, today, k, lang, taste)
     best: dict[int, Suggestion] = {}
     for kind, pool in pools.items():
@@ -301,7 +310,7 @@ def recommend(
         # have no fixed scale, so each of those is scaled to its own best first.
         top = 1.0 if kind == "replenish" else max((s.score for s in pool), default=0.0)
         for s in pool:
-            scaled = SOURCE_WEIGHTS[kind] * (s.score / top if top > 0 else 0.0)
+            scaled = weights[kind] * (s.score / top if top > 0 else 0.0)
             if s.item_id not in best or scaled > best[s.item_id].score:
                 best[s.item_id] = Suggestion(s.item_id, round(scaled, 6), s.kind, s.reason, s.facts)
     return sorted(best.values(), key=lambda s: (-s.score, s.item_id))[:k]

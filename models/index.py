@@ -88,6 +88,9 @@ class CatalogIndex:
         self.ef_search = ef_search
         self.rebuild_share = rebuild_share
         self.model_name = model_name
+        # How much similarity by these vectors counts in suggestions (models.text_usability): set at build,
+        # 0 when the model cannot read the catalogue's text.
+        self.text_weight = 1.0
         self.data_window: dict[str, Any] = {}
         self.metrics: dict[str, Any] = {}
         self._reset(EXACT)

@@ -17,7 +17,12 @@ DEFAULT_DATA_DIR = Path(".aisle")
 
 
 class Settings(BaseSettings):
-    """Runtime configuration, from `AISLE_*` environment variables (or a `.env` file)."""
+    """Runtime configuration, from `AISLE_*` environment variables (or a `.env` file).
+
+    The embedding model (`model_path`) defaults to the bundled all-MiniLM-L6-v2, which is English-only; a
+    chain with Chinese product text points AISLE_MODEL_PATH at a multilingual sentence-transformers model
+    folder (e.g. paraphrase-multilingual-MiniLM-L12-v2) on disk. Nothing is downloaded.
+    """
 
     model_config = SettingsConfigDict(env_prefix="AISLE_", env_file=".env", extra="ignore")
 
@@ -41,7 +46,13 @@ class Settings(BaseSettings):
     )
     default_phone_region: str = Field("CN", description="Region assumed for phone numbers without a +prefix.")
     token_minutes: int = Field(12 * 60, ge=1, description="Lifetime of a staff sign-in (one shift).")
-    model_path: str = Field("", description="Sentence-transformers model folder; empty = bundled MiniLM.")
+    model_path: str = Field(
+        "",
+        description="Sentence-transformers model folder; empty = the bundled all-MiniLM-L6-v2, which is "
+        "English-only: for Chinese product text set AISLE_MODEL_PATH to a multilingual sentence-transformers "
+        "model (e.g. paraphrase-multilingual-MiniLM-L12-v2) on disk. A catalogue the model cannot read "
+        "(Chinese names under an English model, SKU codes only) gets history-based suggestions only.",
+    )
     recommender_warm_up: bool = Field(
         True, description="Build the recommender when the server starts, so the first arrival is not slow."
     )

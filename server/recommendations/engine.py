@@ -32,6 +32,7 @@ from models.catalog import Catalog
 from models.encoder import Encoder, TextEncoder
 from models.index import CatalogIndex
 from models.purchase_patterns import CoPurchase, RepurchaseCycles
+from models.text_usability import FULL_TEXT, TextUsability, assess, encoder_languages
 from server.db.base import utcnow
 from server.db.tables import Member, Product, Store, Transaction, TransactionLine
 
@@ -56,6 +57,7 @@ class Recommender:
     cycles: RepurchaseCycles
     version: str
     built_at: datetime
+    text: TextUsability = FULL_TEXT  # whether the model reads the catalogue's text (explore is off if not)
 
 
 def _zh_name(translations: Any) -> str:
@@ -192,9 +194,12 @@ def build_recommender(session: Session, encoder: Encoder, stop: threading.Event 
                 raise BuildStopped("the server is stopping: the recommender was not built")
             chunks.append(encoder.encode(texts[start : start + ENCODE_CHUNK]))
         index.add(catalog.ids, np.concatenate(chunks))
+    text = assess(texts, encoder_languages(encoder), Path(encoder.model_id).name, ignore=catalog.categories)
+    index.text_weight = text.weight
+    logger.info("%s", text.describe())
     copurchase, cycles = load_patterns(session)
-    version = _version(encoder, catalog, texts)
-    return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow())
+    version = _version(encoder, catalog, texts) + ("" if text.weight >= 1 else f"/{text.mode}")
+    return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow(), text)
 
 
 class RecommenderHolder:
