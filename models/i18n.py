@@ -41,6 +41,44 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Bought the {anchor} {since:day} ago; the matching {item} is new this week.",
         "zh": "{since}天前买了{anchor}，配套的{item}本周新到。",
     },
+    # Cold start: best-sellers and trending items (models.popularity)
+    "popular_store": {
+        "en": "One of this store's best-sellers {period}.",
+        "zh": "本店{period}最畅销的商品之一。",
+    },
+    "popular_store_in": {
+        "en": "One of this store's best-sellers in {category} {period}.",
+        "zh": "本店{period}最畅销的{category}之一。",
+    },
+    "popular_chain": {
+        "en": "One of our best-sellers across all stores {period}.",
+        "zh": "全部门店{period}最畅销的商品之一。",
+    },
+    "popular_chain_in": {
+        "en": "One of our best-sellers in {category} across all stores {period}.",
+        "zh": "全部门店{period}最畅销的{category}之一。",
+    },
+    "popular_days": {"en": "over the last {days:day}", "zh": "近{days}天"},
+    "trending_store": {
+        "en": "Trending here: sales up lately ({recent:sale|sales} in the last 30 days, {before} in the 30 "
+        "before).",
+        "zh": "最近很受欢迎，销量上升（近30天卖出{recent}笔，之前30天{before}笔）。",
+    },
+    "trending_store_in": {
+        "en": "Trending in {category} here: sales up lately ({recent:sale|sales} in the last 30 days, "
+        "{before} in the 30 before).",
+        "zh": "最近在{category}里很受欢迎，销量上升（近30天卖出{recent}笔，之前30天{before}笔）。",
+    },
+    "trending_chain": {
+        "en": "Trending across our stores: sales up lately ({recent:sale|sales} in the last 30 days, "
+        "{before} in the 30 before).",
+        "zh": "各门店最近都很受欢迎，销量上升（近30天卖出{recent}笔，之前30天{before}笔）。",
+    },
+    "trending_chain_in": {
+        "en": "Trending in {category} across our stores: sales up lately ({recent:sale|sales} in the last "
+        "30 days, {before} in the 30 before).",
+        "zh": "各门店{category}里最近很受欢迎，销量上升（近30天卖出{recent}笔，之前30天{before}笔）。",
+    },
     # Talking points
     "birthday_today": {"en": "Birthday today ({date}).", "zh": "今天（{date}）是TA的生日。"},
     "birthday_soon": {"en": "Birthday in {days:day} ({date}).", "zh": "{days}天后（{date}）是TA的生日。"},

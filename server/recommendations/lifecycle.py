@@ -17,12 +17,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.runtime import use_threads
 from server.core.background import Housekeeper
 from server.core.context import AppContext
 from server.core.heap import freeze_heap, long_lived_build
 from server.recommendations.engine import Recommender, RecommenderHolder, holder_for
+from server.recommendations.popularity import refresh_popularity
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +33,25 @@ logger = logging.getLogger(__name__)
 WARM_RETRY_SECONDS = (5.0, 15.0, 60.0, 300.0)
 
 
-def _warm_up(holder: RecommenderHolder) -> Recommender:
+def _warm_up(holder: RecommenderHolder, sessions: sessionmaker[Session]) -> Recommender:
     with long_lived_build():  # torch, the model and the index: no full collection while they load
+        # Best-sellers before the rehearsal, so that a first new member's arrival does not rank them.
+        refresh_popularity(sessions, holder.get())
         return holder.warm_up()
 
 
-async def _warm(holder: RecommenderHolder, warmer: Housekeeper) -> None:
+def _refresh(holder: RecommenderHolder, sessions: sessionmaker[Session]) -> bool:
+    """The catalogue check, then best-sellers computed again when the recommender is new or they are old."""
+    changed = holder.refresh()
+    refresh_popularity(sessions, holder.current)
+    return changed
+
+
+async def _warm(holder: RecommenderHolder, sessions: sessionmaker[Session], warmer: Housekeeper) -> None:
     """Build and run the recommender once; until that succeeds GET /health/ready says why it is not ready."""
     for attempt in itertools.count():
         try:
-            rec = await warmer.run(_warm_up, holder)
+            rec = await warmer.run(_warm_up, holder, sessions)
         except Exception:  # a request meanwhile retries and reports the error to its caller
             logger.exception("building the recommender at start-up failed")
             await asyncio.sleep(WARM_RETRY_SECONDS[min(attempt, len(WARM_RETRY_SECONDS) - 1)])
@@ -54,11 +65,13 @@ async def _warm(holder: RecommenderHolder, warmer: Housekeeper) -> None:
         return
 
 
-async def _keep_fresh(holder: RecommenderHolder, every_seconds: float, housekeeper: Housekeeper) -> None:
+async def _keep_fresh(
+    holder: RecommenderHolder, sessions: sessionmaker[Session], every_seconds: float, housekeeper: Housekeeper
+) -> None:
     while True:
         await asyncio.sleep(every_seconds)
         try:
-            if await housekeeper.run(holder.refresh):
+            if await housekeeper.run(_refresh, holder, sessions):
                 logger.info("catalog changed: recommender rebuilt")
         except Exception:  # a failed check must not stop the next one
             logger.exception("checking the catalog for changes failed")
@@ -79,12 +92,14 @@ async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
     warmer = Housekeeper("warm-up", niceness=0)
     if settings.recommender_warm_up:
         freeze_heap()  # what the server imported, out of the collector's sight before the first request
-        tasks.append(asyncio.create_task(_warm(holder, warmer)))
+        tasks.append(asyncio.create_task(_warm(holder, context.sessions, warmer)))
     # The catalogue check (and a rebuild after an import) at low priority: arrivals keep the CPU.
     housekeeper = Housekeeper("recommender")
     if settings.recommender_refresh_seconds > 0:
         tasks.append(
-            asyncio.create_task(_keep_fresh(holder, settings.recommender_refresh_seconds, housekeeper))
+            asyncio.create_task(
+                _keep_fresh(holder, context.sessions, settings.recommender_refresh_seconds, housekeeper)
+            )
         )
     try:
         yield

@@ -1,4 +1,5 @@
-"""All SQL of the recommendations domain: what was shown, feedback, chat sessions and attribution."""
+"""All SQL of the recommendations domain: what was shown, feedback, chat sessions, attribution, and the
+sale counts and member tags behind cold-start suggestions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, select
+from sqlalchemy import Table, and_, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from server.db.rows import insert_rows
 from server.db.tables import (
     ChatSession,
     ChatTurn,
+    MemberTag,
     Product,
     Recommendation,
     RecommendationFeedback,
@@ -181,3 +183,62 @@ def attribution_rows(session: Session, store_id: int | None, since: datetime | N
         .order_by(Recommendation.staff_id, Recommendation.model_version)
     )
     return session.execute(stmt).all()
+
+
+def latest_sale(session: Session, until: datetime) -> datetime | None:
+    """When the chain's latest sale up to `until` happened (None: no sale yet)."""
+    stmt = select(func.max(Transaction.occurred_at)).where(
+        Transaction.kind == "sale", Transaction.occurred_at <= until
+    )
+    return session.scalar(stmt)
+
+
+def sale_counts(session: Session, end: datetime, bucket: timedelta, buckets: int = 3) -> Sequence[Any]:
+    """Per store, product and `bucket`-long period before `end` (0 the latest): receipts holding the product
+    and units sold; one grouped query over the last `buckets` periods' sale lines."""
+    edges = [end - bucket * (n + 1) for n in range(buckets)]
+    period = case(
+        *((Transaction.occurred_at > edge, literal(n)) for n, edge in enumerate(edges[:-1])),
+        else_=literal(buckets - 1),
+    )
+    lines = (
+        select(
+            Transaction.store_id.label("store_id"),
+            TransactionLine.product_id.label("product_id"),
+            Transaction.id.label("sale_id"),
+            TransactionLine.quantity.label("quantity"),
+            period.label("period"),
+        )
+        .join(Transaction, Transaction.id == TransactionLine.transaction_id)
+        .where(Transaction.kind == "sale", TransactionLine.quantity > 0)
+        .where(Transaction.occurred_at > edges[-1], Transaction.occurred_at <= end)
+        .subquery()
+    )
+    stmt = select(
+        lines.c.store_id,
+        lines.c.product_id,
+        lines.c.period,
+        func.count(lines.c.sale_id.distinct()),
+        func.sum(lines.c.quantity),
+    ).group_by(lines.c.store_id, lines.c.product_id, lines.c.period)
+    return session.execute(stmt).all()
+
+
+def product_attributes(session: Session, ids: Sequence[int], chunk: int = 500) -> dict[int, Any]:
+    """The free-form attributes of these products (where a stock count or an in-stock flag may be kept)."""
+    out: dict[int, Any] = {}
+    for start in range(0, len(ids), chunk):
+        part = list(ids[start : start + chunk])
+        stmt = select(Product.id, Product.attributes).where(Product.id.in_(part))
+        out.update({int(i): a for i, a in session.execute(stmt)})
+    return out
+
+
+def member_tags(session: Session, member_id: int) -> list[str]:
+    """The member's tags, those a staff member set first (what the member told the store), oldest first."""
+    stmt = (
+        select(MemberTag.tag)
+        .where(MemberTag.member_id == member_id)
+        .order_by(case((MemberTag.source == "staff", 0), else_=1), MemberTag.tagged_at, MemberTag.tag)
+    )
+    return list(session.scalars(stmt))

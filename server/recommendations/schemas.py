@@ -18,7 +18,10 @@ class SuggestionRead(BaseModel):
     name: str = Field(description="In the requested language (English when no translation is on file).")
     price: float
     category: str
-    kind: Literal["replenish", "cross_sell", "explore", "chat"]
+    kind: Literal["replenish", "cross_sell", "explore", "chat", "popular", "trending"] = Field(
+        description="popular and trending: the store's best-sellers and risers, for a member with little "
+        "history of their own."
+    )
     score: float
     reason: str = Field(description="A sentence the clerk can say, built only from `facts`.")
     facts: dict[str, FactValue]

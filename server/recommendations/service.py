@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models.candidates import Suggestion, recommend
 from models.i18n import resolve_lang
+from models.popularity import fill_popular, interests_from_tags
 from models.talking_points import ReactivationOffer, TalkingPoint, reactivation_offer, talking_points
 from server.auth.roles import Role
 from server.auth.scope import require, till_store
@@ -19,6 +20,7 @@ from server.members.access import member_for
 from server.recommendations import repository as repo
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import Standing, member_facts
+from server.recommendations.popularity import popularity_of
 from server.recommendations.schemas import (
     AttributionRead,
     AttributionRow,
@@ -133,8 +135,13 @@ def suggest(
     lang: str | None,
     now: datetime,
     standing: Standing | None = None,
+    store_id: int | None = None,
 ) -> Suggested:
-    """Suggestions, talking points and (for a dormant member) an offer, read-only: nothing is recorded."""
+    """Suggestions, talking points and (for a dormant member) an offer, read-only: nothing is recorded.
+
+    A member with fewer than k suggestions of their own (a new one has none) gets the rest from the
+    best-sellers and trending items of `store_id` (else their home store): in the interests their tags
+    name first, then overall."""
     check_k(k)
     lang = language(lang, member)
     facts = member_facts(session, member, now, standing)
@@ -149,6 +156,17 @@ def suggest(
         k=k,
         lang=lang,
     )
+    if len(found) < k:  # a regular's request reads no more than before
+        found = fill_popular(
+            found,
+            facts,
+            rec.catalog,
+            popularity_of(session, rec),
+            store_id=store_id if store_id is not None else member.home_store_id,
+            interests=interests_from_tags(repo.member_tags(session, member.id), rec.catalog),
+            k=k,
+            lang=lang,
+        )
     points = talking_points(
         facts, rec.catalog, today, suggestions=found, cycles=rec.cycles, index=rec.index, lang=lang
     )
@@ -199,8 +217,10 @@ def recommendations_for_member(
     standing: Standing | None = None,
 ) -> RecommendationsRead:
     """`recommendations_for` a member whom the caller has been allowed to open already (an arrival)."""
-    suggested = suggest(session, rec, member, k=k, lang=lang, now=now, standing=standing)
     record = shown(caller, member, rec, store_id, now, window_days)
+    suggested = suggest(
+        session, rec, member, k=k, lang=lang, now=now, standing=standing, store_id=record.store_id
+    )
     recs = repo.record_shown(session, record, [(s.item_id, s.kind) for s in suggested.found])
     return recommendations_read(rec, member, suggested, recs)
 
