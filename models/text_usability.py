@@ -92,7 +92,7 @@ def assess(
     texts: Sequence[str], languages: frozenset[str] | None, model: str = "", ignore: Iterable[str] = ()
 ) -> TextUsability:
     """Score product texts against the languages the model reads (None: any) once per catalogue."""
-    skip = {s.strip().lower() for s in ignore if s.strip()}
+    skip = {token for label in ignore for token in _TOKEN.findall(label.lower())}  # "Home Decor": 2
     counts: dict[str, int] = {}
     for text in texts:
         lang = text_language(text, skip)

@@ -51,9 +51,10 @@ def test_what_a_product_text_is_written_in(text: str, language: str) -> None:
     assert text_language(text) == language
 
 
-def test_category_slugs_do_not_make_a_code_readable() -> None:
+def test_category_labels_do_not_make_a_code_readable() -> None:
     assert text_language("TEA-0042 - tea") == "en"
     assert text_language("TEA-0042 - tea", ignore={"tea"}) == "code"
+    assert assess(["HD-0042 - Home Decor"], EN, ignore=["Home Decor"]).languages == {"code": 1}
 
 
 def test_the_bundled_model_reads_english_only_and_a_multilingual_one_reads_any(tmp_path: Path) -> None:
