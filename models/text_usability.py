@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from models.encoder import model_languages
 
 # Below half the catalogue readable, most explore neighbours would be drawn at random: switched off.
@@ -24,6 +26,7 @@ FULL_FROM = 0.8
 # characters, an English word about five letters), so a text is CJK when 3 x its CJK characters exceed
 # its Latin word letters: "铁观音 - tea" is CJK, "Oolong tea 乌龙" is English.
 CJK_LETTER_WEIGHT = 3
+SAMPLE = 5000  # texts read per catalogue: ~0.05 s, and the share's standard error stays under 0.7%
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _TOKEN = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)*")
@@ -62,8 +65,9 @@ class TextUsability:
 
     score: float  # share of product texts in a language the model reads
     weight: float  # how much the text-based parts count: 0 (off) .. 1 (full)
-    languages: dict[str, int]  # product texts per `text_language`
+    languages: dict[str, int]  # product texts (of the sample read) per `text_language`
     model: str
+    texts: int = 0  # product texts in the catalogue (more than were read when sampled)
 
     @property
     def mode(self) -> str:
@@ -75,7 +79,9 @@ class TextUsability:
     def describe(self) -> str:
         """One line for the build log and the readiness details: the mode and why."""
         shares = ", ".join(f"{lang} {n}" for lang, n in sorted(self.languages.items(), key=lambda x: -x[1]))
-        why = f"{self.score:.0%} of {sum(self.languages.values())} product texts readable by {self.model}"
+        read = sum(self.languages.values())
+        sampled = f" (a sample of {read})" if read < self.texts else ""
+        why = f"{self.score:.0%} of {max(read, self.texts)} product texts{sampled} readable by {self.model}"
         if self.weight >= 1.0:
             return f"recommender mode text+history: {why} ({shares})"
         action = "down-weighted" if self.weight > 0 else "switched off"
@@ -91,20 +97,25 @@ FULL_TEXT = TextUsability(1.0, 1.0, {}, "")  # assumed when nothing was assessed
 def assess(
     texts: Sequence[str], languages: frozenset[str] | None, model: str = "", ignore: Iterable[str] = ()
 ) -> TextUsability:
-    """Score product texts against the languages the model reads (None: any) once per catalogue."""
+    """Score product texts against the languages the model reads (None: any) once per catalogue; a big
+    catalogue is read in a (seeded) random sample of `SAMPLE` texts (a share known to about 1%)."""
     skip = {token for label in ignore for token in _TOKEN.findall(label.lower())}  # "Home Decor": 2
     counts: dict[str, int] = {}
-    for text in texts:
+    read = list(texts)
+    if len(texts) > SAMPLE:  # at random, not every nth: a catalogue's order can repeat a pattern
+        picked = np.random.default_rng(0).choice(len(texts), SAMPLE, replace=False)
+        read = [texts[n] for n in np.sort(picked)]
+    for text in read:
         lang = text_language(text, skip)
         counts[lang] = counts.get(lang, 0) + 1
-    if not texts:
+    if not read:
         return TextUsability(1.0, 1.0, counts, model)
     readable = sum(
         n for lang, n in counts.items() if lang != "code" and (languages is None or lang in languages)
     )
-    score = readable / len(texts)
+    score = readable / len(read)
     weight = min(max((score - USABLE_FROM) / (FULL_FROM - USABLE_FROM), 0.0), 1.0)
-    return TextUsability(round(score, 4), round(weight, 4), counts, model)
+    return TextUsability(round(score, 4), round(weight, 4), counts, model, len(texts))
 
 
 def encoder_languages(encoder: object) -> frozenset[str] | None:

@@ -178,3 +178,10 @@ def test_the_offline_model_switches_text_taste_off_for_unreadable_text(
         named(data, [f"green tea {i}" for i in range(N_ITEMS)])
     )
     assert english.text_usability.mode == "text+history" and english.text_vectors.any()
+
+
+def test_a_big_catalogue_is_read_in_a_sample() -> None:
+    big = assess(["茉莉绿茶", "Green tea"] * 6000, EN)
+    assert big.texts == 12000 and sum(big.languages.values()) == 5000
+    assert abs(big.score - 0.5) < 0.02
+    assert "of 12000 product texts (a sample of 5000)" in big.describe()
