@@ -4,7 +4,8 @@ Built once per recommender build or refresh from per-(store, item) sale counts i
 before `as_of` (the latest sale day): best-sellers by sales (receipts holding the item) over the last
 30 days, or the last 90 when the store sold too little in 30, or chain-wide when it sold too little in 90
 too; trending = sales in the last 30 days well up on the 30 before, with a floor so that two sales
-after none do not trend. Serving only filters precomputed orders by category: no scan of the sales.
+after none do not trend (and nothing trends in a scope with no month before to compare with). Serving
+only filters precomputed orders by category: no scan of the sales.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def _rank(
     recent, before = counts[order, 0], counts[order, 1]
     rows = catalog.rows(items)
     rise = recent / (before + 1.0)
-    trend = np.flatnonzero((recent >= TREND_MIN_SALES) & (rise >= TREND_MIN_RISE))
+    # Without a month before to compare with (a new store, data that starts this month) nothing rises.
+    baseline = counts[:, 1].sum() >= MIN_SCOPE_SALES
+    trend = np.flatnonzero((recent >= TREND_MIN_SALES) & (rise >= TREND_MIN_RISE) & baseline)
     trend = trend[np.lexsort((items[trend], -recent[trend], -rise[trend]))]
     return Ranking(
         store_id,
@@ -142,7 +145,7 @@ class Popularity:
                 if counts[:, :window].sum() >= MIN_SCOPE_SALES:
                     chosen = window
                     break
-            if chosen is None and scope != CHAIN:
+            if len(ids) == 0 or (chosen is None and scope != CHAIN):
                 continue  # too few sales here: this store is served the chain's ranking
             store_id = None if scope == CHAIN else int(scope)
             rankings[int(scope)] = _rank(store_id, ids, counts, sold, chosen or WINDOWS[-1], catalog)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.catalog import name_terms
 from server.core.context import AppContext
-from server.db.tables import Member, Product
+from server.db.tables import Member, MemberTag, Product
 from server.recommendations.deps import get_recommender
 from server.recommendations.engine import Recommender, build_recommender
 from tests.fixtures.clock import pin_clock
@@ -127,3 +127,42 @@ def use(client: TestClient, rec: Recommender) -> TestClient:
 @pytest.fixture
 def api(client: TestClient, recommender: Recommender) -> TestClient:
     return use(client, recommender)
+
+
+@dataclass
+class BusyMonth:
+    """Store A's last month of walk-in sales, an inactive and an out-of-stock best-seller, and new members."""
+
+    newcomer: Member  # store A, tagged "Candles" by a clerk at enrolment, never bought
+    stranger: Member  # store A, no tags, never bought
+    newcomer_b: Member  # store B (which sold too little to rank), never bought
+    retired: Product  # sold more than anything, no longer active
+    sold_out: Product  # sold well, its attributes say there is none left
+
+
+def busy_month(session: Session, context: AppContext, shop: Shop) -> BusyMonth:
+    """Anonymous sales in store A over the 30 days before NOW, and three new members; committed."""
+    a, b = shop.world.store_a, shop.world.store_b
+    p = shop.products
+    retired = make_product(session, name="Retired Candle", category="Candles", price="5.00", active=False)
+    sold_out = p["Luxury Candle Gift Box"]
+    sold_out.attributes = {"stock": 0}
+    p["Vanilla Scented Candle"].translations = {"zh": {"name": "香草香薰蜡烛", "category": "蜡烛"}}
+    for product, receipts in (
+        (p["Tote Bag"], 10),
+        (p["Vanilla Scented Candle"], 8),
+        (p["Fairy Lights"], 6),
+        (p["Pillar Candle Set"], 5),
+        (retired, 14),
+        (sold_out, 12),
+    ):
+        for n in range(receipts):
+            make_transaction(
+                session, a, None, [(product, 1, str(product.price))], NOW - timedelta(days=1 + n)
+            )
+    newcomer = make_member(session, context.keys, a, name="New Nina")
+    session.add(MemberTag(member_id=newcomer.id, tag="Candles", source="staff", tagged_at=NOW))
+    stranger = make_member(session, context.keys, a, name="Quiet Quinn")
+    newcomer_b = make_member(session, context.keys, b, name="Bea from B")
+    session.commit()
+    return BusyMonth(newcomer, stranger, newcomer_b, retired, sold_out)
