@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from server.core.context import AppContext
 from server.db.tables import Member
 from server.recommendations.engine import build_recommender
 from server.recommendations.facts import member_facts
-from server.recommendations.popularity import compute_popularity, in_stock
-from tests.fixtures.factories import auth
+from server.recommendations.popularity import compute_popularity, in_stock, popularity_of, refresh_popularity
+from tests.fixtures.factories import auth, make_transaction
 from tests.server.recommendations.conftest import NOW, BusyMonth, HashEncoder, Shop, busy_month, use
 
 
@@ -135,3 +136,23 @@ def test_a_chain_without_sales_has_nothing_popular(context: AppContext) -> None:
         rec = build_recommender(s, HashEncoder())
         pop = compute_popularity(s, rec.catalog, NOW)
     assert pop.as_of is None and pop.chain() is None
+
+
+def test_the_catalogue_check_counts_new_sales_once_the_ranking_is_old(
+    context: AppContext, session: Session, shop: Shop, month: BusyMonth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with context.sessions() as s:
+        rec = build_recommender(s, HashEncoder())
+        first = popularity_of(s, rec)
+    assert refresh_popularity(context.sessions, rec) is False  # fresh: nothing recomputed
+    assert popularity_of(session, rec) is first
+    fairy = shop.products["Fairy Lights"]
+    for n in range(10):
+        make_transaction(
+            session, shop.world.store_a, None, [(fairy, 1, "28.00")], NOW - timedelta(hours=n + 1)
+        )
+    session.commit()
+    monkeypatch.setattr("server.recommendations.popularity.MAX_AGE", timedelta(0))
+    assert refresh_popularity(context.sessions, rec) is True
+    here = popularity_of(session, rec).ranking(shop.world.store_a.id)
+    assert here is not None and int(here.ids[0]) == fairy.id  # 16 sales now: the store's best-seller
