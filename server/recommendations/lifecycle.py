@@ -4,7 +4,8 @@ Building embeds the catalogue (seconds on first run, then from the embedding cac
 so it starts with the server instead of with the first arrival of the day. Every few minutes the
 catalogue's fingerprint is compared with the one the recommender was built from; an import run from the
 command line or another server process is picked up without a restart, and requests in flight keep the
-recommender they started with.
+recommender they started with. The same check recounts the stores' best-sellers (cold-start suggestions,
+`server.recommendations.popularity`) when they are over an hour old, so that no request counts sales.
 """
 
 from __future__ import annotations
