@@ -174,8 +174,13 @@ def talking_points(
         repeats = replenish(member, catalog, today, cycles, lang)
     due = [s for s in repeats if s.facts.get("due_in_days") == 0][:1]
     found += [TalkingPoint("replenish_due", s.reason, dict(s.facts), 0.7) for s in due]
+    # "Like what they bought" rests on text similarity, which means nothing when the model cannot read
+    # the catalogue (models.text_usability turned the index's text weight to 0).
+    text_readable = index is not None and float(getattr(index, "text_weight", 1.0)) > 0
     matching = (
-        _matching_new(member, catalog, index, today, lang, match_min_similarity) if index is not None else []
+        _matching_new(member, catalog, index, today, lang, match_min_similarity)
+        if index is not None and text_readable
+        else []
     )
     found += matching
     used = {int(p.facts["item_id"]) for p in matching}

@@ -69,6 +69,18 @@ def test_a_new_item_is_matched_against_the_latest_purchases_only(monkeypatch: py
     assert "matching_new" not in points_for(member)
 
 
+def test_no_text_match_when_the_model_cannot_read_the_catalogue() -> None:
+    """An index whose text weight is 0 (history-only mode) gives no "like what they bought" point."""
+    catalog = shop_catalog()
+    index = shop_index(catalog, FakeEncoder())
+    member = ann(**FULL)
+    before = {p.kind for p in talking_points(member, catalog, TODAY, index=index, match_min_similarity=MATCH)}
+    index.text_weight = 0.0
+    after = {p.kind for p in talking_points(member, catalog, TODAY, index=index, match_min_similarity=MATCH)}
+    assert "matching_new" in before and "matching_new" not in after
+    assert after - {"new_in_favourite"} == before - {"matching_new", "new_in_favourite"}
+
+
 def test_no_birthday_on_file_means_no_birthday_point() -> None:
     said = points_for(ann(**{**FULL, "birthday": None}))
     assert "birthday" not in said and not any("irthday" in text for text in said.values())
