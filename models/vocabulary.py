@@ -43,6 +43,10 @@ def _name_key(name: str) -> str:
     return phrase_key(_SIZE_NOTE.sub("", name.lower()))
 
 
+# How many looked-up words a vocabulary remembers before it starts again.
+MEMO_WORDS = 50_000
+
+
 class CatalogVocabulary:
     """Words of one catalogue: which categories or products each names."""
 
@@ -65,7 +69,12 @@ class CatalogVocabulary:
         self._row_category = [catalog.categories[int(code_of[r])] for r in range(len(catalog))]
         self._en_heads: dict[str, set[int]] = {}
         self._en_keys: list[tuple[str, int]] = []  # " words of a name ", searched for a word anywhere
+        # Word -> positions in _en_keys, and character -> positions in _zh_names: a request's word is
+        # checked against the names that can hold it, not against every name of a 100,000-item catalogue.
+        self._en_word_keys: dict[str, list[int]] = {}
         self._zh_names: list[tuple[str, int]] = []
+        self._zh_char_names: dict[str, list[int]] = {}
+        self._direct_memo: dict[str, Match | None] = {}
         keys: dict[str, str] = {}  # names repeat across rows and languages: each read once
         for r in range(len(catalog)):
             item_names = {catalog.names[lang][r] for lang in catalog.names}
@@ -100,12 +109,16 @@ class CatalogVocabulary:
         if _HAN.search(name):
             base = _SIZE_NOTE.sub("", name).strip()
             for run in re.findall(r"[\u4e00-\u9fff]+", base):
+                for char in set(run):
+                    self._zh_char_names.setdefault(char, []).append(len(self._zh_names))
                 self._zh_names.append((run, row))
         words = key.split()
         for n in (1, 2, 3):
             if len(words) >= n:
                 self._en_heads.setdefault(" ".join(words[-n:]), set()).add(row)
         if words:
+            for word in set(words):
+                self._en_word_keys.setdefault(word, []).append(len(self._en_keys))
             self._en_keys.append((f" {key} ", row))
 
     def knows(self, word: str) -> bool:
@@ -123,18 +136,44 @@ class CatalogVocabulary:
                 found = next((m for m in matches if not m.rows), matches[0] if matches else None)
                 heads = (o.split()[-1] for o in others if " " in o)  # else "black tea" is at least a tea
                 found = found or next((m for o in heads if (m := self._direct(o)) is not None), None)
+            if len(self._memo) >= MEMO_WORDS:
+                self._memo.clear()
             self._memo[word] = found
         return self._memo[word]
 
     def _direct(self, word: str) -> Match | None:
+        if word not in self._direct_memo:
+            if len(self._direct_memo) >= MEMO_WORDS:  # words typed by clerks: bounded, not a leak
+                self._direct_memo.clear()
+            self._direct_memo[word] = self._look_up(word)
+        return self._direct_memo[word]
+
+    def _names_holding(self, word: str) -> list[tuple[str, int]]:
+        """The Chinese names that hold every character of the word (a superset of those holding it)."""
+        lists = [self._zh_char_names.get(char, []) for char in set(word)]
+        if not lists:
+            return []
+        rarest = min(lists, key=len)
+        return [self._zh_names[i] for i in rarest]
+
+    def _en_keys_holding(self, word: str) -> list[tuple[str, int]]:
+        """The English name keys that hold every word of the phrase (a superset of those holding it)."""
+        lists = [self._en_word_keys.get(w, []) for w in set(word.split())]
+        if not lists:
+            return []
+        rarest = min(lists, key=len)
+        return [self._en_keys[i] for i in rarest]
+
+    def _look_up(self, word: str) -> Match | None:
         if not word or word in STOP_WORDS or (word.isascii() and len(word) < 3):
             return None
         if _HAN.search(word):
             labels = [c for label, c in self._zh_labels if word in label]
             if labels:
                 return Match(tuple(dict.fromkeys(labels)))
-            ends = [r for name, r in self._zh_names if name.endswith(word)]
-            anywhere = [r for name, r in self._zh_names if word in name] if len(word) >= 2 else []
+            holding = self._names_holding(word)
+            ends = [r for name, r in holding if name.endswith(word)]
+            anywhere = [r for name, r in holding if word in name] if len(word) >= 2 else []
             return self._dominant(ends) or self._dominant(anywhere)
         if word in self._category_terms:
             return Match(tuple(c for c in self.categories if c in self._category_terms[word]))
@@ -142,7 +181,7 @@ class CatalogVocabulary:
         found = self._dominant(sorted(heads))
         if found is None and (" " in word or not is_kind(word)):
             padded = f" {word} "  # "christmas", "silk": a theme or material anywhere in a name
-            found = self._dominant(r for key, r in self._en_keys if padded in key)
+            found = self._dominant(r for key, r in self._en_keys_holding(word) if padded in key)
         return found
 
     def _dominant(self, rows: Iterable[int]) -> Match | None:
