@@ -284,21 +284,37 @@ def popular_picks(
     return out
 
 
+INTEREST_PREFIXES = ("interest:", "interest：", "兴趣:", "兴趣：")
+
+
+def interest_names(
+    categories: Iterable[str], category_names: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """Every way to name a category (its key, its label in each language), casefolded -> its key."""
+    names: dict[str, str] = {}
+    for c in categories:
+        names.setdefault(c.casefold(), c)
+        for label in category_names.get(c, {}).values():
+            names.setdefault(label.strip().casefold(), c)
+    return names
+
+
+def interest_category(text: str, names: Mapping[str, str]) -> str | None:
+    """The category key `text` names (any case, an optional "interest:" prefix), or None."""
+    text = text.strip()
+    for prefix in INTEREST_PREFIXES:
+        if text.casefold().startswith(prefix):
+            text = text[len(prefix) :].strip()
+    return names.get(text.casefold())
+
+
 def interests_from_tags(tags: Iterable[str], catalog: Catalog) -> list[str]:
     """The catalog categories a member's tags name (by key or by label in any language, any case, an
     optional "interest:" prefix), in the tags' order."""
-    names: dict[str, str] = {}
-    for c in catalog.categories:
-        names.setdefault(c.casefold(), c)
-        for label in catalog.category_names.get(c, {}).values():
-            names.setdefault(label.strip().casefold(), c)
+    names = interest_names(catalog.categories, catalog.category_names)
     found: list[str] = []
     for tag in tags:
-        text = tag.strip()
-        for prefix in ("interest:", "interest：", "兴趣:", "兴趣："):
-            if text.casefold().startswith(prefix):
-                text = text[len(prefix) :].strip()
-        category = names.get(text.casefold())
+        category = interest_category(tag, names)
         if category is not None and category not in found:
             found.append(category)
     return found

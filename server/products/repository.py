@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -47,3 +49,13 @@ def category_counts(session: Session) -> list[tuple[str, int]]:
         .order_by(count.desc(), Product.category)
     )
     return [(category, n) for category, n in session.execute(query).all()]
+
+
+def category_translations(session: Session) -> list[tuple[str, Any]]:
+    """(category, translations) of each active piece of merchandise, in id order: what labels come from."""
+    query = (
+        select(Product.category, Product.translations)
+        .where(Product.active.is_(True), Product.is_merchandise.is_(True))
+        .order_by(Product.id)
+    )
+    return [(category, translations) for category, translations in session.execute(query).all()]

@@ -17,8 +17,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from models.purchase_patterns import CoPurchase, RepurchaseCycles
 from models.text_usability import FULL_TEXT, TextUsability, assess, encoder_languages
 from server.db.base import utcnow
 from server.db.tables import Member, Product, Store, Transaction, TransactionLine
+from server.products.categories import category_names
 
 if TYPE_CHECKING:
     from server.core.context import AppContext
@@ -64,19 +64,6 @@ def _zh_name(translations: Any) -> str:
     zh = translations.get("zh") if isinstance(translations, dict) else None
     name = zh.get("name") if isinstance(zh, dict) else None
     return str(name) if name else ""
-
-
-def category_names(rows: Sequence[tuple[str, Any]]) -> dict[str, dict[str, str]]:
-    """Each category's label per language, from its products' translations ({"zh": {"category": ...}});
-    the label most of its products give (ties: the first in order), so one odd product does not rename it."""
-    votes: dict[str, dict[str, Counter[str]]] = {}
-    for category, translations in rows:
-        entries = translations.items() if isinstance(translations, dict) else ()
-        for lang, entry in entries:
-            label = entry.get("category") if isinstance(entry, dict) else None
-            if isinstance(label, str) and label.strip():
-                votes.setdefault(category, {}).setdefault(str(lang), Counter())[label.strip()] += 1
-    return {c: {lang: count.most_common(1)[0][0] for lang, count in by.items()} for c, by in votes.items()}
 
 
 # How a clerk writes a price in each currency; others are written with their ISO code ("CHF 12").
