@@ -58,6 +58,7 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("POST", "/members"): FLOOR | {CASHIER},  # members often join at the till
     ("GET", "/members/{member_id}"): EVERY_ROLE,
     ("PATCH", "/members/{member_id}"): FLOOR,
+    ("PUT", "/members/{member_id}/interests"): FLOOR,
     ("GET", "/members/{member_id}/profile"): FLOOR_READ,
     ("GET", "/members/{member_id}/transactions"): EVERY_ROLE,  # a return starts from the sale
     ("GET", "/members/{member_id}/points"): EVERY_ROLE,

@@ -1,4 +1,4 @@
-"""POST /members, GET /members, GET /members/{id}, PATCH /members/{id}."""
+"""POST /members, GET /members, GET /members/{id}, PATCH /members/{id}, PUT /members/{id}/interests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from server.core.deps import ContextDep, SessionDep
 from server.core.pagination import Page, PageDep
 from server.members import service
 from server.members.deps import LookupLimitDep
-from server.members.schemas import MemberCreate, MemberRead, MemberUpdate
+from server.members.schemas import MemberCreate, MemberInterests, MemberRead, MemberUpdate
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -32,6 +32,7 @@ def _read(v: service.MemberView) -> MemberRead:
         joined_on=m.joined_on,
         marketing_consent=m.marketing_consent,
         locale=m.locale,
+        interests=list(v.interests),
         created_at=m.created_at,
         updated_at=m.updated_at,
     )
@@ -79,7 +80,7 @@ def search_members(
 def get_member(member_id: Id, caller: CurrentStaff, session: SessionDep, context: ContextDep) -> MemberRead:
     """One member of a store the caller works in; the phone is masked unless they manage that store."""
     member = service.get_member_as(session, caller, member_id)
-    return _read(service.view(context.keys, caller, member))
+    return _read(service.with_interests(session, [service.view(context.keys, caller, member)])[0])
 
 
 @router.patch("/{member_id}")
@@ -96,4 +97,13 @@ def update_member(
         region=context.settings.default_phone_region,
         changes=changes,
     )
+    return _read(updated)
+
+
+@router.put("/{member_id}/interests")
+def set_member_interests(
+    member_id: Id, body: MemberInterests, caller: CurrentStaff, session: SessionDep, context: ContextDep
+) -> MemberRead:
+    """Replace the member's interests (catalogue categories by key or label); 422 naming an unknown one."""
+    updated = service.set_interests_as(session, context.keys, caller, member_id, body.interests)
     return _read(updated)

@@ -14,6 +14,33 @@ CARD_PATTERN = r"^[A-Za-z0-9-]{4,40}$"
 QR_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 
 
+MAX_INTERESTS = 10
+INTEREST_LENGTH = 40
+INTERESTS_DOC = (
+    f"Up to {MAX_INTERESTS} catalogue categories the member says they like, each by key or by its label in "
+    "any language (any case); stored and read back as category keys."
+)
+
+
+def _clean_interests(value: list[str] | None) -> list[str] | None:
+    """Trimmed, without repeats (any case); 422 naming an empty, over-long or surplus interest."""
+    if value is None:
+        return None
+    out: dict[str, str] = {}
+    for raw in value:
+        text = raw.strip()
+        if not text:
+            raise ValueError("an interest cannot be empty")
+        if len(text) > INTEREST_LENGTH:
+            raise ValueError(
+                f"an interest has at most {INTEREST_LENGTH} characters: {text[:INTEREST_LENGTH]!r}..."
+            )
+        out.setdefault(text.casefold(), text)
+    if len(out) > MAX_INTERESTS:
+        raise ValueError(f"at most {MAX_INTERESTS} interests, not {len(out)}")
+    return list(out.values())
+
+
 def _past_birthday(value: date | None) -> date | None:
     if value is not None and not date(1900, 1, 1) <= value <= date.today():
         raise ValueError("a birthday must lie between 1900-01-01 and today")
@@ -30,8 +57,18 @@ class MemberCreate(BaseModel):
     qr_token: str | None = Field(None, pattern=QR_PATTERN, description="Generated when left out.")
     marketing_consent: bool = False
     locale: str = Field("en", min_length=2, max_length=10)
+    interests: list[str] | None = Field(None, description=INTERESTS_DOC)
 
     _birthday = field_validator("birthday")(_past_birthday)
+    _interests = field_validator("interests")(_clean_interests)
+
+
+class MemberInterests(BaseModel):
+    """The member's whole set of interests: those left out are removed."""
+
+    interests: list[str] = Field(description=INTERESTS_DOC)
+
+    _interests = field_validator("interests")(_clean_interests)
 
 
 class MemberUpdate(BaseModel):
@@ -67,5 +104,6 @@ class MemberRead(BaseModel):
     joined_on: date
     marketing_consent: bool
     locale: str
+    interests: list[str] = Field(description="The catalogue categories (keys) the member said they like.")
     created_at: datetime
     updated_at: datetime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,8 +27,10 @@ from server.core.pagination import PageParams
 from server.core.phone import mask_phone, normalise_phone
 from server.db.base import utcnow
 from server.db.tables import Member, Staff
+from server.member_tags.interests import interests_of, set_interests
 from server.members import repository
 from server.members.access import LookupLimit, check_lookup_rate, record_access
+from server.products.categories import resolve_categories
 from server.stores.repository import get_store
 
 # A search text with this many digits may be a phone or card number: it counts as a look-up.
@@ -42,6 +44,7 @@ class MemberView:
     member: Member
     phone: str | None
     phone_masked: bool
+    interests: tuple[str, ...] = ()  # category keys
 
 
 class MemberChanges(TypedDict, total=False):
@@ -138,14 +141,14 @@ def create_member(
     return repository.add_member(session, member)
 
 
-def view(keys: Keys, caller: Staff, member: Member) -> MemberView:
+def view(keys: Keys, caller: Staff, member: Member, interests: tuple[str, ...] = ()) -> MemberView:
     """The member with the phone in full for the home store's manager or an admin, masked otherwise."""
     if member.phone_encrypted is None:
-        return MemberView(member, None, False)
+        return MemberView(member, None, False, interests)
     e164 = keys.decrypt(member.phone_encrypted)
     if holds(caller, PHONE_READERS, member.home_store_id):
-        return MemberView(member, e164, False)
-    return MemberView(member, mask_phone(e164), True)
+        return MemberView(member, e164, False, interests)
+    return MemberView(member, mask_phone(e164), True, interests)
 
 
 def create_member_as(
@@ -163,9 +166,12 @@ def create_member_as(
     qr_token: str | None = None,
     marketing_consent: bool = False,
     locale: str = "en",
+    interests: list[str] | None = None,
 ) -> MemberView:
-    """Enrol a member in `home_store_id`, where `caller` must work (or be a chain-wide admin)."""
+    """Enrol a member in `home_store_id`, where `caller` must work (or be a chain-wide admin), with the
+    interests they state (catalogue categories; 422 naming one the catalogue does not have)."""
     require(caller, MEMBER_WRITERS, home_store_id)
+    categories = resolve_categories(session, interests) if interests else []
     member = create_member(
         session,
         keys,
@@ -180,7 +186,27 @@ def create_member_as(
         marketing_consent=marketing_consent,
         locale=locale,
     )
-    return view(keys, caller, member)
+    if categories:
+        set_interests(session, member.id, categories, staff_id=caller.id, now=utcnow())
+    return view(keys, caller, member, tuple(categories))
+
+
+def with_interests(session: Session, views: list[MemberView]) -> list[MemberView]:
+    """The views with each member's stated interests filled in (one query)."""
+    found = interests_of(session, [v.member.id for v in views])
+    return [replace(v, interests=tuple(found[v.member.id])) for v in views]
+
+
+def set_interests_as(
+    session: Session, keys: Keys, caller: Staff, member_id: int, interests: list[str]
+) -> MemberView:
+    """Replace the interests of a member of a store where `caller` may enrol members; the same set
+    again changes nothing (not even the member's updated_at)."""
+    member = get_member_as(session, caller, member_id)
+    require(caller, MEMBER_WRITERS, member.home_store_id)
+    categories = resolve_categories(session, interests)
+    set_interests(session, member.id, categories, staff_id=caller.id, now=utcnow())
+    return with_interests(session, [view(keys, caller, member)])[0]
 
 
 def get_member_as(session: Session, caller: Staff, member_id: int) -> Member:
@@ -227,7 +253,7 @@ def search_members_as(
     rows, total = repository.search_members(
         session, store_ids, text=text, phone_hash=phone_hash, limit=page.limit, offset=page.offset
     )
-    return [view(keys, caller, m) for m in rows], total
+    return with_interests(session, [view(keys, caller, m) for m in rows]), total
 
 
 def _only_store(caller: Staff) -> int | None:
@@ -257,4 +283,4 @@ def update_member_as(
     if "locale" in changes:
         member.locale = changes["locale"]
     session.flush()
-    return view(keys, caller, member)
+    return with_interests(session, [view(keys, caller, member)])[0]

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.queries import chunks, utc_day
@@ -151,18 +151,6 @@ def staff_tags(session: Session, member_ids: Sequence[int] | None) -> set[tuple[
     """Tags staff set by hand: (member id, tag); a rule never overwrites them."""
     stmt = select(MemberTag.member_id, MemberTag.tag).where(MemberTag.rule_id.is_(None))
     return {(m, t) for m, t in _run(session, stmt, MemberTag.member_id, member_ids)}
-
-
-def add_tags(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert member tags in bulk."""
-    if rows:
-        session.execute(insert(MemberTag), rows)
-
-
-def remove_tags(session: Session, tag_ids: Sequence[int]) -> None:
-    """Delete member tags by id, in chunks."""
-    for part in chunks(sorted(tag_ids)):
-        session.execute(delete(MemberTag).where(MemberTag.id.in_(part)))
 
 
 def refresh_tags(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import TagRule
 from server.loyalty.config import load_config
 from server.loyalty.repository import balances
+from server.member_tags import repository as member_tags
 from server.signals.heat import HORIZON_DAYS, HeatSettings, heat_at
 from server.signals.repository import daily_activity
 from server.tags import repository as repo
@@ -207,8 +208,8 @@ def retag(session: Session, now: datetime, member_ids: list[int] | None = None) 
                     }
                 )
     gone = [tag_id for key, (tag_id, _) in existing.items() if key not in keep]
-    repo.remove_tags(session, gone)
-    repo.add_tags(session, adds)
+    member_tags.remove_tags(session, gone)
+    member_tags.add_tags(session, adds)
     repo.refresh_tags(session, refresh)
     session.flush()
     result.added, result.removed, result.refreshed = len(adds), len(gone), len(refresh)
