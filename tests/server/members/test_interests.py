@@ -12,8 +12,17 @@ from sqlalchemy.orm import Session
 from server.core.context import AppContext
 from server.db.tables import Member, MemberTag
 from server.recommendations.engine import build_recommender
+from server.tags.service import create_rule, retag
 from tests.fixtures.factories import auth
-from tests.server.recommendations.conftest import BusyMonth, HashEncoder, Shop, build_shop, busy_month, use
+from tests.server.recommendations.conftest import (
+    NOW,
+    BusyMonth,
+    HashEncoder,
+    Shop,
+    build_shop,
+    busy_month,
+    use,
+)
 
 URL = "/api/v1/members"
 
@@ -141,3 +150,22 @@ def test_staff_of_another_store_cannot_change_interests(
         == 404
     )
     assert staff_tags(session, member["id"]) == [("interest:Candles", "staff")]
+
+
+def test_saying_an_interest_a_rule_had_tagged_makes_it_the_members_own(
+    api: TestClient, session: Session, context: AppContext, shop: Shop, month: BusyMonth
+) -> None:
+    member = month.stranger
+    create_rule(session, "interest:Candles", {"fact": "gender", "op": "ne", "value": "nobody"}, NOW)
+    retag(session, NOW, [member.id])
+    session.commit()
+    assert staff_tags(session, member.id) == [("interest:Candles", "rule")]
+    url, headers = f"{URL}/{member.id}/interests", auth(context, shop.world.clerk_a)
+    assert (
+        api.get(f"{URL}/{member.id}", headers=headers).json()["interests"] == []
+    )  # a rule's guess, not said
+    r = api.put(url, json={"interests": ["Candles"]}, headers=headers)
+    assert r.status_code == 200 and r.json()["interests"] == ["Candles"]
+    retag(session, NOW, [member.id])  # the rule no longer owns it: rerunning it neither drops nor doubles it
+    session.commit()
+    assert staff_tags(session, member.id) == [("interest:Candles", "staff")]
