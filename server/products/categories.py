@@ -12,11 +12,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from models.i18n import LANGS
 from models.popularity import interest_category, interest_names
 from server.core.errors import InvalidInput
 from server.products import repository
 
 SHOWN_KNOWN = 8  # how many known categories an "unknown interest" answer lists
+
+
+def _majority(votes: dict[str, dict[str, Counter[str]]]) -> dict[str, dict[str, str]]:
+    return {c: {lang: count.most_common(1)[0][0] for lang, count in by.items()} for c, by in votes.items()}
 
 
 def category_names(rows: Sequence[tuple[str, Any]]) -> dict[str, dict[str, str]]:
@@ -29,14 +34,20 @@ def category_names(rows: Sequence[tuple[str, Any]]) -> dict[str, dict[str, str]]
             label = entry.get("category") if isinstance(entry, dict) else None
             if isinstance(label, str) and label.strip():
                 votes.setdefault(category, {}).setdefault(str(lang), Counter())[label.strip()] += 1
-    return {c: {lang: count.most_common(1)[0][0] for lang, count in by.items()} for c, by in votes.items()}
+    return _majority(votes)
 
 
 def category_labels(session: Session) -> dict[str, dict[str, str]]:
-    """Every category of the active merchandise -> its label per language ({} when none is on file)."""
-    rows = repository.category_translations(session)
-    labels = category_names(rows)
-    return {category: labels.get(category, {}) for category in sorted({c for c, _ in rows})}
+    """Every category of the active merchandise -> its label per app language ({} when none is on file),
+    chosen as `category_names` chooses, from grouped counts rather than every product's row."""
+    votes: dict[str, dict[str, Counter[str]]] = {}
+    categories: set[str] = set()
+    for category, lang, label, n in repository.category_label_counts(session, LANGS):
+        categories.add(category)
+        if label is not None and label.strip():
+            votes.setdefault(category, {}).setdefault(lang, Counter())[label.strip()] += n
+    labels = _majority(votes)
+    return {category: labels.get(category, {}) for category in sorted(categories)}
 
 
 def resolve_categories(session: Session, texts: Iterable[str]) -> list[str]:

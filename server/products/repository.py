@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -51,11 +51,17 @@ def category_counts(session: Session) -> list[tuple[str, int]]:
     return [(category, n) for category, n in session.execute(query).all()]
 
 
-def category_translations(session: Session) -> list[tuple[str, Any]]:
-    """(category, translations) of each active piece of merchandise, in id order: what labels come from."""
-    query = (
-        select(Product.category, Product.translations)
-        .where(Product.active.is_(True), Product.is_merchandise.is_(True))
-        .order_by(Product.id)
-    )
-    return [(category, translations) for category, translations in session.execute(query).all()]
+def category_label_counts(session: Session, langs: Sequence[str]) -> list[tuple[str, str, str | None, int]]:
+    """(category, lang, label or None, how many active merchandise products give it), one grouped query a
+    language; within a category, labels in the order their first product was added."""
+    out: list[tuple[str, str, str | None, int]] = []
+    for lang in langs:
+        label = Product.translations[(lang, "category")].as_string()
+        query = (
+            select(Product.category, label, func.count())
+            .where(Product.active.is_(True), Product.is_merchandise.is_(True))
+            .group_by(Product.category, label)
+            .order_by(Product.category, func.min(Product.id))
+        )
+        out.extend((category, lang, text, int(n)) for category, text, n in session.execute(query).all())
+    return out
