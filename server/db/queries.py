@@ -1,14 +1,17 @@
-"""Small SQL helpers every package's repository uses: IN lists in slices, a timestamp's UTC day."""
+"""Small SQL helpers repositories share: IN lists in slices, a timestamp's UTC day, and the units returned
+against sale lines (the till and offers, which sit on either side of each other, both count them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Date, cast, func
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+
+from server.db.tables import TransactionLine
 
 T = TypeVar("T")
 CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -30,3 +33,15 @@ def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
 def as_date(value: Any) -> date:
     """A day as returned by `utc_day` (a string on SQLite, a date on PostgreSQL)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def returned_units(session: Session, line_ids: Collection[int]) -> dict[int | None, int]:
+    """Units returned so far per sale line: the negative lines that name it as their original."""
+    if not line_ids:
+        return {}
+    back = (
+        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
+        .where(TransactionLine.original_line_id.in_(list(line_ids)), TransactionLine.quantity < 0)
+        .group_by(TransactionLine.original_line_id)
+    )
+    return {line_id: int(qty) for line_id, qty in session.execute(back)}

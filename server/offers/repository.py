@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.db.queries import returned_units
 from server.db.tables import IssuedOffer, Product, TransactionLine
 
 
@@ -65,9 +66,4 @@ def sold_and_returned(session: Session, sale_id: int) -> tuple[dict[int, int], d
         TransactionLine.transaction_id == sale_id
     )
     lines = {line_id: int(qty) for line_id, qty in session.execute(sold)}
-    back = (
-        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
-        .where(TransactionLine.original_line_id.in_(list(lines)), TransactionLine.quantity < 0)
-        .group_by(TransactionLine.original_line_id)
-    )
-    return lines, {line_id: int(qty) for line_id, qty in session.execute(back)}
+    return lines, returned_units(session, lines)

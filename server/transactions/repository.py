@@ -72,18 +72,6 @@ def lines_of(session: Session, transaction_id: int) -> list[TransactionLine]:
     )
 
 
-def returned_units(session: Session, line_ids: Collection[int]) -> dict[int | None, int]:
-    """Units returned so far per sale line."""
-    if not line_ids:
-        return {}
-    back = (
-        select(TransactionLine.original_line_id, func.sum(-TransactionLine.quantity))
-        .where(TransactionLine.original_line_id.in_(list(line_ids)), TransactionLine.quantity < 0)
-        .group_by(TransactionLine.original_line_id)
-    )
-    return {line_id: int(qty) for line_id, qty in session.execute(back)}
-
-
 def points_entry_of(session: Session, transaction_id: int) -> PointsEntry | None:
     """The points a transaction earned or took back (its first earn or reverse entry)."""
     return session.scalar(

@@ -24,6 +24,7 @@ from server.auth.roles import Role
 from server.auth.scope import TILL_ROLES, holds, require
 from server.core.crypto import Keys
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.db.queries import returned_units
 from server.db.session import serialise_member
 from server.db.tables import (
     PointsEntry,
@@ -197,7 +198,7 @@ def _share(value: Decimal, part: int, whole: int) -> Decimal:
 
 def _return_lines(session: Session, data: TillInput, original: Transaction) -> list[TransactionLine]:
     sold = {line.id: line for line in repo.lines_of(session, original.id)}
-    returned = repo.returned_units(session, list(sold))
+    returned = returned_units(session, list(sold))
     skus = repo.skus_of(session, {s.product_id for s in sold.values()})
     out = []
     for i, line in enumerate(data.lines):
