@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from models.version import VersionError, read_version
+from models.versions import VersionError, read_version
 
 SECTIONS = ("data_window", "dimensions", "params")
 

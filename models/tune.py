@@ -5,7 +5,7 @@ members are carved out of the train members only: their last visit is held out. 
 everything else and is scored on those held-out visits; trial 0 is the default parameters and the rest
 are drawn at random from `SEARCH_SPACE` (decays, neighbourhood size, regularisation of the item-item
 models and of the learned blend). The best trial is fitted again on the whole training data, scored
-once on the test members and written as a version folder (see `models.version`). Test members never
+once on the test members and written as a version folder (see `models.versions`). Test members never
 take part in choosing.
 """
 
@@ -30,7 +30,7 @@ from models.evaluate import METRICS
 from models.metrics import next_basket_report
 from models.protocol import MIN_HISTORY_BASKETS, ProtocolError, Split, split_next_basket
 from models.recommender import JSONValue, Recommender
-from models.version import data_window, save_version
+from models.versions import data_window, save_version
 
 # name: (kind, low, high) for "uniform" / "log"; (kind, choices) for "choice"
 SEARCH_SPACE: dict[str, tuple[Any, ...]] = {

@@ -13,7 +13,7 @@ from models.aisle import AisleRecommender
 from models.data import load_transactions
 from models.protocol import Split, split_next_basket
 from models.tune import make_aisle, score_members, validation_split
-from models.version import (
+from models.versions import (
     VersionError,
     list_versions,
     load_version,
