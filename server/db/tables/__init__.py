@@ -2,6 +2,7 @@
 
 from server.db.tables.catalog import Product
 from server.db.tables.clienteling import IssuedOffer, TaskCompletion
+from server.db.tables.deployments import ModelDeployment
 from server.db.tables.imports import ImportRun
 from server.db.tables.loyalty import (
     Benefit,
@@ -42,6 +43,7 @@ __all__ = [
     "MemberEvent",
     "MemberTag",
     "MemberTier",
+    "ModelDeployment",
     "OutboxMessage",
     "PointsAllocation",
     "PointsEntry",

@@ -32,6 +32,9 @@ class Recommendation(Base):
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A sale of the product to the member up to this moment is credited to the clerk and model version.
     attributable_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Shown inside an A/B experiment (server/deployments): its label and the member's arm, "A" or "B".
+    experiment: Mapped[str | None] = mapped_column(String(40), index=True)
+    arm: Mapped[str | None] = mapped_column(String(1))
 
 
 class RecommendationFeedback(Base):
