@@ -7,7 +7,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.core.errors import ConfigurationError
@@ -77,6 +77,23 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest request body accepted (413 above it, before any endpoint)."
     )
+    models_dir: Path = Field(
+        DEFAULT_DATA_DIR / "models",
+        description="Where HQ's trained recommender versions live, one folder each (models/versions.py); "
+        "default: <data_dir>/models.",
+    )
+    model_max_drop: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="How much worse (relative) a version's recall@10 may be than the version it replaces "
+        "for `aisle models promote` and POST /models/promote to accept it without --force (0.02 = 2 %).",
+    )
+    model_nightly_rebuild: bool = Field(
+        True,
+        description="Whether the nightly job trains a new recommender version into models_dir; serving it "
+        "is a separate step (`aisle models promote`).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
@@ -91,6 +108,12 @@ class Settings(BaseSettings):
                 "'sqlite:///aisle.db' or 'postgresql+psycopg://user:pass@localhost/aisle'"
             )
         return value
+
+    @model_validator(mode="after")
+    def _models_under_data_dir(self) -> Settings:
+        if "models_dir" not in self.model_fields_set:
+            self.models_dir = self.data_dir / "models"
+        return self
 
     @property
     def resolved_database_url(self) -> str:
