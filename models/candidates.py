@@ -1,8 +1,11 @@
-"""Candidates for one member, each with a reason the clerk can say out loud and the facts behind it.
+"""Reasons a clerk can say out loud for each suggestion, with the facts behind them.
 
-Three sources: replenish (items the member rebuys, timed by their own purchase cycle or the catalog's
-typical one), cross-sell (never-bought items often in the same basket as theirs: `CoPurchase`) and
-explore (never-bought items whose embeddings sit next to what they bought: the item index).
+`explain` is what the server uses: the served model (`models.serving`) ranks, and each item it ranks
+gets its reason here — replenish for an item the member bought before (timed by their own purchase
+cycle or the catalog's typical one), cross-sell for a never-bought item often in the same basket as
+theirs (`CoPurchase`), explore for one whose embedding sits next to what they bought (the item index),
+else what similar members buy. The per-source lists (`replenish`, `cross_sell`, `explore`) are the
+same reasons as candidate generators, used by the talking points and the conversation.
 """
 
 from __future__ import annotations
@@ -97,6 +100,57 @@ class _Bought:
         return int(self.since[np.searchsorted(self.ids, item_id)])
 
 
+@dataclass(frozen=True)
+class _Timing:
+    """Where the member is in each bought item's cycle: their own median interval, else the catalog's."""
+
+    own: np.ndarray
+    cycle: np.ndarray
+    ratio: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def of(cls, b: _Bought, cycles: RepurchaseCycles | None) -> _Timing:
+        own = b.days_bought >= 2
+        typical = cycles.cycles(b.ids) if cycles is not None else np.full(len(b.ids), np.nan)
+        cycle = np.where(own, b.median_gap, typical)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = b.since / cycle
+            timing = np.where(ratio <= 1.5, 1.0, 1.5 / ratio)  # long overdue: maybe they buy it elsewhere now
+        confidence = np.where(own, b.days_bought / (b.days_bought + 1.0), 0.4)
+        return cls(own, cycle, ratio, np.round(confidence * timing, 6))
+
+
+def _rebuy(
+    b: _Bought, t: _Timing, n: int, score: float, catalog: Catalog, today: dt.date, lang: str
+) -> Suggestion:
+    """The suggestion to buy the member's n-th item again, with where they are in its cycle."""
+    item_id, since, times = int(b.ids[n]), int(b.since[n]), int(b.days_bought[n])
+    name = catalog.name_at(b.rows[n], lang)
+    facts: dict[str, Fact] = {
+        "item_id": item_id,
+        "item_name": name,
+        "last_bought": dt.date.fromordinal(today.toordinal() - since).isoformat(),
+        "days_since": since,
+        "times_bought": times,
+    }
+    if not np.isfinite(t.cycle[n]):  # bought once and nobody's cycle known: say when, not when again
+        return Suggestion(
+            item_id, score, "replenish", say("bought_before", lang, item=name, since=since), facts
+        )
+    source = "member" if t.own[n] else "catalog"
+    cycle_days = max(int(round(t.cycle[n])), 1)
+    due_in = max(cycle_days - since, 0)
+    facts.update({"cycle_days": cycle_days, "cycle_source": source, "due_in_days": due_in})
+    if source == "catalog":
+        reason = say("replenish_typical", lang, item=name, since=since, cycle=cycle_days)
+    elif due_in == 0:
+        reason = say("replenish_due", lang, item=name, since=since, cycle=cycle_days)
+    else:
+        reason = say("replenish_soon", lang, item=name, since=since, cycle=cycle_days, due_in=due_in)
+    return Suggestion(item_id, score, "replenish", reason, facts)
+
+
 def replenish(
     member: MemberFacts,
     catalog: Catalog,
@@ -109,41 +163,10 @@ def replenish(
     typical cycle."""
     lang = resolve_lang(lang, member.locale)
     b = _Bought.of(member, catalog, today)
-    own = b.days_bought >= 2
-    typical = cycles.cycles(b.ids) if cycles is not None else np.full(len(b.ids), np.nan)
-    cycle = np.where(own, b.median_gap, typical)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = b.since / cycle
-        timing = np.where(ratio <= 1.5, 1.0, 1.5 / ratio)  # long overdue: maybe they buy it elsewhere now
-    confidence = np.where(own, b.days_bought / (b.days_bought + 1.0), 0.4)
-    score = np.round(confidence * timing, 6)
-    due = np.flatnonzero((ratio >= DUE_FROM) & (b.since >= 0) & np.isfinite(ratio))
-    due = due[np.lexsort((b.ids[due], -score[due]))][:k]
-    out = []
-    for n in due:
-        item_id, since, times = int(b.ids[n]), int(b.since[n]), int(b.days_bought[n])
-        source = "member" if own[n] else "catalog"
-        name = catalog.name_at(b.rows[n], lang)
-        cycle_days = max(int(round(cycle[n])), 1)
-        due_in = max(cycle_days - since, 0)
-        facts: dict[str, Fact] = {
-            "item_id": item_id,
-            "item_name": name,
-            "last_bought": dt.date.fromordinal(today.toordinal() - since).isoformat(),
-            "days_since": since,
-            "cycle_days": cycle_days,
-            "cycle_source": source,
-            "times_bought": times,
-            "due_in_days": due_in,
-        }
-        if source == "catalog":
-            reason = say("replenish_typical", lang, item=name, since=since, cycle=cycle_days)
-        elif due_in == 0:
-            reason = say("replenish_due", lang, item=name, since=since, cycle=cycle_days)
-        else:
-            reason = say("replenish_soon", lang, item=name, since=since, cycle=cycle_days, due_in=due_in)
-        out.append(Suggestion(item_id, float(score[n]), "replenish", reason, facts))
-    return out
+    t = _Timing.of(b, cycles)
+    due = np.flatnonzero((t.ratio >= DUE_FROM) & (b.since >= 0) & np.isfinite(t.ratio))
+    due = due[np.lexsort((b.ids[due], -t.score[due]))][:k]
+    return [_rebuy(b, t, int(n), float(t.score[n]), catalog, today, lang) for n in due]
 
 
 def cross_sell(
@@ -314,3 +337,67 @@ def recommend(
             if s.item_id not in best or scaled > best[s.item_id].score:
                 best[s.item_id] = Suggestion(s.item_id, round(scaled, 6), s.kind, s.reason, s.facts)
     return sorted(best.values(), key=lambda s: (-s.score, s.item_id))[:k]
+
+
+def explain(
+    member: MemberFacts,
+    item_ids: np.ndarray,
+    scores: np.ndarray,
+    *,
+    catalog: Catalog,
+    today: dt.date,
+    cycles: RepurchaseCycles | None = None,
+    copurchase: CoPurchase | None = None,
+    index: ItemIndex | None = None,
+    lang: str | None = None,
+) -> list[Suggestion]:
+    """A reason for each ranked catalog item, in the given order (items not in the catalog are left out).
+
+    Bought before: where the member is in its cycle. Never bought: the bought item it is most often in
+    a basket with, else the bought item it is most like, else that similar members buy it."""
+    lang = resolve_lang(lang, member.locale)
+    b = _Bought.of(member, catalog, today)
+    t = _Timing.of(b, cycles)
+    item_ids = np.asarray(item_ids, dtype=np.int64)
+    rows = catalog.rows(item_ids)
+    position = np.minimum(np.searchsorted(b.ids, item_ids), max(len(b.ids) - 1, 0))
+    bought = (b.ids[position] == item_ids) if len(b.ids) else np.zeros(len(item_ids), dtype=bool)
+    together: dict[int, int] = {}
+    if copurchase is not None and len(b.ids) and (~bought).any():
+        partners = copurchase.scores(b.ids, _weights(b.since))
+        n = len(copurchase.item_ids)
+        fresh = item_ids[~bought]
+        cols = np.minimum(np.searchsorted(copurchase.item_ids, fresh), max(n - 1, 0))
+        known = (copurchase.item_ids[cols] == fresh) & (partners.total[cols] > 0) if n else fresh < 0
+        if known.any():
+            anchors = partners.strongest(cols[known])
+            together = {int(i): int(b.ids[a]) for i, a in zip(fresh[known], anchors, strict=True)}
+    alike: dict[int, int] = {}
+    rest = np.array([i for i, was in zip(item_ids, bought, strict=True) if not was and i not in together])
+    if index is not None and len(rest) and len(b.ids):
+        recent, _, vectors = _recent_vectors(b, index)
+        held = indexed(index, rest)
+        if len(recent) and held.any():
+            near = np.asarray(index.vectors(rest[held]), dtype=np.float32) @ vectors.T
+            alike = {int(i): int(recent[j]) for i, j in zip(rest[held], np.argmax(near, axis=1), strict=True)}
+    out = []
+    for item, row, score, was, at in zip(item_ids, rows, scores, bought, position, strict=True):
+        if row < 0:
+            continue
+        value = round(float(score), 6)
+        if was:
+            out.append(_rebuy(b, t, int(at), value, catalog, today, lang))
+        elif int(item) in together:
+            out.append(
+                _anchored(int(item), int(row), value, "cross_sell", together[int(item)], b, catalog, lang)
+            )
+        elif int(item) in alike:
+            out.append(_anchored(int(item), int(row), value, "explore", alike[int(item)], b, catalog, lang))
+        else:
+            facts: dict[str, Fact] = {
+                "item_id": int(item),
+                "item_name": catalog.name_at(int(row), lang),
+                "price": float(catalog.prices[row]),
+            }
+            out.append(Suggestion(int(item), value, "explore", say("similar_members", lang), facts))
+    return out

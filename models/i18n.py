@@ -28,7 +28,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Bought the {item} once, {since:day} ago; customers usually rebuy it every ~{cycle:day}.",
         "zh": "{since}天前买过一次{item}，顾客通常约每{cycle}天回购一次。",
     },
+    "bought_before": {
+        "en": "Bought the {item} {since:day} ago.",
+        "zh": "{since}天前买过{item}。",
+    },
     # Cross-sell / explore
+    "similar_members": {
+        "en": "Members who buy what they buy often choose it.",
+        "zh": "购物习惯相似的会员常买这件。",
+    },
     "together_with": {
         "en": "Often bought together with the {anchor} they bought {since:day} ago.",
         "zh": "常与TA {since}天前买的{anchor}一起购买。",

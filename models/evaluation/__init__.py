@@ -1,0 +1,1 @@
+"""How versions are measured: the served configuration on a held-back split, beside the baselines."""

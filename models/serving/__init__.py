@@ -1,0 +1,1 @@
+"""What the server serves: a trained model version with the store's business filters applied."""
