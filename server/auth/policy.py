@@ -101,6 +101,15 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("DELETE", "/members/{member_id}/consultants/{position}"): MANAGERS,
     ("GET", "/stores/{store_id}/consultants"): MANAGERS,
     ("GET", "/staff/{staff_id}/clients"): MANAGERS | {VIP},
+    # Recommender versions: which store serves which, promotions and A/B experiments (HQ's decision).
+    ("GET", "/models/versions"): HQ,
+    ("GET", "/models/versions/{a}/compare/{b}"): HQ,
+    ("GET", "/models/deployments"): HQ,
+    ("POST", "/models/promote"): HQ,
+    ("POST", "/models/rollback"): HQ,
+    ("POST", "/models/experiments"): HQ,
+    ("POST", "/models/experiments/{experiment}/stop"): HQ,
+    ("GET", "/models/experiments/{experiment}/report"): HQ,
     # The live floor's socket: arrivals carry recommendations and talking points, which is floor work.
     (WEBSOCKET, "/ws/floor"): FLOOR,
 }

@@ -1,0 +1,1 @@
+"""Which recommender version serves which store, and A/B experiments between two versions."""
