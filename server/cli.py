@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from server.config import get_settings
 from server.core.errors import AisleError
 from server.demo.cli import demo
+from server.deployments.cli import models_app
 from server.importer.cli import import_app
 from server.jobs.cli import jobs_app
 
@@ -45,6 +46,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(models_app, name="models")
 app.command("demo")(demo)
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
 

@@ -25,7 +25,10 @@ from server.deployments import repository as repo
 from server.deployments.stats import Interval, newcombe, sample_variance, welch
 
 Arm = Literal["A", "B"]
-RACE = "another change to {scope} was made at the same moment; look at GET /models/deployments and try again"
+RACE = (
+    "another change to {where} was made at the same moment; see what serves now "
+    "(GET /models/deployments, aisle models list) and try again"
+)
 
 
 @dataclass(frozen=True)
@@ -138,10 +141,11 @@ def _replace(
     scope: str,
 ) -> None:
     """End the scope's active row (if it is its own) and insert the new one, or 409 on a lost race."""
+    where = "the chain" if scope == scope_of(None) else f"store {scope.removeprefix('store:')}"
     if current is not None and current.scope == scope and not repo.end(session, current, at, reason):
-        raise Conflict(RACE.format(scope=scope))
+        raise Conflict(RACE.format(where=where))
     if new is not None and not repo.add(session, new):
-        raise Conflict(RACE.format(scope=scope))
+        raise Conflict(RACE.format(where=where))
 
 
 def _drop(versions: VersionStore, candidate: ModelVersion, current: str) -> tuple[float, str]:
