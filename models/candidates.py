@@ -354,7 +354,8 @@ def explain(
     """A reason for each ranked catalog item, in the given order (items not in the catalog are left out).
 
     Bought before: where the member is in its cycle. Never bought: the bought item it is most often in
-    a basket with, else the bought item it is most like, else that similar members buy it."""
+    a basket with, else the bought item it is most like (when the index can read the catalogue's
+    text), else that members who buy what they buy choose it."""
     lang = resolve_lang(lang, member.locale)
     b = _Bought.of(member, catalog, today)
     t = _Timing.of(b, cycles)
@@ -374,7 +375,8 @@ def explain(
             together = {int(i): int(b.ids[a]) for i, a in zip(fresh[known], anchors, strict=True)}
     alike: dict[int, int] = {}
     rest = np.array([i for i, was in zip(item_ids, bought, strict=True) if not was and i not in together])
-    if index is not None and len(rest) and len(b.ids):
+    reads_text = float(getattr(index, "text_weight", 1.0)) > 0  # not a catalogue the model cannot read
+    if index is not None and reads_text and len(rest) and len(b.ids):
         recent, _, vectors = _recent_vectors(b, index)
         held = indexed(index, rest)
         if len(recent) and held.any():
@@ -399,5 +401,5 @@ def explain(
                 "item_name": catalog.name_at(int(row), lang),
                 "price": float(catalog.prices[row]),
             }
-            out.append(Suggestion(int(item), value, "explore", say("similar_members", lang), facts))
+            out.append(Suggestion(int(item), value, "cross_sell", say("similar_members", lang), facts))
     return out

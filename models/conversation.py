@@ -11,12 +11,12 @@ matches nothing, and the clerk is told so.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.candidates import Fact, ItemIndex, Suggestion
+from models.candidates import Fact, ItemIndex, Suggestion, indexed
 from models.catalog import Catalog
 from models.encoder import Encoder, TextEncoder
 from models.glossary import is_department
@@ -222,15 +222,20 @@ def _fold(
 
 
 def filtered_search(
-    index: ItemIndex, catalog: Catalog, query: np.ndarray, k: int, constraints: Constraints
+    index: ItemIndex,
+    catalog: Catalog,
+    query: np.ndarray,
+    k: int,
+    constraints: Constraints,
+    passing: np.ndarray | None = None,
 ) -> list[tuple[int, float]]:
     """The k best (item id, score) passing the constraints, best first (ties by lower id).
 
     When most of the catalog passes, the index is searched plainly for more than k and the hits are
     filtered here; when the filters are narrow, the index applies them itself (an `allowed` mask), since
     over-fetching would have to read deep into the ranking. Either way the search widens until k pass or
-    every allowed item has been asked for."""
-    passing = constraints.allows(catalog)
+    every allowed item has been asked for. `passing`: `constraints.allows(catalog)`, if already known."""
+    passing = constraints.allows(catalog) if passing is None else passing
     n_allowed = int(passing.sum())
     if n_allowed == 0:
         return []
@@ -277,7 +282,13 @@ def _query(
 
 
 def _reason(
-    item: int, score: float, c: Constraints, catalog: Catalog, lang: str, taste_sim: float | None
+    item: int,
+    score: float,
+    c: Constraints,
+    catalog: Catalog,
+    lang: str,
+    taste_sim: float | None,
+    preference: float = 0.0,
 ) -> Suggestion:
     name, price = catalog.name(item, lang), catalog.price(item)
     category = catalog.category(item)
@@ -300,9 +311,12 @@ def _reason(
         facts.update({"recipient": c.recipient or "", "occasion": c.occasion or ""})
     elif c.categories:
         parts.append(say("chat_category", lang, category=catalog.category_label(category, lang)))
-    if taste_sim is not None and taste_sim >= 0.5:
+    if preference > 0 or (taste_sim is not None and taste_sim >= 0.5):
         parts.append(say("chat_taste", lang))
+    if taste_sim is not None and taste_sim >= 0.5:
         facts["taste_similarity"] = round(taste_sim, 3)
+    if preference > 0:
+        facts["model_preference"] = round(preference, 3)
     text = say(
         "chat_item", lang, item=name, price=money(price, catalog.currency), why=join_parts(parts, lang)
     )
@@ -313,6 +327,36 @@ def _reason(
         text if parts else say("chat_item_plain", lang, item=name, price=money(price, catalog.currency)),
         facts,
     )
+
+
+PREFERENCE_WEIGHT = 0.2  # on the cosine scale of the request's match: a lift, not an override
+
+
+def _lifted(
+    found: list[tuple[int, float]],
+    preferred: Mapping[int, float],
+    passing: np.ndarray,
+    catalog: Catalog,
+    index: ItemIndex,
+    query: np.ndarray,
+    k: int,
+) -> tuple[list[tuple[int, float]], dict[int, float]]:
+    """`found` merged with the preferred items that pass the filters, each scored by its match to the
+    request plus PREFERENCE_WEIGHT times its preference; the k best, and the preference of each."""
+    ids = np.array(list(preferred), dtype=np.int64)
+    rows = catalog.rows(ids)
+    ok = rows >= 0
+    ok[ok] = passing[rows[ok]]
+    ids = ids[ok]
+    ids = ids[indexed(index, ids)]
+    merged = dict(found)
+    if len(ids):
+        match = np.asarray(index.vectors(ids), dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        merged.update(zip(ids.tolist(), match.tolist(), strict=True))
+    lift = {i: float(preferred[i]) for i in merged if preferred.get(i, 0.0) > 0}
+    scored = [(i, s + PREFERENCE_WEIGHT * lift.get(i, 0.0)) for i, s in merged.items()]
+    scored.sort(key=lambda f: (-round(f[1], 6), f[0]))
+    return scored[:k], lift
 
 
 def respond(
@@ -328,8 +372,14 @@ def respond(
     lang: str | None = None,
     taste_weight: float = 0.25,
     vocabulary: CatalogVocabulary | None = None,
+    preferred: Mapping[int, float] | None = None,
 ) -> ConversationTurn:
-    """Answer one utterance given the turns so far: ranked items with reasons and the constraints in force."""
+    """Answer one utterance given the turns so far: ranked items with reasons and the constraints in force.
+
+    Items are ranked by how close they are to the request (its words, an anchor item, the member's taste);
+    `preferred` (item id -> 0..1, the served model's ranking of the member's likely next items) lifts
+    those of them that pass the request's filters by up to PREFERENCE_WEIGHT, so among the items that
+    fit the request, the ones the model expects this member to buy come first."""
     if not utterance.strip():
         raise ValueError("the utterance is empty")
     if k < 1 or not 0.0 <= taste_weight <= 1.0:
@@ -341,13 +391,17 @@ def respond(
     matcher = CategoryMatcher.for_catalog(catalog, encoder)
     constraints = _fold(parsed, prev, utterance, catalog, matcher, vocabulary)
     query = _query(constraints, index, encoder, taste_vector, taste_weight)
-    found = filtered_search(index, catalog, query, k, constraints)
+    passing = constraints.allows(catalog)
+    found = filtered_search(index, catalog, query, k, constraints, passing)
+    lift: dict[int, float] = {}
+    if preferred:
+        found, lift = _lifted(found, preferred, passing, catalog, index, query, k)
     taste_sims: list[float | None] = [None] * len(found)
     if taste_vector is not None and found:
         vectors = np.asarray(index.vectors(np.array([i for i, _ in found])), dtype=np.float32)
         taste_sims = [float(s) for s in vectors @ np.asarray(taste_vector, dtype=np.float32)]
     suggestions = tuple(
-        _reason(item, score, constraints, catalog, lang, sim)
+        _reason(item, score, constraints, catalog, lang, sim, lift.get(item, 0.0))
         for (item, score), sim in zip(found, taste_sims, strict=True)
     )
     message = "" if suggestions else say("chat_nothing", lang)

@@ -28,9 +28,11 @@ from server.recommendations import repository as repo
 from server.recommendations.engine import Recommender
 from server.recommendations.facts import member_facts
 from server.recommendations.schemas import ChatLogRead, ChatTurnRead, ConstraintsRead, SuggestionRead
+from server.recommendations.served import preferences
 from server.recommendations.service import language, shown, suggestion_read
 
 CHAT_ITEMS = 5
+PREFERRED_ITEMS = 50  # of the model's ranking for the member, the items the chat lifts
 VOCABULARY = "chat_vocabulary"  # the recommender's catalog memo key of the chat's vocabulary
 _FIELDS = {f.name for f in dataclasses.fields(Constraints)}
 
@@ -170,6 +172,14 @@ def chat_turn(
     facts = member_facts(session, member, now)
     taste = taste_vector(facts, rec.index, rec.catalog, now.date()) if len(rec.catalog) else None
     prior = [previous_turn(session, last)] if last is not None else []
+    served = rec.shelf.serving(session, record.store_id, member.id) if rec.shelf is not None else None
+    preferred: dict[int, float] = {}
+    if served is not None and rec.shelf is not None and len(rec.catalog):
+        binding = rec.shelf.binding(served.version, rec.catalog, rec.version, session)
+        preferred = preferences(binding, facts, today=now.date(), k=PREFERRED_ITEMS)
+        record = dataclasses.replace(
+            record, model_version=served.version, arm=served.arm, experiment=served.experiment
+        )
     if len(rec.catalog):
         answer = respond(
             facts,
@@ -182,6 +192,7 @@ def chat_turn(
             k=CHAT_ITEMS,
             lang=lang,
             vocabulary=catalogue_vocabulary(session, rec),
+            preferred=preferred,
         )
     else:
         answer = ConversationTurn(message, lang, parse_utterance(message), Constraints(), (), "")
@@ -200,7 +211,7 @@ def chat_turn(
         constraints=sealed_constraints(session, answer.constraints),
         items=items,
         message=seal_text(session, answer.message, CHAT),
-        model_version=rec.version,
+        model_version=record.model_version,
         created_at=now,
     )
     session.add(turn)

@@ -35,11 +35,12 @@ from models.text_usability import FULL_TEXT, TextUsability, assess, encoder_lang
 from server.db.base import utcnow
 from server.db.tables import Member, Product, Store, Transaction, TransactionLine
 from server.products.categories import category_names
+from server.recommendations.served import ModelShelf
 
 if TYPE_CHECKING:
     from server.core.context import AppContext
 
-ALGORITHM = "candidates-1"  # bump when the ranking in models.candidates/conversation changes meaning
+ALGORITHM = "catalogue-1"  # bump when the item index or the conversation's search changes meaning
 logger = logging.getLogger(__name__)
 # Encoded at warm-up without the cache, so torch's first inference is paid then, not by a clerk's chat.
 WARM_UP_TEXT = "a gift for her mother, a scented candle under 30"
@@ -58,6 +59,7 @@ class Recommender:
     version: str
     built_at: datetime
     text: TextUsability = FULL_TEXT  # whether the model reads the catalogue's text (explore is off if not)
+    shelf: ModelShelf | None = None  # the model versions that rank members (server.recommendations.served)
 
 
 def _zh_name(translations: Any) -> str:
@@ -167,11 +169,17 @@ class BuildStopped(RuntimeError):
 ENCODE_CHUNK = 256
 
 
-def build_recommender(session: Session, encoder: Encoder, stop: threading.Event | None = None) -> Recommender:
+def build_recommender(
+    session: Session, encoder: Encoder, stop: threading.Event | None = None, shelf: ModelShelf | None = None
+) -> Recommender:
     """Read the catalog and sales, embed the products (cached texts skip the model) and index them.
 
-    Raises BuildStopped between two encoder calls once `stop` is set.
+    `shelf`: the server's model versions; without one, the recommender trains its own from the
+    database on first use (see `ModelShelf`). Raises BuildStopped between two encoder calls once
+    `stop` is set.
     """
+    if shelf is None:
+        shelf = ModelShelf(sessionmaker(bind=session.get_bind()), None, lambda: encoder)
     catalog, texts = load_catalog(session)
     index = CatalogIndex(encoder.dimensions, model_name=encoder.model_id)
     if len(catalog):
@@ -186,16 +194,19 @@ def build_recommender(session: Session, encoder: Encoder, stop: threading.Event 
     logger.info("%s", text.describe())
     copurchase, cycles = load_patterns(session)
     version = _version(encoder, catalog, texts) + ("" if text.weight >= 1 else f"/{text.mode}")
-    return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow(), text)
+    return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow(), text, shelf)
 
 
 class RecommenderHolder:
     """The process's current `Recommender`: built on first use (once, whatever the concurrency)."""
 
-    def __init__(self, sessions: sessionmaker[Session], encoder: Callable[[], Encoder]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], encoder: Callable[[], Encoder], models_dir: Path | None = None
+    ) -> None:
         self._sessions = sessions
         self._make_encoder = encoder
         self._encoder: Encoder | None = None
+        self.shelf = ModelShelf(sessions, models_dir, self.encoder)
         self._current: Recommender | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -208,6 +219,12 @@ class RecommenderHolder:
         # answered when it ran (False: nothing to run it on, e.g. no member yet).
         self._rehearsals: dict[str, Callable[[Recommender], bool]] = {}
         self.rehearsed: dict[str, bool] = {}
+
+    def encoder(self) -> Encoder:
+        """The text encoder, made on first use."""
+        if self._encoder is None:
+            self._encoder = self._make_encoder()
+        return self._encoder
 
     def get(self) -> Recommender:
         """The current recommender, building it first if nobody has yet."""
@@ -300,12 +317,11 @@ class RecommenderHolder:
         return changed
 
     def _build(self) -> Recommender:
-        if self._encoder is None:
-            self._encoder = self._make_encoder()
+        encoder = self.encoder()
         with self._sessions() as session:
             # Read first: a change made while building is then seen by the next refresh.
             fingerprint = catalog_fingerprint(session)
-            built = build_recommender(session, self._encoder, self._stopping)
+            built = build_recommender(session, encoder, self._stopping, self.shelf)
         # Run once before any request sees it: the first build and a rebuild after an import alike.
         try:
             exercise(built, self._sessions)
@@ -322,10 +338,11 @@ def exercise(recommender: Recommender, sessions: sessionmaker[Session]) -> None:
     chat turn in English and in Chinese (the word segmenter's dictionary, the catalogue's vocabulary),
     for the first member on file. Tens of milliseconds once the model is loaded.
     """
-    from models.candidates import recommend, taste_vector
+    from models.candidates import taste_vector
     from models.conversation import respond
     from models.talking_points import talking_points
     from server.recommendations.facts import member_facts
+    from server.recommendations.served import Explainer, rank_member
 
     encoder = recommender.encoder
     if isinstance(encoder, TextEncoder):
@@ -335,23 +352,21 @@ def exercise(recommender: Recommender, sessions: sessionmaker[Session]) -> None:
     catalog, index = recommender.catalog, recommender.index
     if not len(catalog):
         return
+    found = []
     with sessions() as session:  # closed without a commit: a read-only run
         member = session.scalars(select(Member).order_by(Member.id).limit(1)).first()
         if member is None:
             return
         now = utcnow()
+        today = now.date()
         facts = member_facts(session, member, now)
+        shelf = recommender.shelf
+        served = shelf.serving(session, member.home_store_id, member.id) if shelf is not None else None
+        if served is not None and shelf is not None:
+            binding = shelf.binding(served.version, catalog, recommender.version, session)
+            why = Explainer(catalog, recommender.cycles, recommender.copurchase, index)
+            found = rank_member(binding, facts, why, today=today, k=5, lang="en")
         session.rollback()
-    today = now.date()
-    found = recommend(
-        facts,
-        catalog=catalog,
-        today=today,
-        cycles=recommender.cycles,
-        copurchase=recommender.copurchase,
-        index=index,
-        k=5,
-    )
     talking_points(facts, catalog, today, suggestions=found, cycles=recommender.cycles, index=index)
     taste = taste_vector(facts, index, catalog, today)
     for text in WARM_UP_CHAT:
@@ -371,7 +386,9 @@ def holder_for(context: AppContext) -> RecommenderHolder:
     with _holder_lock:
         if context.recommender is None:
             s = context.settings
-            context.recommender = RecommenderHolder(context.sessions, text_encoder(s.model_path, s.data_dir))
+            context.recommender = RecommenderHolder(
+                context.sessions, text_encoder(s.model_path, s.data_dir), s.models_dir
+            )
         return context.recommender
 
 

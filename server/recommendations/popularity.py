@@ -10,10 +10,8 @@ shifted to the day after the data ends) ranks its own last month, as a live stor
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +21,7 @@ from models.popularity import BUCKET_DAYS, Popularity
 from server.db.base import utcnow
 from server.recommendations import repository as repo
 from server.recommendations.engine import Recommender
+from server.recommendations.stock import in_stock
 
 MAX_AGE = timedelta(hours=1)  # sales move the ranking slowly; the catalogue check recomputes it this often
 _MEMO_KEY = "popularity"
@@ -33,16 +32,6 @@ _lock = threading.Lock()
 class _Cached:
     popularity: Popularity
     computed_at: datetime
-
-
-def in_stock(attributes: Mapping[str, Any] | None) -> bool:
-    """False when the product's attributes say it is out of stock ({"in_stock": false} or {"stock": 0})."""
-    if not isinstance(attributes, Mapping):
-        return True
-    if attributes.get("in_stock") is False:
-        return False
-    stock = attributes.get("stock")
-    return not (isinstance(stock, int | float) and not isinstance(stock, bool) and stock <= 0)
 
 
 def compute_popularity(session: Session, catalog: Catalog, now: datetime | None = None) -> Popularity:

@@ -41,6 +41,8 @@ class Shown:
     shown_at: datetime
     window: timedelta
     chat_session_id: str | None = None
+    arm: str | None = None  # "A" or "B" while the member's store runs an A/B test
+    experiment: str | None = None
 
 
 def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]]) -> list[int]:
@@ -58,6 +60,8 @@ def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]
         "store_id": shown.store_id,
         "model_version": shown.model_version,
         "chat_session_id": shown.chat_session_id,
+        "arm": shown.arm,
+        "experiment": shown.experiment,
         "shown_at": shown.shown_at,
         "attributable_until": shown.shown_at + shown.window,
     }

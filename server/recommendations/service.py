@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models.candidates import Suggestion, recommend
+from models.candidates import Suggestion
 from models.i18n import resolve_lang
 from models.popularity import fill_popular, interests_from_tags
 from models.talking_points import ReactivationOffer, TalkingPoint, reactivation_offer, talking_points
@@ -30,7 +31,9 @@ from server.recommendations.schemas import (
     SuggestionRead,
     TalkingPointRead,
 )
+from server.recommendations.served import Explainer, ServedAs, rank_member
 
+COLD_START = "popular"  # the model_version of a list with no model version behind it (nothing trained yet)
 DORMANT_AFTER_DAYS = 90
 MAX_K = 50
 REPORT_ROLES = frozenset({Role.STORE_MANAGER, Role.HQ_ANALYST, Role.ADMIN})
@@ -124,6 +127,12 @@ class Suggested:
     found: list[Suggestion]
     points: list[TalkingPoint]
     offer: ReactivationOffer | None
+    served: ServedAs | None = None  # the model version (and A/B arm) that ranked the list
+
+    @property
+    def model_version(self) -> str:
+        """What the showing is recorded under."""
+        return self.served.version if self.served is not None else COLD_START
 
 
 def suggest(
@@ -139,30 +148,29 @@ def suggest(
 ) -> Suggested:
     """Suggestions, talking points and (for a dormant member) an offer, read-only: nothing is recorded.
 
-    A member with fewer than k suggestions of their own (a new one has none) gets the rest from the
-    best-sellers and trending items of `store_id` (else their home store): in the interests their tags
-    name first, then overall."""
+    The list is the served model version's ranking for the member (`server.recommendations.served`:
+    the version their store serves, or their arm's in an A/B test), on today's date, each item with a
+    reason. A member with fewer than k suggestions of their own (a new one has none) gets the rest from
+    the best-sellers and trending items of `store_id` (else their home store): in the interests their
+    tags name first, then overall."""
     check_k(k)
     lang = language(lang, member)
     facts = member_facts(session, member, now, standing)
     today = now.date()
-    found = recommend(
-        facts,
-        catalog=rec.catalog,
-        today=today,
-        cycles=rec.cycles,
-        copurchase=rec.copurchase,
-        index=rec.index,
-        k=k,
-        lang=lang,
-    )
+    where = store_id if store_id is not None else member.home_store_id
+    served = rec.shelf.serving(session, where, member.id) if rec.shelf is not None else None
+    found: list[Suggestion] = []
+    if served is not None and rec.shelf is not None:
+        binding = rec.shelf.binding(served.version, rec.catalog, rec.version, session)
+        why = Explainer(rec.catalog, rec.cycles, rec.copurchase, rec.index)
+        found = rank_member(binding, facts, why, today=today, k=k, lang=lang)
     if len(found) < k:  # a regular's request reads no more than before
         found = fill_popular(
             found,
             facts,
             rec.catalog,
             popularity_of(session, rec),
-            store_id=store_id if store_id is not None else member.home_store_id,
+            store_id=where,
             interests=interests_from_tags(repo.member_tags(session, member.id), rec.catalog),
             k=k,
             lang=lang,
@@ -171,7 +179,7 @@ def suggest(
         facts, rec.catalog, today, suggestions=found, cycles=rec.cycles, index=rec.index, lang=lang
     )
     offer = reactivation_offer(facts, rec.catalog, today, dormant_after_days=DORMANT_AFTER_DAYS, lang=lang)
-    return Suggested(lang, list(found), list(points), offer)
+    return Suggested(lang, list(found), list(points), offer, served)
 
 
 def recommendations_read(
@@ -182,7 +190,7 @@ def recommendations_read(
     return RecommendationsRead(
         member_id=member.id,
         lang=suggested.lang,
-        model_version=rec.version,
+        model_version=suggested.model_version,
         suggestions=[
             suggestion_read(rec, s, r, suggested.lang)
             for s, r in zip(suggested.found, recommendation_ids, strict=True)
@@ -220,6 +228,13 @@ def recommendations_for_member(
     record = shown(caller, member, rec, store_id, now, window_days)
     suggested = suggest(
         session, rec, member, k=k, lang=lang, now=now, standing=standing, store_id=record.store_id
+    )
+    served = suggested.served
+    record = dataclasses.replace(
+        record,
+        model_version=suggested.model_version,
+        arm=served.arm if served is not None else None,
+        experiment=served.experiment if served is not None else None,
     )
     recs = repo.record_shown(session, record, [(s.item_id, s.kind) for s in suggested.found])
     return recommendations_read(rec, member, suggested, recs)

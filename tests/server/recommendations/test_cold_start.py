@@ -9,12 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from models.candidates import recommend
 from server.core.context import AppContext
 from server.db.tables import Member
 from server.recommendations.engine import build_recommender
 from server.recommendations.facts import member_facts
 from server.recommendations.popularity import compute_popularity, in_stock, popularity_of, refresh_popularity
+from server.recommendations.served import Explainer, rank_member
 from tests.fixtures.factories import auth, make_transaction
 from tests.server.recommendations.conftest import NOW, BusyMonth, HashEncoder, Shop, busy_month, use
 
@@ -93,29 +93,25 @@ def test_inactive_and_out_of_stock_products_never_appear(
     assert in_stock({"stock": 3}) and in_stock({}) and in_stock(None) and in_stock({"stock": True})
 
 
-def test_a_regular_with_enough_of_their_own_is_ranked_as_before(
-    busy: TestClient, context: AppContext, shop: Shop, session: Session
+def test_a_regular_with_enough_of_their_own_gets_the_models_ranking(
+    client: TestClient, context: AppContext, shop: Shop, month: BusyMonth
 ) -> None:
     with context.sessions() as s:
         rec = build_recommender(s, HashEncoder())
         member = s.get(Member, shop.regular.id)
-        assert member is not None
+        assert member is not None and rec.shelf is not None
         facts = member_facts(s, member, NOW)
-    own = recommend(
-        facts,
-        catalog=rec.catalog,
-        today=NOW.date(),
-        cycles=rec.cycles,
-        copurchase=rec.copurchase,
-        index=rec.index,
-        k=5,
-        lang="en",
-    )
-    assert len(own) == 5
-    found = suggestions(busy, context, shop, shop.regular, k=5)
-    assert [(s["item_id"], s["kind"], s["reason"]) for s in found] == [
+        served = rec.shelf.serving(s, member.home_store_id, member.id)
+        assert served is not None
+        binding = rec.shelf.binding(served.version, rec.catalog, rec.version, s)
+        why = Explainer(rec.catalog, rec.cycles, rec.copurchase, rec.index)
+        own = rank_member(binding, facts, why, today=NOW.date(), k=5, lang="en")
+    assert len(own) >= 3 and own[0].kind == "replenish"
+    found = suggestions(use(client, rec), context, shop, shop.regular, k=5)
+    assert [(s["item_id"], s["kind"], s["reason"]) for s in found[: len(own)]] == [
         (x.item_id, x.kind, x.reason) for x in own
     ]
+    assert all(s["kind"] == "popular" for s in found[len(own) :])  # the rest: the store's best-sellers
 
 
 def test_best_sellers_are_counted_once_not_per_request(

