@@ -156,7 +156,8 @@ def _drop(versions: VersionStore, candidate: ModelVersion, current: str) -> tupl
         return 0.0, f"{current} is no longer in the models folder: not compared"
     drop = regression(candidate, served, HEADLINE)
     a, b = served.metrics.get(HEADLINE), candidate.metrics.get(HEADLINE)
-    return drop, f"{HEADLINE} {_fig(b)} against {_fig(a)} of {current} ({drop:.1%} lower)"
+    change = f"{abs(drop):.1%} {'lower' if drop > 0 else 'higher'}" if drop else "the same"
+    return drop, f"{HEADLINE} {_fig(b)} against {_fig(a)} of {current} ({change})"
 
 
 def _fig(value: float | None) -> str:
