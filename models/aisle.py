@@ -6,6 +6,10 @@ held-out visit's items first: one over all items (the usual list, where rebuying
 discovering, weighed by how much each member rebuys), one over never-bought items only (the
 ``exclude_history=True`` list). The signals are then fitted again on all the data for scoring.
 Candidates are the member's own items plus the `candidates` best new items by co-purchase.
+
+`score_baskets` ranks a member from the baskets they have now (the server reads them from its
+database) through the same code as a fitted member: only the item-level signals and the neighbour pool
+are fixed at fit time.
 """
 
 from __future__ import annotations
@@ -14,8 +18,17 @@ import logging
 
 import numpy as np
 
-from models.aisle_features import EXPLORE, EXPLORE_COLUMNS, FEATURES, FeatureParams, Signals, fit_signals
-from models.dataset import Dataset
+from models.aisle_features import (
+    EXPLORE,
+    EXPLORE_COLUMNS,
+    FEATURES,
+    FeatureParams,
+    MemberRows,
+    Signals,
+    fit_signals,
+    member_rows,
+)
+from models.dataset import Baskets, Dataset
 from models.encoder import Encoder, TextEncoder, normalise_rows
 from models.ranker import fit_listwise
 from models.recommender import JSONValue, NotFittedError, Recommender, top_k
@@ -26,9 +39,9 @@ logger = logging.getLogger(__name__)
 # Starting blends, also used alone when no member has enough visits to learn from.
 PRIOR = {"seen": 1.0, "decayed": 1.0, "neighbours_seen": 0.3, "neighbours_new": 0.3, "ease_new": 0.1}
 EXPLORE_PRIOR = {"ease_new": 1.0, "next_visit_new": 1.0, "neighbours_new": 0.3, "text": 0.1}
-CANDIDATE_BASE = {"ease_new": 1.0, "next_visit_new": 1.0, "neighbours_new": 0.1, "text": 0.01}
 MIN_VISITS_TO_LEARN = 3
 TEXT_SIMILARITY_WEIGHT = 0.3  # in similar_items, against co-purchase weights scaled to at most 1
+DENSE_ROWS = 8  # (members x items) arrays a scoring batch holds at once
 
 
 def _weights(names: tuple[str, ...], values: dict[str, float]) -> np.ndarray:
@@ -77,8 +90,8 @@ class AisleRecommender(Recommender):
             dense_items=dense_items,
             taste_half_life_days=taste_half_life_days,
             copurchase_dimensions=copurchase_dimensions,
+            candidates=candidates,
         )
-        self.candidates = candidates
         self.ranker_l2 = ranker_l2
         self.ranker_members = ranker_members
         self.use_text = use_text
@@ -103,7 +116,7 @@ class AisleRecommender(Recommender):
             "dense_items": p.dense_items,
             "taste_half_life_days": p.taste_half_life_days,
             "copurchase_dimensions": p.copurchase_dimensions,
-            "candidates": self.candidates,
+            "candidates": p.candidates,
             "ranker_l2": self.ranker_l2,
             "ranker_members": self.ranker_members,
             "use_text": self.use_text,
@@ -152,75 +165,118 @@ class AisleRecommender(Recommender):
 
     def _learn(self, signals: Signals, users: np.ndarray, targets: list[np.ndarray]) -> None:
         """Fit both rankers on the held-out visits of `users`."""
-        # (features, member, bought) rows of the discovery candidates, and of those plus own items
-        new_only: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        everything: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # x, member, own, bought
         step = self._batch_rows(signals.n_items, signals.n_users)
+        n_items = signals.n_items
         for start in range(0, len(users), step):
-            feats = signals.features(users[start : start + step], self.features.k_neighbors)
-            bought = np.zeros(feats.shape[:2], dtype=bool)
-            for row, items in enumerate(targets[start : start + step]):
-                bought[row, items] = True
-            new_pool = self._new_candidates(feats)
-            for pool, out in ((new_pool, new_only), (new_pool | (feats[..., 0] > 0), everything)):
-                r, c = np.nonzero(pool)
-                out.append((feats[r, c], start + r, bought[r, c]))
-        x, member, label = (np.concatenate(part) for part in zip(*new_only, strict=True))
+            batch = users[start : start + step]
+            pool = signals.pool(signals.members.take(batch), batch, None, self.features)
+            wanted = [
+                np.asarray(t, dtype=np.int64) + row * n_items
+                for row, t in enumerate(targets[start : start + step])
+            ]
+            bought = np.isin(pool.member * n_items + pool.item, np.concatenate(wanted))
+            parts.append((pool.x, start + pool.member, pool.own, bought))
+        x, member, own, label = (np.concatenate(part) for part in zip(*parts, strict=True))
+        new = ~own
         prior = _weights(EXPLORE, EXPLORE_PRIOR)
-        self.explore_weights = fit_listwise(x[:, EXPLORE_COLUMNS], member, label, prior, self.ranker_l2)
-        x, member, label = (np.concatenate(part) for part in zip(*everything, strict=True))
+        self.explore_weights = fit_listwise(
+            x[new][:, EXPLORE_COLUMNS], member[new], label[new], prior, self.ranker_l2
+        )
         self.weights = fit_listwise(x, member, label, _weights(FEATURES, PRIOR), self.ranker_l2)
 
-    def _new_candidates(self, feats: np.ndarray) -> np.ndarray:
-        """Mask of each member's `candidates` best never-bought items by the co-purchase base score."""
-        base = (
-            feats @ _weights(FEATURES, CANDIDATE_BASE) + 1e-3 * feats[..., FEATURES.index("popularity_new")]
-        )
-        base[feats[..., 0] > 0] = -np.inf
-        chosen = top_k(base, min(self.candidates, base.shape[1]))
-        mask = np.zeros(base.shape, dtype=bool)
-        rows, cols = np.nonzero(chosen >= 0)
-        mask[rows, chosen[rows, cols]] = True
-        return mask
-
     def _batch_rows(self, n_items: int | None = None, n_users: int | None = None) -> int:
-        """Members per batch so that their feature block and similarity rows stay bounded."""
-        cells = max(n_items if n_items is not None else self.n_items, 1) * len(FEATURES)
+        """Members per batch so that their dense score rows and similarity rows stay bounded."""
+        cells = max(n_items if n_items is not None else self.n_items, 1) * DENSE_ROWS
         cells = max(cells, n_users if n_users is not None else self.n_users)
         return max(1, min(self.batch_size, self.max_batch_cells // cells))
 
     @property
     def text_vectors(self) -> np.ndarray:
         """(n_items, d) unit text vectors of the fitted items (a zero column when text is off)."""
-        return self._fitted_signals().text
+        return self._fitted_signals().items.text
 
     def _fitted_signals(self) -> Signals:
         if self._signals is None:
             raise NotFittedError(f"{self.name}: call fit() or load() first")
         return self._signals
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
-        """Scores of the member's own items and best new items; -inf for every other item."""
-        feats = self._fitted_signals().features(user_indices, self.features.k_neighbors)
-        pool = self._new_candidates(feats) | (feats[..., 0] > 0)
-        return np.where(pool, feats.astype(np.float64) @ self.weights, -np.inf)
+    def _rank(
+        self, rows: MemberRows, self_users: np.ndarray, days: np.ndarray | None, exclude_history: bool
+    ) -> np.ndarray:
+        """(members, items) scores of each member's pool by one of the rankers, -inf off the pool; a
+        member with no baskets gets the best sellers of their pool scored by popularity alone."""
+        signals = self._fitted_signals()
+        n = rows.n_members
+        out = np.full((n, signals.n_items), -np.inf)
+        columns = EXPLORE_COLUMNS if exclude_history else slice(None)
+        weights = self.explore_weights if exclude_history else self.weights
+        step = self._batch_rows()
+        for start in range(0, n, step):
+            batch = np.arange(start, min(start + step, n))
+            day = None if days is None else days[batch]
+            part = rows if len(batch) == n else rows.take(batch)
+            pool = signals.pool(part, self_users[batch], day, self.features, exclude_history)
+            scores = pool.x[:, columns].astype(np.float64) @ weights
+            empty = rows.visits[batch][pool.member] == 0
+            scores[empty] = signals.items.popularity[pool.item[empty]]
+            out[start + pool.member, pool.item] = scores
+        return out
 
-    def explore_score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+        """Scores of the member's own items and best new items; -inf for every other item."""
+        rows = self._fitted_signals().members.take(user_indices)
+        return self._rank(rows, user_indices, days, exclude_history=False)
+
+    def explore_score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Scores of the best never-bought items by the discovery ranker; -inf for the others."""
         users = self._check_users(user_indices)
-        feats = self._fitted_signals().features(users, self.features.k_neighbors)
-        pool = self._new_candidates(feats)
-        return np.where(pool, feats[..., EXPLORE_COLUMNS].astype(np.float64) @ self.explore_weights, -np.inf)
+        days = self._check_days(days, len(users))
+        rows = self._fitted_signals().members.take(users)
+        return self._rank(rows, users, days, exclude_history=True)
 
-    def ranking_scores(self, user_indices: np.ndarray, exclude_history: bool) -> np.ndarray:
+    def ranking_scores(
+        self, user_indices: np.ndarray, exclude_history: bool, days: np.ndarray | None = None
+    ) -> np.ndarray:
         """With `exclude_history`, the discovery ranker (trained on never-bought items only)."""
-        return self.explore_score(user_indices) if exclude_history else self.score(user_indices)
+        if exclude_history:
+            return self.explore_score(user_indices, days)
+        return self.score(user_indices, days)
+
+    def score_baskets(
+        self,
+        baskets: Baskets,
+        users: np.ndarray,
+        days: np.ndarray | None = None,
+        exclude_history: bool = False,
+    ) -> np.ndarray:
+        """(n, n_items) scores of n members from their current dated baskets (items in this model's
+        item space, oldest first), as `ranking_scores` gives a fitted member: `users` holds each
+        member's fitted index or -1 (only so nobody is their own neighbour), `days` the date ordinal
+        of the visit being predicted (None: one typical gap after the last basket). A member with no
+        baskets gets the `candidates` best sellers scored by popularity alone."""
+        signals = self._fitted_signals()
+        members = np.asarray(users)
+        if (
+            members.ndim != 1
+            or len(members) != baskets.n_users
+            or (members.size and members.dtype.kind not in "iu")
+        ):
+            raise ValueError("users must be a 1-D integer array with one entry per member of `baskets`")
+        members = members.astype(np.int64)
+        if members.size and (members.min() < -1 or members.max() >= signals.n_users):
+            raise IndexError(f"user index out of range -1..{signals.n_users - 1}")
+        items = np.asarray(baskets.items)
+        if items.size and (items.min() < 0 or items.max() >= signals.n_items):
+            raise IndexError(f"item index out of range 0..{signals.n_items - 1}")
+        rows = member_rows(baskets, signals.n_items, self.features)
+        return self._rank(rows, members, self._check_days(days, len(members)), exclude_history)
 
     def similar_items(self, item_indices: np.ndarray, k: int) -> np.ndarray:
         """Items best predicted by each item in baskets (EASE weights), plus text similarity, which
         alone speaks for items nobody has bought yet."""
         items = self._check_items(item_indices)
-        s = self._fitted_signals()
+        s = self._fitted_signals().items
         scores = TEXT_SIMILARITY_WEIGHT * (s.text[items] @ s.text.T).astype(np.float64)
         position = np.minimum(np.searchsorted(s.dense, items), len(s.dense) - 1)
         in_dense = s.dense[position] == items
@@ -241,3 +297,5 @@ class AisleRecommender(Recommender):
         if len(self.weights) != len(FEATURES) or len(self.explore_weights) != len(EXPLORE):
             raise ValueError("the saved ranker weights do not match this version's features")
         self._signals = Signals.from_arrays(arrays, self.n_users, self.n_items)
+        if len(self._signals.items.item_repeat) != self.n_items:
+            raise ValueError("the saved signals do not match the saved items")

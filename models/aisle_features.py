@@ -1,11 +1,18 @@
-"""The signals Aisle's recommender ranks with, for every (member, item) pair of a batch of members.
+"""The signals Aisle's recommender ranks with, for a pool of (member, item) pairs of a batch of members.
 
-Repeat signals (zero for items the member never bought): the TIFU-style decayed frequency, the share
-of visits with the item, visits since it was last bought, where the member is in the item's repurchase
-cycle, how often members rebuy the item and how often this member rebuys at all. Discovery signals
-(kept apart for bought and never-bought items): EASE and next-visit regression scores, the nearest
-members' decayed baskets, popularity, and the similarity of the item to the member's taste in text
-(product descriptions) and in co-purchase space.
+Two kinds of fitted state. `ItemSignals` is fitted once from everyone's baskets: how often each item
+is rebought and after how long, popularity, the EASE and next-visit item-item models, text and
+co-purchase item vectors, and the overall rates that smooth a member's own. `MemberRows` is computed
+from a batch of members' baskets alone (`member_rows`), at fit time for every member and at serving
+time for the member in the store, so both go through one code path.
+
+A member's pool is their own items plus the `candidates` best never-bought items by a co-purchase base
+score. Repeat signals (zero for never-bought items): the TIFU-style decayed frequency, the share of
+visits with the item, visits since it was last bought, where the member is in the item's repurchase
+cycle on the visit day, how often members rebuy the item and how often this member rebuys at all.
+Discovery signals (kept apart for bought and never-bought items): EASE and next-visit regression
+scores, the nearest members' decayed baskets, popularity, and the similarity of the item to the
+member's taste in text (product descriptions) and in co-purchase space.
 """
 
 from __future__ import annotations
@@ -15,16 +22,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import scipy.sparse as sp
 
-from models.baselines.tifu_knn import tifu_vectors
-from models.dataset import Dataset
-from models.taste import (
-    copurchase_vectors,
-    ease_weights,
-    next_basket_weights,
-    popular_items,
-    recency_weights,
-    taste_vectors,
-)
+from models.dataset import Baskets, Dataset
+from models.encoder import normalise_rows
+from models.taste import copurchase_vectors, ease_weights, next_basket_weights, popular_items
 
 REPEAT = ("seen", "decayed", "frequency", "recency", "cycle", "cycle_sq", "item_repeat", "member_repeat")
 SHARED = ("ease", "next_visit", "neighbours", "popularity")
@@ -35,6 +35,10 @@ FEATURES += NEW_ONLY
 EXPLORE = tuple(f"{s}_new" for s in SHARED) + ("item_repeat_new", "text", "copurchase")
 EXPLORE_COLUMNS = np.array([FEATURES.index(f) for f in EXPLORE])
 SMOOTHING = 5.0  # pseudo-observations pulling per-member and per-item rates towards the overall rate
+DEFAULT_GAP_DAYS = 30.0  # typical days between visits when no member has two
+# the co-purchase base score that picks a member's never-bought candidates
+CANDIDATE_BASE = {"ease": 1.0, "next_visit": 1.0, "neighbours": 0.1, "popularity": 1e-3}
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
 
 
 @dataclass(frozen=True)
@@ -50,204 +54,176 @@ class FeatureParams:
     dense_items: int = 6000
     taste_half_life_days: float = 90.0
     copurchase_dimensions: int = 64
-
-
-def _csr_from_lines(
-    values: np.ndarray, users: np.ndarray, items: np.ndarray, shape: tuple[int, int]
-) -> sp.csr_matrix:
-    m = sp.csr_matrix((values.astype(np.float64), (users, items)), shape=shape)
-    m.sort_indices()
-    return m
-
-
-def _scale_rows(a: np.ndarray) -> np.ndarray:
-    """Each row divided by its largest absolute value, so members with long and short histories compare."""
-    top = np.abs(a).max(axis=1, keepdims=True)
-    return a / np.where(top > 0, top, 1.0)
+    candidates: int = 200
 
 
 @dataclass
-class Signals:
-    """Everything fitted from the baskets that the features are computed from (all arrays)."""
+class MemberRows:
+    """Each member's purchase record, from their own baskets alone. The (member, item) matrices share
+    one sparsity pattern (the items the member bought, in index order), so their `.data` align."""
 
-    decayed: sp.csr_matrix  # (users, items) TIFU-style decayed frequency
-    counts: sp.csr_matrix  # (users, items) visits with the item
-    last_position: sp.csr_matrix  # (users, items) 1 + the member's visit number when last bought
-    last_day: sp.csr_matrix  # (users, items) date ordinal when last bought
-    recency: sp.csr_matrix  # (users, items) half-life weights for taste vectors
-    visits: np.ndarray  # (users,)
-    member_last_day: np.ndarray
-    member_gap: np.ndarray  # mean days between visits
-    member_repeat: np.ndarray  # share of later visits' items already bought before (smoothed)
-    item_repeat: np.ndarray  # (items,) share of buyers who bought it on two visits or more (smoothed)
-    item_cycle: np.ndarray  # (items,) typical days between two purchases by one member
-    popularity: np.ndarray  # (items,) log popularity scaled to [0, 1]
-    dense: np.ndarray  # item columns of the two item-item models
-    ease: np.ndarray  # (dense, dense)
-    next_visit: np.ndarray  # (dense, dense)
-    text: np.ndarray  # (items, d) item text vectors
-    copurchase: np.ndarray  # (items, c) co-purchase item vectors
-
-    def __post_init__(self) -> None:
-        norms = np.sqrt(np.asarray(self.decayed.multiply(self.decayed).sum(axis=1)).ravel())
-        self._unit = (sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ self.decayed).tocsr()
+    decayed: sp.csr_matrix  # TIFU-style decayed frequency
+    counts: sp.csr_matrix  # visits with the item
+    last_position: sp.csr_matrix  # 1 + the member's visit number when last bought
+    last_day: sp.csr_matrix  # date ordinal when last bought
+    recency: sp.csr_matrix  # half-life weights (as of the last visit) for taste vectors
+    log_gaps: sp.csr_matrix  # sum of log days between the member's consecutive purchases of the item
+    visits: np.ndarray  # (members,)
+    first_day: np.ndarray  # date ordinal of the first visit (0 without one)
+    last_visit_day: np.ndarray  # date ordinal of the last visit (0 without one)
+    rebuys: np.ndarray  # items on visits after the first that the member had bought before
+    later_lines: np.ndarray  # items on visits after the first
 
     @property
-    def n_users(self) -> int:
-        """Members the signals were fitted on."""
-        return int(self.decayed.shape[0])
+    def n_members(self) -> int:
+        """Members in these rows."""
+        return int(self.counts.shape[0])
 
-    @property
-    def n_items(self) -> int:
-        """Items the signals were fitted on."""
-        return int(self.decayed.shape[1])
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        """Flat name -> array mapping for saving (sparse matrices as data/indices/indptr)."""
-        out: dict[str, np.ndarray] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if sp.issparse(value):
-                out.update({f"{f.name}.data": value.data, f"{f.name}.indices": value.indices})
-                out[f"{f.name}.indptr"] = value.indptr
-            else:
-                out[f.name] = value
-        return out
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], n_users: int, n_items: int) -> Signals:
-        """Rebuild from `to_arrays` output."""
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            if f.name in arrays:
-                values[f.name] = arrays[f.name]
-            else:
-                parts = (arrays[f"{f.name}.data"], arrays[f"{f.name}.indices"], arrays[f"{f.name}.indptr"])
-                values[f.name] = sp.csr_matrix(parts, shape=(n_users, n_items))
-        return cls(**values)  # type: ignore[arg-type]
-
-    def neighbour_scores(self, users: np.ndarray, k: int) -> np.ndarray:
-        """Mean decayed vector of each member's k most similar members (cosine > 0), itself excluded."""
-        sims = (self._unit[users] @ self._unit.T).toarray()
-        sims[np.arange(len(users)), users] = -np.inf
-        kk = min(k, self.n_users - 1)
-        if kk < 1:
-            return np.zeros((len(users), self.n_items))
-        near = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-        weight = (np.take_along_axis(sims, near, axis=1) > 0) / kk
-        rows = np.repeat(np.arange(len(users)), kk)
-        pick = sp.csr_matrix((weight.ravel(), (rows, near.ravel())), shape=(len(users), self.n_users))
-        return np.asarray((pick @ self.decayed).toarray())
-
-    def _dense_scores(self, weights: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
-        out = np.zeros(history.shape)
-        out[:, self.dense] = history[:, self.dense] @ weights
-        return out
-
-    def features(self, users: np.ndarray, k_neighbors: int) -> np.ndarray:
-        """(len(users), n_items, len(FEATURES)) float32 features of every item for these members."""
-        counts = self.counts[users].toarray()
-        seen = (counts > 0).astype(np.float64)
-        new = 1.0 - seen
-        visits = np.maximum(self.visits[users], 1.0)[:, None]
-        since_visits = visits - self.last_position[users].toarray()
-        since_days = self.member_last_day[users][:, None] - self.last_day[users].toarray()
-        cycle = np.log((since_days + self.member_gap[users][:, None] + 1.0) / self.item_cycle) * seen
-        history = self.counts[users].copy()
-        history.data[:] = 1.0
-        member_repeat = self.member_repeat[users][:, None]
-        shared = [
-            _scale_rows(self._dense_scores(self.ease, history)),
-            _scale_rows(self._dense_scores(self.next_visit, history)),
-            _scale_rows(self.neighbour_scores(users, k_neighbors)),
-            np.broadcast_to(self.popularity, seen.shape),
-        ]
-        weights = self.recency[users]
-        columns = [
-            seen,
-            _scale_rows(self.decayed[users].toarray()),
-            counts / visits,
-            seen / (1.0 + np.where(seen > 0, since_visits, 0.0)),
-            cycle,
-            cycle**2,
-            self.item_repeat * seen,
-            member_repeat * seen,
-            np.log(visits) * seen,
-            *(s * seen for s in shared),
-            *(s * new for s in shared),
-            self.item_repeat * new,
-            member_repeat * new,
-            _scale_rows(taste_vectors(weights, self.text) @ self.text.T) * new,
-            _scale_rows(taste_vectors(weights, self.copurchase) @ self.copurchase.T) * new,
-        ]
-        return np.stack([np.broadcast_to(c, seen.shape) for c in columns], axis=-1).astype(np.float32)
+    def take(self, members: np.ndarray) -> MemberRows:
+        """The rows of these members, in this order."""
+        values = {f.name: getattr(self, f.name)[members] for f in fields(self)}
+        return MemberRows(**values)
 
 
-def fit_signals(dataset: Dataset, params: FeatureParams, text: np.ndarray) -> Signals:
-    """Fit every signal on the dataset; `text` holds one unit vector per item."""
-    b = dataset.baskets
-    n_users, n_items = dataset.n_users, dataset.n_items
-    shape = (n_users, n_items)
-    basket_user = b.basket_users()
-    visits = np.diff(b.user_indptr).astype(np.float64)
-    sizes = np.diff(b.basket_indptr)
-    position = (np.arange(b.n_baskets) - b.user_indptr[basket_user]).astype(np.int64)
-    line_user = np.repeat(basket_user, sizes).astype(np.int64)
+def member_rows(baskets: Baskets, n_items: int, params: FeatureParams) -> MemberRows:
+    """Every member's record from their dated baskets (oldest first); items index the model's items."""
+    n = baskets.n_users
+    visits = np.diff(baskets.user_indptr)
+    sizes = np.diff(baskets.basket_indptr)
+    basket_member = np.repeat(np.arange(n, dtype=np.int64), visits)
+    position = np.arange(baskets.n_baskets, dtype=np.int64) - baskets.user_indptr[:-1][basket_member]
+    first_day = np.zeros(n)
+    last_visit_day = np.zeros(n)
+    has = visits > 0
+    first_day[has] = baskets.days[baskets.user_indptr[:-1][has]]
+    last_visit_day[has] = baskets.days[baskets.user_indptr[1:][has] - 1]
+
+    # TIFU-KNN weights (models.baselines.tifu_knn): groups of baskets counted back from the latest
+    n_baskets = visits[basket_member]
+    from_end = n_baskets - 1 - position
+    group = from_end // params.group_size
+    n_groups = -(-n_baskets // params.group_size)
+    oldest_size = n_baskets - params.group_size * (n_groups - 1)
+    group_size = np.where(group == n_groups - 1, oldest_size, params.group_size)
+    decay = params.within_decay ** (from_end % params.group_size) / group_size
+    decay = decay * params.group_decay**group / np.maximum(n_groups, 1)
+    day = baskets.days.astype(np.float64)
+    recency = 0.5 ** ((last_visit_day[basket_member] - day) / params.taste_half_life_days)
+
+    line_member = np.repeat(basket_member, sizes)
     line_position = np.repeat(position, sizes)
-    line_day = np.repeat(b.days, sizes).astype(np.int64)
-    keys = line_user * n_items + b.items
+    items = baskets.items.astype(np.int64)
+    keys = line_member * n_items + items
     order = np.lexsort((line_position, keys))
-    k, d = keys[order], line_day[order]
-    first = np.r_[True, k[1:] != k[:-1]]
-    last = np.r_[k[1:] != k[:-1], True]
-    pair_user, pair_item = k[last] // n_items, k[last] % n_items
+    k = keys[order]
+    first = np.r_[True, k[1:] != k[:-1]] if len(k) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], len(k)].astype(np.int64)
+    last_line = order[ends - 1] if len(k) else np.zeros(0, dtype=np.int64)
+    pair_member = k[starts] // n_items
+    pair_item = (k[starts] % n_items).astype(np.int32)
+
+    line_day = np.repeat(day, sizes)[order]
+    gap = np.zeros(len(k))
+    gap[1:] = np.log(np.maximum(line_day[1:] - line_day[:-1], 1.0))
+    gap[first] = 0.0
+
+    indptr = np.r_[0, np.cumsum(np.bincount(pair_member, minlength=n))].astype(np.int64)
+
+    def at_last(values: np.ndarray) -> sp.csr_matrix:
+        return sp.csr_matrix((values.astype(np.float64), pair_item, indptr), shape=(n, n_items))
+
+    def per_pair(values: np.ndarray) -> sp.csr_matrix:
+        return at_last(np.add.reduceat(values, starts) if len(starts) else np.zeros(0))
 
     # how much a member rebuys: of the items on visits after the first, the share bought before
     repeat_line = np.zeros(len(keys), dtype=bool)
     repeat_line[order[~first]] = True
     later = line_position > 0
-    rebuys = np.bincount(line_user[later & repeat_line], minlength=n_users)
-    later_lines = np.bincount(line_user[later], minlength=n_users)
-    overall = rebuys.sum() / max(later_lines.sum(), 1)
-    member_repeat = (rebuys + SMOOTHING * overall) / (later_lines + SMOOTHING)
+    return MemberRows(
+        decayed=per_pair(np.repeat(decay, sizes)[order]),
+        counts=per_pair(np.ones(len(k))),
+        last_position=at_last(line_position[last_line] + 1.0),
+        last_day=at_last(np.repeat(day, sizes)[last_line]),
+        recency=per_pair(np.repeat(recency, sizes)[order]),
+        log_gaps=per_pair(gap),
+        visits=visits.astype(np.float64),
+        first_day=first_day,
+        last_visit_day=last_visit_day,
+        rebuys=np.bincount(line_member[later & repeat_line], minlength=n).astype(np.float64),
+        later_lines=np.bincount(line_member[later], minlength=n).astype(np.float64),
+    )
 
-    member_last_day = np.zeros(n_users)
-    member_first_day = np.zeros(n_users)
-    has = visits > 0
-    member_last_day[has] = b.days[b.user_indptr[1:][has] - 1]
-    member_first_day[has] = b.days[b.user_indptr[:-1][has]]
-    span = (member_last_day - member_first_day) / np.maximum(visits - 1, 1)
-    typical_gap = float(np.median(span[visits > 1])) if (visits > 1).any() else 30.0
-    member_gap = np.where(visits > 1, span, typical_gap)
 
-    visits_per_pair = np.diff(np.r_[np.flatnonzero(first), len(k)])
-    buyers = np.bincount(pair_item, minlength=n_items)
-    rebuyers = np.bincount(pair_item[visits_per_pair >= 2], minlength=n_items)
+@dataclass
+class ItemSignals:
+    """What is fitted once from everyone's baskets (all arrays)."""
+
+    item_repeat: np.ndarray  # (items,) share of buyers who bought it on two visits or more (smoothed)
+    item_cycle: np.ndarray  # (items,) typical days between two purchases by one member
+    popularity: np.ndarray  # (items,) log popularity scaled to [0, 1]
+    dense: np.ndarray  # item columns of the two item-item models
+    ease: np.ndarray  # (dense, dense) C-contiguous float32: the hot loop reads whole rows
+    next_visit: np.ndarray  # (dense, dense) C-contiguous float32
+    text: np.ndarray  # (items, d) item text vectors
+    copurchase: np.ndarray  # (items, c) co-purchase item vectors
+    rates: np.ndarray  # [overall member repeat rate, typical days between visits]
+
+    def __post_init__(self) -> None:
+        self.ease = np.ascontiguousarray(self.ease, dtype=np.float32)
+        self.next_visit = np.ascontiguousarray(self.next_visit, dtype=np.float32)
+        self._dense_position = np.full(len(self.item_repeat), -1, dtype=np.int64)
+        self._dense_position[self.dense] = np.arange(len(self.dense))
+
+    @property
+    def overall_repeat(self) -> float:
+        """Share of later visits' items already bought before, over all members."""
+        return float(self.rates[0])
+
+    @property
+    def typical_gap(self) -> float:
+        """Median over members of their mean days between visits."""
+        return float(self.rates[1])
+
+    def dense_scores(self, weights: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
+        """(members, items) float32: each member's bought dense items' rows of `weights`, summed."""
+        n = history.shape[0]
+        column = self._dense_position[history.indices]
+        keep = column >= 0
+        member = np.repeat(np.arange(n), np.diff(history.indptr))
+        indptr = np.r_[0, np.cumsum(np.bincount(member[keep], minlength=n))].astype(np.int64)
+        ones = np.ones(int(keep.sum()), dtype=np.float32)
+        rows = sp.csr_matrix((ones, column[keep], indptr), shape=(n, len(self.dense)))
+        out = np.zeros(history.shape, dtype=np.float32)
+        out[:, self.dense] = rows @ weights
+        return out
+
+
+def fit_item_signals(
+    dataset: Dataset, rows: MemberRows, params: FeatureParams, text: np.ndarray
+) -> ItemSignals:
+    """Item-level signals from the dataset and its members' rows (`member_rows(dataset.baskets, ...)`)."""
+    n_items = dataset.n_items
+    counts = rows.counts
+    overall_repeat = rows.rebuys.sum() / max(rows.later_lines.sum(), 1.0)
+    several = rows.visits > 1
+    span = (rows.last_visit_day - rows.first_day) / np.maximum(rows.visits - 1, 1)
+    typical_gap = float(np.median(span[several])) if several.any() else DEFAULT_GAP_DAYS
+
+    buyers = np.bincount(counts.indices, minlength=n_items)
+    rebuyers = np.bincount(counts.indices[counts.data >= 2], minlength=n_items)
     overall = rebuyers.sum() / max(buyers.sum(), 1)
     item_repeat = (rebuyers + SMOOTHING * overall) / (buyers + SMOOTHING)
 
     # repurchase cycle: geometric mean of the days between one member's consecutive purchases
-    again = ~first[1:]
-    log_gap = np.log(np.maximum(d[1:] - d[:-1], 1))[again]
-    gap_item = (k[1:] % n_items)[again]
-    overall_log_gap = float(log_gap.mean()) if len(log_gap) else np.log(typical_gap)
-    total = np.bincount(gap_item, weights=log_gap, minlength=n_items)
-    item_cycle = np.exp(
-        (total + SMOOTHING * overall_log_gap) / (np.bincount(gap_item, minlength=n_items) + SMOOTHING)
-    )
+    n_gaps = np.bincount(counts.indices, weights=counts.data - 1.0, minlength=n_items)
+    total = np.bincount(counts.indices, weights=rows.log_gaps.data, minlength=n_items)
+    overall_log_gap = total.sum() / n_gaps.sum() if n_gaps.sum() > 0 else np.log(typical_gap)
+    item_cycle = np.exp((total + SMOOTHING * overall_log_gap) / (n_gaps + SMOOTHING))
 
     popularity = np.log1p(dataset.item_popularity())
     dense = popular_items(dataset, params.dense_items)
-    return Signals(
-        decayed=tifu_vectors(dataset, params.group_size, params.within_decay, params.group_decay),
-        counts=dataset.user_items.astype(np.float64).tocsr(),
-        last_position=_csr_from_lines(line_position[order][last] + 1.0, pair_user, pair_item, shape),
-        last_day=_csr_from_lines(d[last], pair_user, pair_item, shape),
-        recency=recency_weights(dataset, params.taste_half_life_days),
-        visits=visits,
-        member_last_day=member_last_day,
-        member_gap=member_gap,
-        member_repeat=member_repeat,
+    return ItemSignals(
         item_repeat=item_repeat,
         item_cycle=item_cycle,
         popularity=popularity / max(popularity.max(initial=0.0), 1e-12),
@@ -256,4 +232,207 @@ def fit_signals(dataset: Dataset, params: FeatureParams, text: np.ndarray) -> Si
         next_visit=next_basket_weights(dataset, params.next_visit_l2, dense),
         text=np.asarray(text, dtype=np.float32),
         copurchase=copurchase_vectors(dataset, params.copurchase_dimensions),
+        rates=np.array([overall_repeat, typical_gap]),
     )
+
+
+def _scale_rows(a: np.ndarray) -> np.ndarray:
+    """Each row divided by its largest absolute value, so members with long and short histories compare."""
+    top = np.abs(a).max(axis=1, keepdims=True) if a.shape[1] else np.zeros((len(a), 1), a.dtype)
+    return a / np.where(top > 0, top, 1.0)
+
+
+def _row_max(m: sp.csr_matrix) -> np.ndarray:
+    """Largest stored value of each row of a CSR matrix with non-negative data (1 for an empty row)."""
+    filled = np.diff(m.indptr) > 0
+    out = np.ones(m.shape[0])
+    if filled.any():
+        out[filled] = np.maximum.reduceat(m.data, m.indptr[:-1][filled])
+    return np.where(out > 0, out, 1.0)
+
+
+def _unit_rows(m: sp.csr_matrix) -> sp.csr_matrix:
+    member = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    norms = np.sqrt(np.bincount(member, weights=m.data**2, minlength=m.shape[0]))
+    data = m.data / np.where(norms > 0, norms, 1.0)[member]
+    return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
+
+
+def _best_new(base: np.ndarray, candidates: int) -> tuple[np.ndarray, np.ndarray]:
+    """(member, item) of each row's `candidates` best finite scores (all finite ones when fewer)."""
+    kk = min(candidates, base.shape[1])
+    if kk < base.shape[1]:
+        item = np.argpartition(-base, kk - 1, axis=1)[:, :kk]
+    else:
+        item = np.broadcast_to(np.arange(base.shape[1]), base.shape)
+    member = np.broadcast_to(np.arange(len(base))[:, None], item.shape)
+    finite = np.isfinite(base[member, item])
+    return member[finite], item[finite]
+
+
+@dataclass
+class Pool:
+    """The (member, item) pairs a batch of members is ranked over, grouped by member, with features."""
+
+    member: np.ndarray  # row of the batch
+    item: np.ndarray
+    own: np.ndarray  # bought before
+    x: np.ndarray  # (pairs, len(FEATURES)) float32
+
+
+@dataclass
+class Signals:
+    """The fitted item signals and the rows of the members fitted on (also the neighbour pool)."""
+
+    items: ItemSignals
+    members: MemberRows
+
+    def __post_init__(self) -> None:
+        unit = _unit_rows(self.members.decayed)
+        self._neighbours_t = unit.T.tocsr()  # (items, members): a member's similarities read item rows
+
+    @property
+    def n_users(self) -> int:
+        """Members the signals were fitted on."""
+        return self.members.n_members
+
+    @property
+    def n_items(self) -> int:
+        """Items the signals were fitted on."""
+        return len(self.items.item_repeat)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Flat name -> array mapping for saving (sparse matrices as data/indices/indptr)."""
+        out: dict[str, np.ndarray] = {
+            f"items.{f.name}": getattr(self.items, f.name) for f in fields(ItemSignals)
+        }
+        rows = self.members
+        out["members.indices"], out["members.indptr"] = rows.counts.indices, rows.counts.indptr
+        for f in fields(MemberRows):
+            value = getattr(rows, f.name)
+            out[f"members.{f.name}"] = value.data if sp.issparse(value) else value
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], n_users: int, n_items: int) -> Signals:
+        """Rebuild from `to_arrays` output."""
+        items = ItemSignals(**{f.name: arrays[f"items.{f.name}"] for f in fields(ItemSignals)})
+        indices, indptr = arrays["members.indices"], arrays["members.indptr"]
+        values: dict[str, object] = {}
+        for f in fields(MemberRows):
+            value = arrays[f"members.{f.name}"]
+            if f.name in ("visits", "first_day", "last_visit_day", "rebuys", "later_lines"):
+                values[f.name] = value
+            else:
+                values[f.name] = sp.csr_matrix((value, indices, indptr), shape=(n_users, n_items))
+        return cls(items, MemberRows(**values))  # type: ignore[arg-type]
+
+    def neighbour_scores(self, rows: MemberRows, self_users: np.ndarray, k: int) -> np.ndarray:
+        """Mean decayed vector of each member's k most similar fitted members (cosine > 0), never
+        themselves (`self_users`, -1 for a member the model was not fitted on)."""
+        n = rows.n_members
+        kk = min(k, self.n_users - 1)
+        if kk < 1:
+            return np.zeros((n, self.n_items), dtype=np.float32)
+        sims = np.asarray((_unit_rows(rows.decayed) @ self._neighbours_t).toarray())
+        known = np.flatnonzero(self_users >= 0)
+        sims[known, self_users[known]] = -np.inf
+        near = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+        weight = (np.take_along_axis(sims, near, axis=1) > 0) / kk
+        pick = sp.csr_matrix((weight.ravel(), (np.repeat(np.arange(n), kk), near.ravel())), (n, self.n_users))
+        return np.asarray((pick @ self.members.decayed).toarray(), dtype=np.float32)
+
+    def pool(
+        self,
+        rows: MemberRows,
+        self_users: np.ndarray,
+        days: np.ndarray | None,
+        params: FeatureParams,
+        explore_only: bool = False,
+    ) -> Pool:
+        """The pool of each member of `rows` and its features as of the visit `days` (date ordinals;
+        None: one typical gap, their own or the overall, after each member's last visit)."""
+        s = self.items
+        n, n_items = rows.n_members, self.n_items
+        history = rows.counts.astype(np.float32, copy=True)
+        history.data[:] = 1.0
+        shared = [
+            _scale_rows(s.dense_scores(s.ease, history)),
+            _scale_rows(s.dense_scores(s.next_visit, history)),
+            _scale_rows(self.neighbour_scores(rows, self_users, params.k_neighbors)),
+        ]
+        popularity = s.popularity.astype(np.float32)
+        base = CANDIDATE_BASE["popularity"] * np.broadcast_to(popularity, (n, n_items))
+        for name, values in zip(SHARED, shared, strict=False):
+            base = base + np.float32(CANDIDATE_BASE[name]) * values
+        own_member = np.repeat(np.arange(n), np.diff(rows.counts.indptr))
+        own_item = rows.counts.indices.astype(np.int64)
+        base[own_member, own_item] = -np.inf
+        new_member, new_item = _best_new(base, params.candidates)
+
+        if explore_only:
+            member, item = new_member, new_item
+            own = np.zeros(len(member), dtype=bool)
+        else:
+            member = np.r_[own_member, new_member]
+            item = np.r_[own_item, new_item]
+            own = np.r_[np.ones(len(own_member), bool), np.zeros(len(new_member), bool)]
+        order = np.argsort(member, kind="stable")
+        member, item, own = member[order], item[order], own[order]
+        x = np.zeros((len(member), len(FEATURES)), dtype=np.float32)
+        visits = np.maximum(rows.visits, 1.0)
+        repeat_rate = (rows.rebuys + SMOOTHING * s.overall_repeat) / (rows.later_lines + SMOOTHING)
+        for name in SHARED:
+            picked = popularity[item] if name == "popularity" else shared[SHARED.index(name)][member, item]
+            x[own, _COLUMN[f"{name}_seen"]] = picked[own]
+            x[~own, _COLUMN[f"{name}_new"]] = picked[~own]
+        new = ~own
+        x[new, _COLUMN["item_repeat_new"]] = s.item_repeat[item[new]]
+        x[new, _COLUMN["member_repeat_new"]] = repeat_rate[member[new]]
+        recency = rows.recency.astype(np.float32)  # as the item vectors: a float64 one would copy them
+        for column, vectors in (("text", s.text), ("copurchase", s.copurchase)):
+            taste = normalise_rows(np.asarray(recency @ vectors))
+            x[new, _COLUMN[column]] = np.einsum("ij,ij->i", taste[member[new]], vectors[item[new]])
+        if own.any():
+            x[own] = self._repeat_features(rows, days, x[own], repeat_rate, visits)
+        return Pool(member=member, item=item, own=own, x=x)
+
+    def _repeat_features(
+        self,
+        rows: MemberRows,
+        days: np.ndarray | None,
+        x: np.ndarray,
+        repeat_rate: np.ndarray,
+        visits: np.ndarray,
+    ) -> np.ndarray:
+        """Fill the repeat columns of `x`, the member's own items in `rows.counts` order."""
+        s = self.items
+        counts = rows.counts
+        member = np.repeat(np.arange(rows.n_members), np.diff(counts.indptr))
+        item = counts.indices
+        member_gap = np.where(
+            rows.visits > 1,
+            (rows.last_visit_day - rows.first_day) / np.maximum(rows.visits - 1, 1),
+            s.typical_gap,
+        )
+        until_visit = member_gap if days is None else np.asarray(days, dtype=np.float64) - rows.last_visit_day
+        since_days = rows.last_visit_day[member] - rows.last_day.data + until_visit[member]
+        cycle = np.log((since_days + 1.0) / s.item_cycle[item])
+        since_visits = visits[member] - rows.last_position.data
+        decayed = rows.decayed.data / _row_max(rows.decayed)[member]
+        x[:, _COLUMN["seen"]] = 1.0
+        x[:, _COLUMN["decayed"]] = decayed
+        x[:, _COLUMN["frequency"]] = counts.data / visits[member]
+        x[:, _COLUMN["recency"]] = 1.0 / (1.0 + since_visits)
+        x[:, _COLUMN["cycle"]] = cycle
+        x[:, _COLUMN["cycle_sq"]] = cycle**2
+        x[:, _COLUMN["item_repeat"]] = s.item_repeat[item]
+        x[:, _COLUMN["member_repeat"]] = repeat_rate[member]
+        x[:, _COLUMN["log_visits"]] = np.log(visits[member])
+        return x
+
+
+def fit_signals(dataset: Dataset, params: FeatureParams, text: np.ndarray) -> Signals:
+    """Fit every signal on the dataset; `text` holds one unit vector per item."""
+    rows = member_rows(dataset.baskets, dataset.n_items, params)
+    return Signals(fit_item_signals(dataset, rows, params, text), rows)

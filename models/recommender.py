@@ -97,8 +97,9 @@ class Recommender(ABC):
         """Method-specific training."""
 
     @abstractmethod
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
-        """(n, n_items) float scores for checked user indices; -inf means "never recommend"."""
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+        """(n, n_items) float scores for checked user indices; -inf means "never recommend". `days`
+        (checked, one date ordinal per user, or None) is the visit day, which time-blind methods ignore."""
 
     @abstractmethod
     def get_params(self) -> dict[str, JSONValue]:
@@ -112,35 +113,44 @@ class Recommender(ABC):
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         """Rebuild fitted state from the arrays `_state` returned."""
 
-    def score(self, user_indices: np.ndarray) -> np.ndarray:
-        """(n, n_items) float scores for these users, -inf for items never to recommend (for blending)."""
-        scores = np.array(self._score(self._check_users(user_indices)))
+    def score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+        """(n, n_items) float scores for these users, -inf for items never to recommend (for blending);
+        `days`: the date ordinal of each user's visit (None: as of their last basket)."""
+        users = self._check_users(user_indices)
+        scores = np.array(self._score(users, self._check_days(days, len(users))))
         return scores if scores.dtype.kind == "f" else scores.astype(np.float64)
 
     def history(self, user_indices: np.ndarray) -> sp.csr_matrix:
         """Binary (n, n_items) matrix of the items these users bought before."""
         return self._fitted_history()[self._check_users(user_indices)]
 
-    def recommend(self, user_indices: np.ndarray, k: int, exclude_history: bool = False) -> np.ndarray:
-        """(n, k) item indices, best first, padded with -1; `exclude_history` drops items bought before."""
+    def recommend(
+        self, user_indices: np.ndarray, k: int, exclude_history: bool = False, days: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(n, k) item indices, best first, padded with -1; `exclude_history` drops items bought before;
+        `days`: the date ordinal of each user's visit (None: as of their last basket)."""
         users = self._check_users(user_indices)
         if int(k) != k or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        days = self._check_days(days, len(users))
         out = np.full((len(users), int(k)), -1, dtype=np.int64)
         rows = self._batch_rows()
         for start in range(0, len(users), rows):
             chunk = users[start : start + rows]
-            scores = self.ranking_scores(chunk, exclude_history)
+            chunk_days = None if days is None else days[start : start + rows]
+            scores = self.ranking_scores(chunk, exclude_history, chunk_days)
             if exclude_history:
                 seen = self.history(chunk).tocoo()
                 scores[seen.row, seen.col] = -np.inf
             out[start : start + len(chunk)] = top_k(scores, int(k))
         return out
 
-    def ranking_scores(self, user_indices: np.ndarray, exclude_history: bool) -> np.ndarray:
+    def ranking_scores(
+        self, user_indices: np.ndarray, exclude_history: bool, days: np.ndarray | None = None
+    ) -> np.ndarray:
         """The scores `recommend` ranks by; a method with a ranker of its own for never-bought items
         (the explore-only track) returns that when `exclude_history` is set."""
-        return self.score(user_indices)
+        return self.score(user_indices, days)
 
     def similar_items(self, item_indices: np.ndarray, k: int) -> np.ndarray:
         """(n, k) items most like each given item (itself excluded), padded with -1."""
@@ -214,6 +224,19 @@ class Recommender(ABC):
         if users.size and (users.min() < 0 or users.max() >= n_users):
             raise IndexError(f"user index out of range 0..{n_users - 1}")
         return users
+
+    @staticmethod
+    def _check_days(days: np.ndarray | None, n: int) -> np.ndarray | None:
+        """One finite date ordinal per user as float64, or None."""
+        if days is None:
+            return None
+        out = np.asarray(days)
+        if out.shape != (n,) or (out.size and out.dtype.kind not in "iuf"):
+            raise ValueError(f"days must be a 1-D array of {n} date ordinals")
+        out = out.astype(np.float64)
+        if not np.isfinite(out).all():
+            raise ValueError("days must be finite date ordinals")
+        return out
 
     def _check_items(self, item_indices: np.ndarray) -> np.ndarray:
         items = np.asarray(item_indices)

@@ -73,7 +73,7 @@ class ALS(Recommender):
         self._user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self._item_factors = np.asarray(model.item_factors, dtype=np.float32)
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Dot product of user and item factors."""
         return self._user_factors[np.asarray(user_indices)] @ self._item_factors.T
 

@@ -61,7 +61,7 @@ class ItemCooccurrence(Recommender):
     def _fit(self, dataset: Dataset) -> None:
         self._partners = cooccurrence_matrix(dataset, self.normalisation, self.max_neighbors)
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Summed partner strength from the user's past items; -inf where none."""
         scores = (self.history(user_indices) @ self._partners).toarray()
         scores[scores <= 0] = -np.inf

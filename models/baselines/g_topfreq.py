@@ -26,7 +26,7 @@ class GlobalTopFreq(Recommender):
     def _fit(self, dataset: Dataset) -> None:
         self._popularity = popularity_scores(dataset)
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Every user gets the item popularity."""
         return np.tile(self._popularity, (len(user_indices), 1))
 

@@ -22,7 +22,7 @@ class GlobalPersonalTopFreq(PersonalTopFreq):
         super()._fit(dataset)
         self._popularity = popularity_scores(dataset)
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Bought items score 1 + their personal frequency; others their popularity share in [0, 1)."""
         personal = self._personal[user_indices].toarray().astype(np.float64)
         finite = np.isfinite(self._popularity)

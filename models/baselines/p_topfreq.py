@@ -44,7 +44,7 @@ class PersonalTopFreq(Recommender):
     def _fit(self, dataset: Dataset) -> None:
         self._personal = personal_frequency(dataset)
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Personal frequency for bought items, -inf for the rest."""
         dense = self._personal[user_indices].toarray().astype(np.float64)
         dense[dense == 0] = -np.inf

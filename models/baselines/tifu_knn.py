@@ -87,7 +87,7 @@ class TifuKnn(Recommender):
         order = np.argsort(-np.take_along_axis(sims, near, axis=1), axis=1, kind="stable")
         return np.take_along_axis(near, order, axis=1)
 
-    def _score(self, user_indices: np.ndarray) -> np.ndarray:
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
         """Blend of own and neighbours' vectors; items neither holds are -inf."""
         users = np.asarray(user_indices, dtype=np.int64)
         own = self._vectors[users].toarray()

@@ -18,7 +18,24 @@ from models.encoder import TextEncoder
 from models.evaluate import Evaluation
 from models.recommender import ArtefactError, Recommender, top_k
 from tests.models.contract import RecommenderContract
-from tests.models.synthetic import N_ITEMS, NEVER_BOUGHT, PAIR_LEFT, PAIR_RIGHT, REBOUGHT, REBUYERS
+from tests.models.synthetic import (
+    BEST_SELLER,
+    HALF_PAIR,
+    N_ITEMS,
+    NEVER_BOUGHT,
+    PAIR_BUYERS,
+    PAIR_LEFT,
+    PAIR_RIGHT,
+    REBOUGHT,
+    REBUYERS,
+)
+
+PAIR_LEFT_BUYER = PAIR_BUYERS[0]
+
+
+def baskets_of(data: Dataset, user: int) -> list[list[int]]:
+    """One member's baskets as item lists, oldest first."""
+    return [b.tolist() for b in data.baskets.user_baskets(user)]
 
 
 class FakeEncoder:
@@ -109,11 +126,54 @@ class TestAisle(RecommenderContract):
 
     def test_item_models_limited_to_the_best_sellers(self, data: Dataset, everyone: np.ndarray) -> None:
         model = AisleRecommender(dense_items=4, encoder=FakeEncoder()).fit(data)
-        assert model._fitted_signals().ease.shape == (4, 4)
+        assert model._fitted_signals().items.ease.shape == (4, 4)
         assert (model.recommend(np.array(list(REBUYERS)), 1)[:, 0] == REBOUGHT).all()
         similar = model.similar_items(np.arange(N_ITEMS), 2)  # items outside the four: text only
         assert not (similar == np.arange(N_ITEMS)[:, None]).any()
         assert model.recommend(everyone, 3, exclude_history=True).shape == (len(everyone), 3)
+
+    def test_scores_from_current_baskets_match_the_fitted_members(
+        self, fitted: AisleRecommender, data: Dataset, everyone: np.ndarray
+    ) -> None:
+        # the server folds a member in from the baskets in its database: the same baskets give the
+        # same scores and list as the member's fitted index, whether the model knows them or not
+        baskets = data.baskets
+        for exclude in (False, True):
+            expected = fitted.ranking_scores(everyone, exclude)
+            for users in (everyone, np.full(len(everyone), -1)):
+                got = fitted.score_baskets(baskets, users, exclude_history=exclude)
+                known = users >= 0
+                np.testing.assert_allclose(got[known], expected[known], rtol=1e-6)
+                np.testing.assert_array_equal(np.isinf(got[known]), np.isinf(expected[known]))
+                np.testing.assert_array_equal(
+                    top_k(got[known], 6), fitted.recommend(everyone, 6, exclude)[known]
+                )
+            # one member at a time, from their own baskets only
+            for user in (REBUYERS[0], PAIR_LEFT_BUYER, HALF_PAIR):
+                own = Dataset.from_baskets([baskets_of(data, user)], n_items=N_ITEMS).baskets
+                own = dataclasses.replace(
+                    own, days=baskets.days[baskets.user_indptr[user] : baskets.user_indptr[user + 1]]
+                )
+                row = fitted.score_baskets(own, np.array([user]), exclude_history=exclude)[0]
+                np.testing.assert_allclose(row, expected[user], rtol=1e-6)
+                unknown = fitted.score_baskets(own, np.array([-1]), exclude_history=exclude)[0]
+                assert (top_k(unknown[None], 3) >= 0).all()
+
+    def test_member_without_baskets_gets_best_sellers(self, fitted: AisleRecommender, data: Dataset) -> None:
+        nobody = Dataset.from_baskets([[]], n_items=N_ITEMS).baskets
+        popularity = data.item_popularity()
+        for exclude in (False, True):
+            row = fitted.score_baskets(nobody, np.array([-1]), exclude_history=exclude)[0]
+            # a finite row ranked by popularity alone: the best seller first, never-sold items last
+            listed = top_k(row[None], int(np.isfinite(row).sum()))[0]
+            assert listed[0] == BEST_SELLER
+            assert (np.diff(popularity[listed]) <= 0).all()
+
+    def test_fold_in_is_checked(self, fitted: AisleRecommender, data: Dataset) -> None:
+        with pytest.raises(ValueError):
+            fitted.score_baskets(data.baskets, np.zeros(2, dtype=np.int64))
+        with pytest.raises(IndexError):
+            fitted.score_baskets(data.baskets, np.full(data.n_users, data.n_users))
 
     def test_parameters_are_checked(self) -> None:
         for bad in ({"within_decay": 0.0}, {"k_neighbors": 0}, {"ease_l2": -1.0}, {"ranker_l2": -0.1}):
