@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,7 +16,6 @@ from sqlalchemy.orm import Session
 from server.config import get_settings
 from server.core.errors import AisleError
 from server.db.tables import ModelDeployment
-from server.deployments.training import train
 
 if TYPE_CHECKING:
     from models.versions import VersionStore
@@ -241,6 +242,93 @@ def ab_report(experiment: str) -> None:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}"
+
+
+def train(
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Train from this CSV/CSV.GZ of purchase lines, not the database."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the held-back split the version is measured on.")] = 0,
+    text: Annotated[
+        bool, typer.Option("--text/--no-text", help="Read product text (--no-text: history only).")
+    ] = True,
+    promote_after: Annotated[
+        bool,
+        typer.Option("--promote", help="Serve it chain-wide after, unless worse than the served version."),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --promote: serve it even if it is worse.")
+    ] = False,
+) -> None:
+    """Train a recommender version on the chain's sales (or a file), measure it as served, save it."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from models.data import DataFormatError, load_transactions
+    from models.evaluation.served import train_version
+    from server.db.migrate import open_database
+    from server.db.session import make_session_factory, session_scope
+    from server.deployments.service import promote as serve
+    from server.deployments.training import describe, sellable_skus, text_encoder, train_from_database
+
+    settings = get_settings()
+    err = Console(stderr=True, soft_wrap=True)
+    out = Console(soft_wrap=True)
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
+    started = time.perf_counter()
+    try:
+        engine = open_database(settings)
+        sessions = make_session_factory(engine)
+        with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as bar:
+            task = bar.add_task("reading sales", total=1.0)
+
+            def step(stage: str, done: float) -> None:
+                bar.update(task, description=stage, completed=done)
+
+            if file is not None:
+                tx = load_transactions(file)
+                with session_scope(sessions) as session:
+                    allowed = sellable_skus(session) or None
+                folder = train_version(
+                    tx,
+                    settings.models_dir,
+                    seed=seed,
+                    source=str(file),
+                    allowed_ids=allowed,
+                    encoder=text_encoder() if text else None,
+                    params={"use_text": text},
+                    progress=step,
+                )
+            else:
+                with session_scope(sessions) as session:
+                    folder = train_from_database(
+                        session,
+                        settings.models_dir,
+                        encoder=text_encoder() if text else None,
+                        params={"use_text": text},
+                        seed=seed,
+                        progress=step,
+                    )
+        version = VersionStore(settings.models_dir).get(folder.name)
+        out.print(f"[bold]{version.name}[/] trained in {time.perf_counter() - started:.0f} s → {folder}")
+        for line in describe(version):
+            out.print(f"  {line}")
+        if promote_after:
+            with session_scope(sessions) as session:
+                serve(
+                    session,
+                    VersionStore(settings.models_dir),
+                    version.name,
+                    None,
+                    None,
+                    force,
+                    settings.model_max_drop,
+                )
+            out.print(f"promoted: the chain now serves {version.name}")
+    except (AisleError, DataFormatError, OSError) as exc:
+        message = exc.message if isinstance(exc, AisleError) else str(exc)
+        err.print(f"[bold red]error:[/] {message}")
+        raise typer.Exit(2) from exc
 
 
 models_app.command("train")(train)

@@ -11,17 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
-import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.data import LoadReport, Transactions
 from models.encoder import Encoder
 from models.evaluation.served import Progress, train_version
-from models.versions import ModelVersion
+from models.versions import ModelVersion, VersionStore
 from server.db.tables import Product, Transaction, TransactionLine
 
 logger = logging.getLogger(__name__)
@@ -99,6 +97,8 @@ def train_from_database(
 ) -> Path:
     """Train a version on the database's sales into `root`; returns its folder."""
     tx = transactions_from_database(session)
+    if not len(tx.user):
+        raise ValueError("no member has bought anything yet: there is nothing to learn from")
     return train_version(
         tx,
         root,
@@ -111,103 +111,13 @@ def train_from_database(
     )
 
 
-def _encoder(use_text: bool) -> Encoder | None:
+def text_encoder() -> Encoder:
+    """The configured text encoder, with the server's embedding cache."""
     from models.encoder import TextEncoder
     from server.config import get_settings
 
-    if not use_text:
-        return None
     settings = get_settings()
     return TextEncoder(settings.model_path or None, cache_dir=settings.data_dir / "embeddings")
-
-
-def train(
-    file: Annotated[
-        Path | None,
-        typer.Option("--file", help="Train from this CSV/CSV.GZ of purchase lines, not the database."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the held-back split the version is measured on.")] = 0,
-    text: Annotated[
-        bool, typer.Option("--text/--no-text", help="Read product text (--no-text: history only).")
-    ] = True,
-    promote_after: Annotated[
-        bool,
-        typer.Option("--promote", help="Serve it chain-wide after, unless worse than the served version."),
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="With --promote: serve it even if it is worse.")
-    ] = False,
-) -> None:
-    """Train a recommender version on the chain's sales (or a file), measure it as served, save it."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from models.data import DataFormatError, load_transactions
-    from models.versions import VersionStore
-    from server.config import get_settings
-    from server.core.errors import AisleError
-    from server.db.migrate import open_database
-    from server.db.session import make_session_factory, session_scope
-    from server.deployments.service import promote
-
-    settings = get_settings()
-    err = Console(stderr=True, soft_wrap=True)
-    out = Console(soft_wrap=True)
-    columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
-    started = time.perf_counter()
-    try:
-        engine = open_database(settings)
-        sessions = make_session_factory(engine)
-        with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as bar:
-            task = bar.add_task("reading sales", total=1.0)
-
-            def step(stage: str, done: float) -> None:
-                bar.update(task, description=stage, completed=done)
-
-            if file is not None:
-                tx = load_transactions(file)
-                with session_scope(sessions) as session:
-                    allowed = sellable_skus(session) or None
-                folder = train_version(
-                    tx,
-                    settings.models_dir,
-                    seed=seed,
-                    source=str(file),
-                    allowed_ids=allowed,
-                    encoder=_encoder(text),
-                    params={"use_text": text},
-                    progress=step,
-                )
-            else:
-                with session_scope(sessions) as session:
-                    folder = train_from_database(
-                        session,
-                        settings.models_dir,
-                        encoder=_encoder(text),
-                        params={"use_text": text},
-                        seed=seed,
-                        progress=step,
-                    )
-        version = VersionStore(settings.models_dir).get(folder.name)
-        out.print(f"[bold]{version.name}[/] trained in {time.perf_counter() - started:.0f} s → {folder}")
-        for line in describe(version):
-            out.print(f"  {line}")
-        if promote_after:
-            with session_scope(sessions) as session:
-                promote(
-                    session,
-                    VersionStore(settings.models_dir),
-                    version.name,
-                    None,
-                    None,
-                    force,
-                    settings.model_max_drop,
-                )
-            out.print(f"promoted: the chain now serves {version.name}")
-    except (AisleError, DataFormatError, OSError) as exc:
-        message = exc.message if isinstance(exc, AisleError) else str(exc)
-        err.print(f"[bold red]error:[/] {message}")
-        raise typer.Exit(2) from exc
 
 
 def describe(version: ModelVersion) -> list[str]:
@@ -223,3 +133,43 @@ def describe(version: ModelVersion) -> list[str]:
         ratio = m.get("recall@10", 0.0) / b["recall@10"] if b.get("recall@10") else nan
         lines.append(f"{name}: recall@10 {b.get('recall@10', nan):.4f} (served {ratio:.2f}x)")
     return lines
+
+
+def nightly_rebuild(
+    session: Session,
+    root: Path,
+    *,
+    max_drop: float,
+    encoder: Encoder | None = None,
+    force: bool = False,
+) -> dict[str, object]:
+    """The nightly job's model step: with sales newer than the chain's served version learned from,
+    train a new version and serve it chain-wide, unless its held-back recall@10 is more than `max_drop`
+    below the served version's (then it is kept in the folder, not served). Stores HQ pinned to a
+    version of their own keep it. What happened, as JSON values; the caller commits."""
+    from server.core.errors import AisleError
+    from server.deployments.service import assignment, promote
+
+    versions = VersionStore(root)
+    current = assignment(session, None, 0).version
+    latest = latest_sale_day(session)
+    if latest is None:
+        return {"trained": None, "reason": "no member sales yet"}
+    if current is not None and not force:
+        try:
+            learned_to = versions.get(current).data.get("last_day")
+        except KeyError:
+            learned_to = None
+        if isinstance(learned_to, str) and learned_to >= latest:
+            return {"trained": None, "reason": f"no sales after {learned_to}, which {current} learned from"}
+    started = time.perf_counter()
+    folder = train_from_database(session, root, encoder=encoder)
+    out: dict[str, object] = {"trained": folder.name, "seconds": round(time.perf_counter() - started, 1)}
+    out["metrics"] = describe(versions.get(folder.name))
+    try:
+        promote(session, versions, folder.name, None, None, False, max_drop)
+    except AisleError as exc:  # worse than the served version: HQ decides (aisle models promote --force)
+        out.update({"promoted": False, "reason": exc.message})
+    else:
+        out.update({"promoted": True, "replaced": current})
+    return out

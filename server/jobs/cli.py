@@ -33,8 +33,15 @@ def nightly(
     at: str | None = typer.Option(
         None, help="Run as of this time (ISO; UTC if no zone), e.g. to replay a night."
     ),
+    model: bool = typer.Option(
+        True,
+        "--model/--no-model",
+        help="Also train a recommender version on new sales and serve it unless it is worse "
+        "(AISLE_MODEL_NIGHTLY_REBUILD=false turns this off).",
+    ),
 ) -> None:
-    """Expire points, review tiers, retag members, raise heat alerts and reminders; prints a JSON report."""
+    """Expire points, review tiers, retag members, raise heat alerts and reminders, rebuild the
+    recommender on new sales; prints a JSON report."""
     from server.db.migrate import open_database
     from server.db.session import make_session_factory, session_scope
     from server.jobs.nightly import run_nightly
@@ -43,12 +50,21 @@ def nightly(
     settings = get_settings()
     try:
         engine = open_database(settings)
-        with session_scope(make_session_factory(engine)) as session:
+        sessions = make_session_factory(engine)
+        with session_scope(sessions) as session:
             report = run_nightly(session, now)
+        document = report.as_dict()
+        if model and settings.model_nightly_rebuild:
+            from server.deployments.training import nightly_rebuild, text_encoder
+
+            with session_scope(sessions) as session:  # its own unit of work: the loyalty steps are kept
+                document["model"] = nightly_rebuild(
+                    session, settings.models_dir, max_drop=settings.model_max_drop, encoder=text_encoder()
+                )
     except AisleError as exc:
         _err.print(f"[bold red]error:[/] {exc.message}")
         raise typer.Exit(2) from exc
-    typer.echo(json.dumps(report.as_dict(), default=str))
+    typer.echo(json.dumps(document, default=str))
 
 
 @jobs_app.command("backfill-loyalty")

@@ -1,4 +1,5 @@
-"""The recommender for the server's lifetime: built in the background at start, rebuilt on catalog change.
+"""The recommender for the server's lifetime: built in the background at start, rebuilt on catalog change,
+following the model deployments.
 
 Building embeds the catalogue (seconds on first run, then from the embedding cache) and loads the model,
 so it starts with the server instead of with the first arrival of the day. Every few minutes the
@@ -24,6 +25,7 @@ from models.runtime import use_threads
 from server.core.background import Housekeeper
 from server.core.context import AppContext
 from server.core.heap import freeze_heap, long_lived_build
+from server.deployments.service import served_versions
 from server.recommendations.engine import Recommender, RecommenderHolder, holder_for
 from server.recommendations.popularity import refresh_popularity
 
@@ -32,6 +34,28 @@ logger = logging.getLogger(__name__)
 
 # After a failed warm-up (the database away, a model folder being copied), tries again this long after.
 WARM_RETRY_SECONDS = (5.0, 15.0, 60.0, 300.0)
+# How often the deployments are read for versions to load (a promotion made by another process) and
+# versions no longer served are let go; a request meeting a version not loaded yet loads it itself.
+DEPLOYMENT_CHECK_SECONDS = 5.0
+
+
+def _check_deployments(holder: RecommenderHolder, sessions: sessionmaker[Session]) -> set[str]:
+    """Load what the deployments serve, forget what they no longer do; the versions served."""
+    with sessions() as session:
+        names = served_versions(session)
+    holder.shelf.keep_only(names)
+    return names
+
+
+async def _follow_deployments(
+    holder: RecommenderHolder, sessions: sessionmaker[Session], every_seconds: float, housekeeper: Housekeeper
+) -> None:
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await housekeeper.run(_check_deployments, holder, sessions)
+        except Exception:  # a failed check must not stop the next one
+            logger.exception("checking the model deployments failed")
 
 
 def _warm_up(holder: RecommenderHolder, sessions: sessionmaker[Session]) -> Recommender:
@@ -102,6 +126,11 @@ async def run_recommender(app: FastAPI) -> AsyncIterator[None]:
                 _keep_fresh(holder, context.sessions, settings.recommender_refresh_seconds, housekeeper)
             )
         )
+    tasks.append(
+        asyncio.create_task(
+            _follow_deployments(holder, context.sessions, DEPLOYMENT_CHECK_SECONDS, housekeeper)
+        )
+    )
     try:
         yield
     finally:

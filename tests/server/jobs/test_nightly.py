@@ -72,9 +72,11 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, engine
 def test_the_cli_runs_the_night_and_prints_json(cli_env: None, engine: Engine) -> None:
     with session_scope(make_session_factory(engine)) as session:
         _fill(session)
-    result = CliRunner().invoke(app, ["jobs", "nightly", "--at", "2024-06-24T02:00:00"])
+    # the model step is tested on its own (tests/server/deployments/test_training.py): no text model here
+    result = CliRunner().invoke(app, ["jobs", "nightly", "--at", "2024-06-24T02:00:00", "--no-model"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
+    assert "model" not in report
     assert report["points_expired"] == 3000 and report["tags"]["added"] == 1
     bad = CliRunner().invoke(app, ["jobs", "nightly", "--at", "tomorrow"])
     assert bad.exit_code == 2 and "is not an ISO date and time" in bad.output
