@@ -266,6 +266,7 @@ def train(
 
     from models.data import DataFormatError, load_transactions
     from models.evaluation.served import train_version
+    from models.versions import VersionStore
     from server.db.migrate import open_database
     from server.db.session import make_session_factory, session_scope
     from server.deployments.service import promote as serve
