@@ -293,52 +293,6 @@ def _anchored(
     return Suggestion(item_id, round(score, 6), kind, say(key, lang, anchor=anchor_name, since=days), facts)
 
 
-# How much each source counts when merged: a repeat due now (score >= 2/3 for two purchases) outranks
-# the best co-purchase or neighbour guess; one timed only by the catalog-wide cycle (0.4) does not.
-SOURCE_WEIGHTS = {"replenish": 1.0, "cross_sell": 0.6, "explore": 0.5}
-
-
-def recommend(
-    member: MemberFacts,
-    *,
-    catalog: Catalog,
-    today: dt.date,
-    cycles: RepurchaseCycles | None = None,
-    copurchase: CoPurchase | None = None,
-    index: ItemIndex | None = None,
-    k: int = 10,
-    lang: str | None = None,
-    taste: np.ndarray | None = None,
-    text_weight: float | None = None,
-) -> list[Suggestion]:
-    """The member's top-k suggestions over all sources, each item once with its strongest reason.
-
-    `text_weight` (default: the index's own, see models.text_usability) scales the explore source; at 0,
-    a catalogue the embedding model cannot read, it is left out and history-based sources fill the list.
-    """
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    weights = dict(SOURCE_WEIGHTS)
-    if text_weight is None:
-        text_weight = float(getattr(index, "text_weight", 1.0))
-    weights["explore"] *= text_weight
-    pools = {"replenish": replenish(member, catalog, today, cycles, lang, k)}
-    if copurchase is not None:
-        pools["cross_sell"] = cross_sell(member, catalog, copurchase, today, k, lang)
-    if index is not None and weights["explore"] > 0:
-        pools["explore"] = explore(member, catalog, index, today, k, lang, taste)
-    best: dict[int, Suggestion] = {}
-    for kind, pool in pools.items():
-        # A replenish score is already on 0..1 (confidence x timing); co-purchase strength and similarity
-        # have no fixed scale, so each of those is scaled to its own best first.
-        top = 1.0 if kind == "replenish" else max((s.score for s in pool), default=0.0)
-        for s in pool:
-            scaled = weights[kind] * (s.score / top if top > 0 else 0.0)
-            if s.item_id not in best or scaled > best[s.item_id].score:
-                best[s.item_id] = Suggestion(s.item_id, round(scaled, 6), s.kind, s.reason, s.facts)
-    return sorted(best.values(), key=lambda s: (-s.score, s.item_id))[:k]
-
-
 def explain(
     member: MemberFacts,
     item_ids: np.ndarray,

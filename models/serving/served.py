@@ -133,21 +133,22 @@ class ServedModel:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         users = np.asarray(users, dtype=np.int64)
-        scores = np.array(
-            self.model.score_baskets(baskets, users, days=days, exclude_history=exclude_history),
-            dtype=np.float64,
-        )
-        if allowed is not None:
-            scores[:, ~np.asarray(allowed, dtype=bool)] = -np.inf
-        if exclude_history:
-            for row in range(baskets.n_users):
-                lo, hi = baskets.basket_indptr[baskets.user_indptr[[row, row + 1]]]
-                scores[row, baskets.items[lo:hi]] = -np.inf
-        best = top_k(scores, k)
+        scores = self.model.score_baskets(baskets, users, days=days, exclude_history=exclude_history)
+        mask = None if allowed is None else np.asarray(allowed, dtype=bool)
         out = []
-        for row in range(len(best)):
-            found = best[row][best[row] >= 0]
-            out.append(Ranked(found, scores[row, found]))
+        for row in range(baskets.n_users):
+            # The model scores only its pool (own items and the best new ones) and -inf the rest: rank
+            # the pool, not the whole catalogue.
+            pool = np.flatnonzero(np.isfinite(scores[row]))
+            if mask is not None:
+                pool = pool[mask[pool]]
+            if exclude_history:
+                lo, hi = baskets.basket_indptr[baskets.user_indptr[[row, row + 1]]]
+                pool = pool[~np.isin(pool, baskets.items[lo:hi])]
+            values = np.asarray(scores[row, pool], dtype=np.float64)
+            best = top_k(values.reshape(1, -1), k)[0]
+            best = best[best >= 0]
+            out.append(Ranked(pool[best], values[best]))
         return out
 
 

@@ -26,9 +26,11 @@ logger = logging.getLogger(__name__)
 SOURCE = "database"
 
 
-def product_text(name: str, description: str | None, category: str | None) -> str:
-    """The text the model reads for a product (as the recommender's catalogue embeds it)."""
-    return " - ".join(p for p in (name, (description or "").strip(), category or "") if p)
+def product_text(name: str, description: str | None) -> str:
+    """The text the model reads for a product: its name and description. Not its category, whose label
+    is the chain's own code (often English over a Chinese catalogue) and would make text the model
+    cannot read look readable (`models.text_usability`)."""
+    return " - ".join(p for p in (name, (description or "").strip()) if p)
 
 
 def latest_sale_day(session: Session) -> str | None:
@@ -53,17 +55,14 @@ def transactions_from_database(session: Session) -> Transactions:
         r.id: r
         for chunk in range(0, len(sold), 5000)
         for r in session.execute(
-            select(Product.id, Product.sku, Product.name, Product.description, Product.category).where(
+            select(Product.id, Product.sku, Product.name, Product.description).where(
                 Product.id.in_(sold[chunk : chunk + 5000])
             )
         )
     }
     skus = np.array([products[p].sku for p in sold], dtype=str)
     item_ids, item_of_sold = np.unique(skus, return_inverse=True)
-    texts = {
-        products[p].sku: product_text(products[p].name, products[p].description, products[p].category)
-        for p in sold
-    }
+    texts = {products[p].sku: product_text(products[p].name, products[p].description) for p in sold}
     members = np.array([r[0] for r in rows], dtype=np.int64)
     member_ids, user = np.unique(members, return_inverse=True)
     sold_ids = np.asarray(sold, dtype=np.int64)

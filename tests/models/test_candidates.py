@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.candidates import cross_sell, explore, recommend, replenish
+from models.candidates import cross_sell, explain, explore, replenish
 from models.catalog import Catalog, CatalogError
 from models.index import CatalogIndex
 from models.member import MemberFacts, Purchase
@@ -118,17 +118,36 @@ def test_explore_finds_never_bought_neighbours_and_explains_them() -> None:
     assert out[0].reason == "Similar to the White lantern they bought 45 days ago."
 
 
-def test_recommend_merges_sources_with_one_reason_per_item() -> None:
+def test_explain_gives_each_ranked_item_its_reason_in_order() -> None:
     catalog, encoder = shop_catalog(), FakeEncoder()
     index = shop_index(catalog, encoder)
     co = CoPurchase.from_baskets([[TEALIGHTS, CANDLE_HOLDER]] * 3, min_count=2)
     m = member(*(bought(TEALIGHTS, D(2024, 4, 1) + dt.timedelta(days=30 * n)) for n in range(3)))
-    out = recommend(m, catalog=catalog, today=D(2024, 7, 1), copurchase=co, index=index, k=4)
-    assert out[0].kind == "replenish" and out[0].item_id == TEALIGHTS  # due now: the strongest reason
-    assert [s.item_id for s in out].count(CANDLE_HOLDER) == 1 and len(out) == 4
-    assert out == recommend(m, catalog=catalog, today=D(2024, 7, 1), copurchase=co, index=index, k=4)
-    with pytest.raises(ValueError):
-        recommend(m, catalog=catalog, today=D(2024, 7, 1), k=0)
+    lantern = next(int(i) for i in catalog.ids if "lantern" in catalog.name(int(i)).lower())
+    ranked = np.array([CANDLE_HOLDER, TEALIGHTS, lantern, 999_999])  # the last is not in the catalogue
+    out = explain(
+        m,
+        ranked,
+        np.array([3.0, 2.0, 1.0, 0.5]),
+        catalog=catalog,
+        today=D(2024, 7, 1),
+        copurchase=co,
+        index=index,
+    )
+    assert [s.item_id for s in out] == [CANDLE_HOLDER, TEALIGHTS, lantern]
+    assert [s.kind for s in out] == ["cross_sell", "replenish", "explore"]
+    assert (
+        out[0].reason.startswith("Often bought together with the ")
+        and out[0].facts["anchor_item_id"] == TEALIGHTS
+    )
+    assert out[1].facts["cycle_days"] == 30 and out[1].score == 2.0
+    assert out[2].reason.startswith("Similar to the ")
+    # No co-purchase and an index that cannot read the text: what similar members buy.
+    index.text_weight = 0.0
+    (only,) = explain(
+        m, np.array([lantern]), np.array([1.0]), catalog=catalog, today=D(2024, 7, 1), index=index
+    )
+    assert only.kind == "cross_sell" and only.reason == "Members who buy what they buy often choose it."
 
 
 def dormant(coupons: tuple[int, int] | None, discounted: bool, price: float, last: dt.date) -> MemberFacts:
@@ -206,5 +225,5 @@ def test_a_member_whose_purchases_are_all_missing_from_the_index_still_gets_reco
     index = CatalogIndex.build(held, encoder.encode([catalog.texts()[r] for r in catalog.rows(held)]))
     m = member(bought(WHITE_LANTERN, D(2024, 5, 1)), bought(WHITE_LANTERN, D(2024, 6, 1)))
     assert explore(m, catalog, index, D(2024, 6, 15), k=3) == []
-    out = recommend(m, catalog=catalog, today=D(2024, 7, 1), index=index, k=3)
-    assert all(s.kind != "explore" for s in out)
+    out = explain(m, np.array([MUG]), np.array([1.0]), catalog=catalog, today=D(2024, 7, 1), index=index)
+    assert [s.kind for s in out] == ["cross_sell"]  # nothing bought is in the index to be similar to
