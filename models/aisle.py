@@ -30,8 +30,8 @@ from models.aisle_features import (
 )
 from models.dataset import Baskets, Dataset
 from models.encoder import Encoder, TextEncoder, normalise_rows
-from models.ranker import fit_listwise
-from models.recommender import JSONValue, NotFittedError, Recommender, top_k
+from models.ranker import TreeRanker, fit_listwise
+from models.recommender import JSONValue, NotFittedError, Progress, Recommender, top_k
 from models.text_usability import FULL_TEXT, TextUsability, assess, encoder_languages
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ PRIOR = {"seen": 1.0, "decayed": 1.0, "neighbours_seen": 0.3, "neighbours_new": 
 EXPLORE_PRIOR = {"ease_new": 1.0, "next_visit_new": 1.0, "neighbours_new": 0.3, "text": 0.1}
 MIN_VISITS_TO_LEARN = 3
 TEXT_SIMILARITY_WEIGHT = 0.3  # in similar_items, against co-purchase weights scaled to at most 1
+RANKERS = ("linear", "trees")
 DENSE_ROWS = 8  # (members x items) arrays a scoring batch holds at once
 
 
@@ -66,8 +67,13 @@ class AisleRecommender(Recommender):
         taste_half_life_days: float = 90.0,
         copurchase_dimensions: int = 64,
         candidates: int = 200,
+        mixed_candidates: int = 200,
         ranker_l2: float = 50.0,
         ranker_members: int = 5000,
+        ranker: str = "trees",
+        explore_ranker: str = "linear",
+        trees: int = 200,
+        tree_leaves: int = 15,
         use_text: bool = True,
         text_model: str = "",
         seed: int = 0,
@@ -78,8 +84,12 @@ class AisleRecommender(Recommender):
             raise ValueError("within_decay and group_decay must be in (0, 1]")
         if min(group_size, k_neighbors, dense_items, copurchase_dimensions, candidates, ranker_members) < 1:
             raise ValueError("sizes and counts must be at least 1")
+        if mixed_candidates < 0:
+            raise ValueError("mixed_candidates must be 0 or more")
         if min(ease_l2, next_visit_l2, taste_half_life_days) <= 0 or ranker_l2 < 0:
             raise ValueError("regularisation and half-life must be positive")
+        if {ranker, explore_ranker} - set(RANKERS) or min(trees, tree_leaves - 1) < 1:
+            raise ValueError(f"ranker must be one of {RANKERS}, with at least one tree of two leaves")
         self.features = FeatureParams(
             group_size=group_size,
             within_decay=within_decay,
@@ -91,9 +101,16 @@ class AisleRecommender(Recommender):
             taste_half_life_days=taste_half_life_days,
             copurchase_dimensions=copurchase_dimensions,
             candidates=candidates,
+            mixed_candidates=mixed_candidates,
         )
         self.ranker_l2 = ranker_l2
         self.ranker_members = ranker_members
+        self.ranker = ranker
+        self.explore_ranker = explore_ranker
+        self.trees = trees
+        self.tree_leaves = tree_leaves
+        self._trees: TreeRanker | None = None  # the learned rankers when `ranker` is "trees"
+        self._explore_trees: TreeRanker | None = None
         self.use_text = use_text
         self.text_model = text_model
         self.seed = seed
@@ -117,8 +134,13 @@ class AisleRecommender(Recommender):
             "taste_half_life_days": p.taste_half_life_days,
             "copurchase_dimensions": p.copurchase_dimensions,
             "candidates": p.candidates,
+            "mixed_candidates": p.mixed_candidates,
             "ranker_l2": self.ranker_l2,
             "ranker_members": self.ranker_members,
+            "ranker": self.ranker,
+            "explore_ranker": self.explore_ranker,
+            "trees": self.trees,
+            "tree_leaves": self.tree_leaves,
             "use_text": self.use_text,
             "text_model": self.text_model,
             "seed": self.seed,
@@ -145,7 +167,12 @@ class AisleRecommender(Recommender):
         out[known] = normalise_rows(vectors)
         return out
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
+        def stage(name: str, done: float) -> None:
+            if progress is not None:
+                progress(name, done)
+
+        stage("product texts", 0.0)
         text = self.item_text_vectors(dataset)
         b = dataset.baskets
         eligible = np.flatnonzero(np.diff(b.user_indptr) >= MIN_VISITS_TO_LEARN)
@@ -153,37 +180,60 @@ class AisleRecommender(Recommender):
         chosen = np.sort(rng.permutation(eligible)[: self.ranker_members])
         self.weights = _weights(FEATURES, PRIOR)
         self.explore_weights = _weights(EXPLORE, EXPLORE_PRIOR)
+        self._trees = self._explore_trees = None
         if len(chosen):
             last = b.user_indptr[chosen + 1] - 1
             keep = np.ones(b.n_baskets, dtype=bool)
             keep[last] = False
             held_out = Dataset(b.select(keep), dataset.user_ids, dataset.item_ids, dataset.item_texts)
+            stage("signals without the last visits", 0.1)
             signals = fit_signals(held_out, self.features, text)
             targets = [b.items[b.basket_indptr[v] : b.basket_indptr[v + 1]] for v in last]
-            self._learn(signals, chosen, targets)
+            # each held-out visit's features as of its own day, as a served member's on theirs
+            self._learn(signals, chosen, targets, b.days[last].astype(np.float64), stage)
+        stage("signals", 0.8)
         self._signals = fit_signals(dataset, self.features, text)
 
-    def _learn(self, signals: Signals, users: np.ndarray, targets: list[np.ndarray]) -> None:
-        """Fit both rankers on the held-out visits of `users`."""
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # x, member, own, bought
+    def _examples(
+        self, signals: Signals, users: np.ndarray, targets: list[np.ndarray], days: np.ndarray, explore: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(features, member, bought) of the pools of `users` on their held-out visits."""
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         step = self._batch_rows(signals.n_items, signals.n_users)
         n_items = signals.n_items
         for start in range(0, len(users), step):
-            batch = users[start : start + step]
-            pool = signals.pool(signals.members.take(batch), batch, None, self.features)
-            wanted = [
-                np.asarray(t, dtype=np.int64) + row * n_items
-                for row, t in enumerate(targets[start : start + step])
-            ]
+            batch = np.arange(start, min(start + step, len(users)))
+            pool = signals.pool(
+                signals.members.take(users[batch]), users[batch], days[batch], self.features, explore
+            )
+            wanted = [np.asarray(targets[i], dtype=np.int64) + row * n_items for row, i in enumerate(batch)]
             bought = np.isin(pool.member * n_items + pool.item, np.concatenate(wanted))
-            parts.append((pool.x, start + pool.member, pool.own, bought))
-        x, member, own, label = (np.concatenate(part) for part in zip(*parts, strict=True))
-        new = ~own
+            parts.append((pool.x[:, EXPLORE_COLUMNS] if explore else pool.x, start + pool.member, bought))
+        x, member, label = (np.concatenate(part) for part in zip(*parts, strict=True))
+        return x, member, label
+
+    def _learn(
+        self,
+        signals: Signals,
+        users: np.ndarray,
+        targets: list[np.ndarray],
+        days: np.ndarray,
+        stage: Progress,
+    ) -> None:
+        """Fit both rankers on the held-out visits of `users` (on `days`)."""
+        options = {"trees": self.trees, "leaves": self.tree_leaves, "seed": self.seed}
+        stage("explore ranker", 0.4)
+        x, member, label = self._examples(signals, users, targets, days, explore=True)
         prior = _weights(EXPLORE, EXPLORE_PRIOR)
-        self.explore_weights = fit_listwise(
-            x[new][:, EXPLORE_COLUMNS], member[new], label[new], prior, self.ranker_l2
-        )
-        self.weights = fit_listwise(x, member, label, _weights(FEATURES, PRIOR), self.ranker_l2)
+        self.explore_weights = fit_listwise(x, member, label, prior, self.ranker_l2)
+        if self.explore_ranker == "trees":
+            self._explore_trees = TreeRanker.fit(x, member, label, **options)
+        stage("all-items ranker", 0.55)
+        x, member, label = self._examples(signals, users, targets, days, explore=False)
+        if self.ranker == "trees":
+            self._trees = TreeRanker.fit(x, member, label, **options)
+        if self._trees is None:  # also when too few members bought anything to grow trees on
+            self.weights = fit_listwise(x, member, label, _weights(FEATURES, PRIOR), self.ranker_l2)
 
     def _batch_rows(self, n_items: int | None = None, n_users: int | None = None) -> int:
         """Members per batch so that their dense score rows and similarity rows stay bounded."""
@@ -217,7 +267,11 @@ class AisleRecommender(Recommender):
             day = None if days is None else days[batch]
             part = rows if len(batch) == n else rows.take(batch)
             pool = signals.pool(part, self_users[batch], day, self.features, exclude_history)
-            scores = pool.x[:, columns].astype(np.float64) @ weights
+            trees = self._explore_trees if exclude_history else self._trees
+            if trees is not None:
+                scores = trees.predict(pool.x[:, columns])
+            else:
+                scores = pool.x[:, columns].astype(np.float64) @ weights
             empty = rows.visits[batch][pool.member] == 0
             scores[empty] = signals.items.popularity[pool.item[empty]]
             out[start + pool.member, pool.item] = scores
@@ -289,11 +343,21 @@ class AisleRecommender(Recommender):
 
     def _state(self) -> dict[str, np.ndarray]:
         arrays = self._fitted_signals().to_arrays()
-        return {**arrays, "weights": self.weights, "explore_weights": self.explore_weights}
+        arrays = {**arrays, "weights": self.weights, "explore_weights": self.explore_weights}
+        for key, trees in (("trees", self._trees), ("explore_trees", self._explore_trees)):
+            if trees is not None:
+                arrays[key] = trees.to_array()
+        return arrays
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
         self.weights = arrays.pop("weights")
         self.explore_weights = arrays.pop("explore_weights")
+        trees, explore_trees = arrays.pop("trees", None), arrays.pop("explore_trees", None)
+        self._trees = None if trees is None else TreeRanker.from_array(trees)
+        self._explore_trees = None if explore_trees is None else TreeRanker.from_array(explore_trees)
+        for ranker, width in ((self._trees, len(FEATURES)), (self._explore_trees, len(EXPLORE))):
+            if ranker is not None and ranker.n_features != width:
+                raise ValueError("the saved trees do not match this version's features")
         if len(self.weights) != len(FEATURES) or len(self.explore_weights) != len(EXPLORE):
             raise ValueError("the saved ranker weights do not match this version's features")
         self._signals = Signals.from_arrays(arrays, self.n_users, self.n_items)

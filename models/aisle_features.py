@@ -1,18 +1,21 @@
 """The signals Aisle's recommender ranks with, for a pool of (member, item) pairs of a batch of members.
 
 Two kinds of fitted state. `ItemSignals` is fitted once from everyone's baskets: how often each item
-is rebought and after how long, popularity, the EASE and next-visit item-item models, text and
-co-purchase item vectors, and the overall rates that smooth a member's own. `MemberRows` is computed
-from a batch of members' baskets alone (`member_rows`), at fit time for every member and at serving
-time for the member in the store, so both go through one code path.
+is rebought and after how long, popularity and weekly sales, the EASE and next-visit item-item models,
+text and co-purchase item vectors, and the overall rates that smooth a member's own. `MemberRows` is
+computed from a batch of members' baskets alone (`member_rows`), at fit time for every member and at
+serving time for the member in the store, so both go through one code path.
 
-A member's pool is their own items plus the `candidates` best never-bought items by a co-purchase base
-score. Repeat signals (zero for never-bought items): the TIFU-style decayed frequency, the share of
-visits with the item, visits since it was last bought, where the member is in the item's repurchase
-cycle on the visit day, how often members rebuy the item and how often this member rebuys at all.
-Discovery signals (kept apart for bought and never-bought items): EASE and next-visit regression
-scores, the nearest members' decayed baskets, popularity, and the similarity of the item to the
-member's taste in text (product descriptions) and in co-purchase space.
+A member's pool is their own items plus the `mixed_candidates` best never-bought items by a
+co-purchase base score; the explore-only list ranks the `candidates` best never-bought ones.
+Features are as of the visit day (the day the member is in the store): repeat signals (zero for
+never-bought items) are the TIFU-style decayed frequency, the share of visits and of the latest visits
+with the item, visits and days since it was last bought, where the member is in the item's and in
+their own repurchase cycle, days since their last visit against their usual gap, how often members
+rebuy the item and how often this member rebuys at all. Discovery signals (kept apart for bought and
+never-bought items): EASE and next-visit regression scores, the nearest members' decayed baskets,
+popularity, the item's sales in the weeks before the visit against its usual rate (seasons), and the
+similarity of the item to the member's taste in text and in co-purchase space.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from models.dataset import Baskets, Dataset
 from models.encoder import normalise_rows
 from models.taste import copurchase_vectors, ease_weights, next_basket_weights, popular_items
 
-REPEAT = ("seen", "decayed", "frequency", "recency", "cycle", "cycle_sq", "item_repeat", "member_repeat")
-SHARED = ("ease", "next_visit", "neighbours", "popularity")
+REPEAT: tuple[str, ...] = ("seen", "decayed", "frequency", "recency", "cycle", "cycle_sq", "own_cycle")
+REPEAT += ("own_cycle_sq", "days_since", "item_repeat", "member_repeat", "visit_gap", "last_visits")
+SHARED = ("ease", "next_visit", "neighbours", "popularity", "trend")
 NEW_ONLY = ("item_repeat_new", "member_repeat_new", "text", "copurchase")
 FEATURES = REPEAT + ("log_visits",) + tuple(f"{s}_seen" for s in SHARED) + tuple(f"{s}_new" for s in SHARED)
 FEATURES += NEW_ONLY
@@ -39,6 +43,8 @@ DEFAULT_GAP_DAYS = 30.0  # typical days between visits when no member has two
 # the co-purchase base score that picks a member's never-bought candidates
 CANDIDATE_BASE = {"ease": 1.0, "next_visit": 1.0, "neighbours": 0.1, "popularity": 1e-3}
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
+RECENT_VISITS = 3  # "last_visits": the share of the member's latest visits with the item
+TREND_WEEKS = 4  # "trend": the item's sales in the weeks before the visit against its usual rate
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class FeatureParams:
     taste_half_life_days: float = 90.0
     copurchase_dimensions: int = 64
     candidates: int = 200
+    mixed_candidates: int = 200  # never-bought items competing with the member's own in the all-items list
 
 
 @dataclass
@@ -68,6 +75,7 @@ class MemberRows:
     last_day: sp.csr_matrix  # date ordinal when last bought
     recency: sp.csr_matrix  # half-life weights (as of the last visit) for taste vectors
     log_gaps: sp.csr_matrix  # sum of log days between the member's consecutive purchases of the item
+    recent: sp.csr_matrix  # visits with the item among the member's RECENT_VISITS latest
     visits: np.ndarray  # (members,)
     first_day: np.ndarray  # date ordinal of the first visit (0 without one)
     last_visit_day: np.ndarray  # date ordinal of the last visit (0 without one)
@@ -147,6 +155,7 @@ def member_rows(baskets: Baskets, n_items: int, params: FeatureParams) -> Member
         last_day=at_last(np.repeat(day, sizes)[last_line]),
         recency=per_pair(np.repeat(recency, sizes)[order]),
         log_gaps=per_pair(gap),
+        recent=per_pair(np.repeat((from_end < RECENT_VISITS).astype(np.float64), sizes)[order]),
         visits=visits.astype(np.float64),
         first_day=first_day,
         last_visit_day=last_visit_day,
@@ -167,7 +176,8 @@ class ItemSignals:
     next_visit: np.ndarray  # (dense, dense) C-contiguous float32
     text: np.ndarray  # (items, d) item text vectors
     copurchase: np.ndarray  # (items, c) co-purchase item vectors
-    rates: np.ndarray  # [overall member repeat rate, typical days between visits]
+    weekly: np.ndarray  # (weeks + 1, items) float32 cumulative sales by week from the first day
+    rates: np.ndarray  # [overall member repeat rate, typical days between visits, first day]
 
     def __post_init__(self) -> None:
         self.ease = np.ascontiguousarray(self.ease, dtype=np.float32)
@@ -184,6 +194,19 @@ class ItemSignals:
     def typical_gap(self) -> float:
         """Median over members of their mean days between visits."""
         return float(self.rates[1])
+
+    def trend(self, member_day: np.ndarray, member: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """log of each item's sales in the TREND_WEEKS before its member's visit day (the latest
+        weeks known for a day after the data) over its mean sales in as many weeks."""
+        n_weeks = len(self.weekly) - 1
+        if n_weeks < 1:
+            return np.zeros(len(item))
+        week = np.clip((member_day - self.rates[2]) // 7, 0, n_weeks).astype(np.int64)
+        start = np.maximum(week - TREND_WEEKS, 0)
+        recent = (self.weekly[week[member], item] - self.weekly[start[member], item]).astype(np.float64)
+        span = np.maximum(week - start, 1)[member]
+        usual = self.weekly[-1, item] / n_weeks
+        return np.log((recent / span + 0.1) / (usual + 0.1))
 
     def dense_scores(self, weights: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
         """(members, items) float32: each member's bought dense items' rows of `weights`, summed."""
@@ -223,6 +246,13 @@ def fit_item_signals(
 
     popularity = np.log1p(dataset.item_popularity())
     dense = popular_items(dataset, params.dense_items)
+    b = dataset.baskets
+    first_day = float(b.days.min()) if b.n_baskets else 0.0
+    week = ((b.days - first_day) // 7).astype(np.int64)
+    n_weeks = int(week.max()) + 1 if b.n_baskets else 0
+    line_week = np.repeat(week, np.diff(b.basket_indptr))
+    sales = np.bincount(line_week * n_items + b.items, minlength=n_weeks * n_items).reshape(n_weeks, n_items)
+    weekly = np.vstack([np.zeros((1, n_items)), np.cumsum(sales, axis=0)]).astype(np.float32)
     return ItemSignals(
         item_repeat=item_repeat,
         item_cycle=item_cycle,
@@ -232,7 +262,8 @@ def fit_item_signals(
         next_visit=next_basket_weights(dataset, params.next_visit_l2, dense),
         text=np.asarray(text, dtype=np.float32),
         copurchase=copurchase_vectors(dataset, params.copurchase_dimensions),
-        rates=np.array([overall_repeat, typical_gap]),
+        weekly=weekly,
+        rates=np.array([overall_repeat, typical_gap, first_day]),
     )
 
 
@@ -368,7 +399,7 @@ class Signals:
         own_member = np.repeat(np.arange(n), np.diff(rows.counts.indptr))
         own_item = rows.counts.indices.astype(np.int64)
         base[own_member, own_item] = -np.inf
-        new_member, new_item = _best_new(base, params.candidates)
+        new_member, new_item = _best_new(base, params.candidates if explore_only else params.mixed_candidates)
 
         if explore_only:
             member, item = new_member, new_item
@@ -379,11 +410,24 @@ class Signals:
             own = np.r_[np.ones(len(own_member), bool), np.zeros(len(new_member), bool)]
         order = np.argsort(member, kind="stable")
         member, item, own = member[order], item[order], own[order]
+        member_gap = np.where(
+            rows.visits > 1,
+            (rows.last_visit_day - rows.first_day) / np.maximum(rows.visits - 1, 1),
+            s.typical_gap,
+        )
+        # days from the last visit to this one; without the visit day, the member's usual gap
+        until_visit = member_gap if days is None else np.asarray(days, dtype=np.float64) - rows.last_visit_day
+        until_visit = np.maximum(until_visit, 0.0)
         x = np.zeros((len(member), len(FEATURES)), dtype=np.float32)
         visits = np.maximum(rows.visits, 1.0)
         repeat_rate = (rows.rebuys + SMOOTHING * s.overall_repeat) / (rows.later_lines + SMOOTHING)
         for name in SHARED:
-            picked = popularity[item] if name == "popularity" else shared[SHARED.index(name)][member, item]
+            if name == "popularity":
+                picked = popularity[item]
+            elif name == "trend":
+                picked = s.trend(rows.last_visit_day + until_visit, member, item)
+            else:
+                picked = shared[SHARED.index(name)][member, item]
             x[own, _COLUMN[f"{name}_seen"]] = picked[own]
             x[~own, _COLUMN[f"{name}_new"]] = picked[~own]
         new = ~own
@@ -394,13 +438,14 @@ class Signals:
             taste = normalise_rows(np.asarray(recency @ vectors))
             x[new, _COLUMN[column]] = np.einsum("ij,ij->i", taste[member[new]], vectors[item[new]])
         if own.any():
-            x[own] = self._repeat_features(rows, days, x[own], repeat_rate, visits)
+            x[own] = self._repeat_features(rows, until_visit, member_gap, x[own], repeat_rate, visits)
         return Pool(member=member, item=item, own=own, x=x)
 
     def _repeat_features(
         self,
         rows: MemberRows,
-        days: np.ndarray | None,
+        until_visit: np.ndarray,
+        member_gap: np.ndarray,
         x: np.ndarray,
         repeat_rate: np.ndarray,
         visits: np.ndarray,
@@ -410,14 +455,13 @@ class Signals:
         counts = rows.counts
         member = np.repeat(np.arange(rows.n_members), np.diff(counts.indptr))
         item = counts.indices
-        member_gap = np.where(
-            rows.visits > 1,
-            (rows.last_visit_day - rows.first_day) / np.maximum(rows.visits - 1, 1),
-            s.typical_gap,
-        )
-        until_visit = member_gap if days is None else np.asarray(days, dtype=np.float64) - rows.last_visit_day
         since_days = rows.last_visit_day[member] - rows.last_day.data + until_visit[member]
         cycle = np.log((since_days + 1.0) / s.item_cycle[item])
+        rebought = counts.data > 1
+        own_cycle = np.zeros(len(item))
+        own_cycle[rebought] = np.log(since_days[rebought] + 1.0) - rows.log_gaps.data[rebought] / (
+            counts.data[rebought] - 1.0
+        )
         since_visits = visits[member] - rows.last_position.data
         decayed = rows.decayed.data / _row_max(rows.decayed)[member]
         x[:, _COLUMN["seen"]] = 1.0
@@ -426,6 +470,11 @@ class Signals:
         x[:, _COLUMN["recency"]] = 1.0 / (1.0 + since_visits)
         x[:, _COLUMN["cycle"]] = cycle
         x[:, _COLUMN["cycle_sq"]] = cycle**2
+        x[:, _COLUMN["own_cycle"]] = own_cycle
+        x[:, _COLUMN["own_cycle_sq"]] = own_cycle**2
+        x[:, _COLUMN["days_since"]] = np.log1p(since_days)
+        x[:, _COLUMN["visit_gap"]] = np.log((until_visit + 1.0) / (member_gap + 1.0))[member]
+        x[:, _COLUMN["last_visits"]] = rows.recent.data / np.minimum(visits[member], RECENT_VISITS)
         x[:, _COLUMN["item_repeat"]] = s.item_repeat[item]
         x[:, _COLUMN["member_repeat"]] = repeat_rate[member]
         x[:, _COLUMN["log_visits"]] = np.log(visits[member])

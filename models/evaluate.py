@@ -41,8 +41,9 @@ SHOWN_LINES = 10  # line numbers listed per data-quality fault
 def evaluate_recommender(recommender: Recommender, split: Split) -> dict[str, float]:
     """Fit on the split's dataset and score the test users' next baskets."""
     recommender.fit(split.dataset)
-    recommended = recommender.recommend(split.test_users, 20)
-    explore_only = recommender.recommend(split.test_users, 20, exclude_history=True)
+    days = split.target_days  # the visit day; time-blind methods ignore it
+    recommended = recommender.recommend(split.test_users, 20, days=days)
+    explore_only = recommender.recommend(split.test_users, 20, exclude_history=True, days=days)
     return next_basket_report(recommended, explore_only, split.targets, split.test_histories())
 
 

@@ -7,7 +7,8 @@
    history is under 2 baskets are dropped. The item filter is applied once, not repeated until stable.
 4. Test members are the listed ids, or else a seeded 20% of members; the others train.
 5. Recommenders fit on the train members' full sequences plus the test members' histories; the test
-   members' targets are held out for scoring.
+   members' targets are held out for scoring. The target's date is known (a clerk serves the member
+   on the day they are in the store): time-aware methods may use it, never its items.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Split:
     train_users: np.ndarray
     test_users: np.ndarray
     targets: list[np.ndarray]  # target items of each test user, aligned with test_users
+    target_days: np.ndarray  # date ordinal of each test user's target basket: the visit day to predict
     summary: ProtocolSummary
     unknown_test_ids: tuple[str, ...] = ()  # listed test ids absent from the file
     excluded_test_ids: tuple[str, ...] = ()  # listed test ids the protocol filtered out
@@ -168,6 +170,7 @@ def split_next_basket(tx: Transactions, test_user_ids: Sequence[str] | None = No
         train_users=np.flatnonzero(~is_test),
         test_users=test_users,
         targets=targets,
+        target_days=full.days[last].astype(np.int64),
         summary=summary,
         unknown_test_ids=unknown,
         excluded_test_ids=excluded,

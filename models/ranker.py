@@ -1,17 +1,20 @@
-"""A linear ranker fitted with a listwise softmax loss over each member's candidate items.
+"""Rankers of each member's candidate items: a linear one fitted with a listwise softmax loss, and
+gradient-boosted trees (LightGBM's LambdaRank, `TreeRanker`).
 
-For one member, the chance the model gives each candidate is the softmax of its score ``x @ w``; the
-loss is minus the mean log chance of the items the member actually bought next, summed over members,
-plus ``l2 * |w - prior|^2`` on standardised features: the prior counts as much as `l2` members, so it
-holds with a handful of members and fades with thousands. The loss looks at ranking within a member only,
-which is what top-k recommendation needs; a pointwise logistic loss would also spend effort telling
-apart members who buy much from members who buy little.
+The linear ranker: for one member, the chance the model gives each candidate is the softmax of its
+score ``x @ w``; the loss is minus the mean log chance of the items the member actually bought next,
+summed over members, plus ``l2 * |w - prior|^2`` on standardised features: the prior counts as much
+as `l2` members, so it holds with a handful of members and fades with thousands. The loss looks at
+ranking within a member only, which is what top-k recommendation needs; a pointwise logistic loss
+would also spend effort telling apart members who buy much from members who buy little.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
+
+MIN_TREE_GROUPS = 200  # members with a bought candidate needed to grow trees rather than a linear blend
 
 
 def fit_listwise(
@@ -68,3 +71,84 @@ def fit_listwise(
 
     result = minimize(loss_and_grad, prior_s, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
     return np.asarray(result.x / scale)
+
+
+class TreeRanker:
+    """Gradient-boosted trees fitted with LightGBM's LambdaRank objective over each member's candidates,
+    kept as LightGBM's own text model (saved as UTF-8 bytes, never pickled)."""
+
+    def __init__(self, model: str) -> None:
+        import lightgbm
+
+        self.model = model
+        self._booster = lightgbm.Booster(model_str=model)
+
+    @classmethod
+    def fit(
+        cls,
+        x: np.ndarray,
+        group: np.ndarray,
+        label: np.ndarray,
+        trees: int = 200,
+        leaves: int = 15,
+        learning_rate: float = 0.05,
+        min_rows: int = 50,
+        seed: int = 0,
+        min_groups: int = MIN_TREE_GROUPS,
+    ) -> TreeRanker | None:
+        """Trees over `x` (rows grouped contiguously by `group`, `label` true for bought); None when
+        fewer than `min_groups` groups have a bought row (too few to grow trees on: keep a linear one)."""
+        import lightgbm
+
+        x = np.asarray(x, dtype=np.float32)
+        group = np.asarray(group)
+        label = np.asarray(label, dtype=np.float64)
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, int)
+        positives = np.add.reduceat(label, starts) if len(starts) else np.zeros(0)
+        keep_group = positives > 0
+        if keep_group.sum() < max(min_groups, 1):
+            return None
+        sizes = np.diff(np.r_[starts, len(group)])
+        keep = np.repeat(keep_group, sizes)
+        params = {
+            "objective": "lambdarank",
+            "lambdarank_truncation_level": 20,
+            "eval_at": [10],
+            "num_leaves": leaves,
+            "learning_rate": learning_rate,
+            "min_data_in_leaf": min_rows,
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            # one thread: on a busy two-core machine OpenMP's waiting threads made a fit ten times slower
+            "num_threads": 1,
+            "verbosity": -1,
+        }
+        data = lightgbm.Dataset(x[keep], label[keep], group=sizes[keep_group], free_raw_data=True)
+        booster = lightgbm.train(params, data, num_boost_round=trees)
+        return cls(booster.model_to_string())
+
+    @property
+    def n_features(self) -> int:
+        """Columns the trees read."""
+        return int(self._booster.num_feature())
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Float64 scores of the rows of `x` (higher ranks first)."""
+        if len(x) == 0:
+            return np.zeros(0)
+        return np.asarray(
+            self._booster.predict(np.asarray(x, dtype=np.float32), num_threads=1), dtype=np.float64
+        )
+
+    def to_array(self) -> np.ndarray:
+        """The model text as a uint8 array, for an .npy file."""
+        return np.frombuffer(self.model.encode("utf-8"), dtype=np.uint8).copy()
+
+    @classmethod
+    def from_array(cls, array: np.ndarray) -> TreeRanker:
+        """Rebuild from `to_array` output."""
+        return cls(np.asarray(array, dtype=np.uint8).tobytes().decode("utf-8"))

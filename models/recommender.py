@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -24,6 +25,7 @@ FORMAT = "aisle.recommender"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 JSONValue = str | int | float | bool | None
+Progress = Callable[[str, float], None]  # (stage, fraction of the fit done), for a progress bar
 
 
 class NotFittedError(RuntimeError):
@@ -82,19 +84,22 @@ class Recommender(ABC):
         """Number of items seen at fit time."""
         return len(self.item_ids)
 
-    def fit(self, dataset: Dataset) -> Self:
-        """Learn from every user's known baskets and remember what each user bought."""
+    def fit(self, dataset: Dataset, progress: Progress | None = None) -> Self:
+        """Learn from every user's known baskets and remember what each user bought; `progress`, when
+        given, is called with each stage's name and the fraction of the fit done (1.0 at the end)."""
         history = dataset.user_items.copy()
         history.data[:] = 1.0
         self._history = history
         self.user_ids = np.asarray(dataset.user_ids, dtype=str)
         self.item_ids = np.asarray(dataset.item_ids, dtype=str)
-        self._fit(dataset)
+        self._fit(dataset, progress)
+        if progress is not None:
+            progress("done", 1.0)
         return self
 
     @abstractmethod
-    def _fit(self, dataset: Dataset) -> None:
-        """Method-specific training."""
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
+        """Method-specific training; a method with stages reports them through `progress`."""
 
     @abstractmethod
     def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:

@@ -13,7 +13,7 @@ from implicit.nearest_neighbours import bm25_weight
 from threadpoolctl import threadpool_limits
 
 from models.dataset import Dataset
-from models.recommender import JSONValue, Recommender, top_k
+from models.recommender import JSONValue, Progress, Recommender, top_k
 
 WEIGHTINGS = ("bm25", "confidence")
 
@@ -60,7 +60,7 @@ class ALS(Recommender):
         out.data = 1.0 + self.confidence * out.data
         return out
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
         with threadpool_limits(1, "blas"):
             model = AlternatingLeastSquares(
                 factors=self.factors,

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.dataset import Dataset
-from models.recommender import JSONValue, Recommender, top_k
+from models.recommender import JSONValue, Progress, Recommender, top_k
 
 NORMALISATIONS = ("cosine", "conditional")
 
@@ -58,7 +58,7 @@ class ItemCooccurrence(Recommender):
         self.max_neighbors = max_neighbors
         self._partners = sp.csr_matrix((0, 0))
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
         self._partners = cooccurrence_matrix(dataset, self.normalisation, self.max_neighbors)
 
     def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.dataset import Dataset
-from models.recommender import JSONValue, Recommender
+from models.recommender import JSONValue, Progress, Recommender
 
 
 def popularity_scores(dataset: Dataset) -> np.ndarray:
@@ -23,7 +23,7 @@ class GlobalTopFreq(Recommender):
         super().__init__()
         self._popularity = np.zeros(0)
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
         self._popularity = popularity_scores(dataset)
 
     def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:

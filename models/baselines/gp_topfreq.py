@@ -7,6 +7,7 @@ import numpy as np
 from models.baselines.g_topfreq import popularity_scores
 from models.baselines.p_topfreq import PersonalTopFreq
 from models.dataset import Dataset
+from models.recommender import Progress
 
 
 class GlobalPersonalTopFreq(PersonalTopFreq):
@@ -18,7 +19,7 @@ class GlobalPersonalTopFreq(PersonalTopFreq):
         super().__init__()
         self._popularity = np.zeros(0)
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
         super()._fit(dataset)
         self._popularity = popularity_scores(dataset)
 

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.dataset import Dataset
-from models.recommender import JSONValue, Recommender
+from models.recommender import JSONValue, Progress, Recommender
 
 
 def personal_frequency(dataset: Dataset) -> sp.csr_matrix:
@@ -41,7 +41,7 @@ class PersonalTopFreq(Recommender):
         super().__init__()
         self._personal = sp.csr_matrix((0, 0))
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
         self._personal = personal_frequency(dataset)
 
     def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.dataset import Dataset
-from models.recommender import JSONValue, Recommender
+from models.recommender import JSONValue, Progress, Recommender
 
 
 def tifu_vectors(dataset: Dataset, group_size: int, within_decay: float, group_decay: float) -> sp.csr_matrix:
@@ -67,7 +67,7 @@ class TifuKnn(Recommender):
         self._vectors = sp.csr_matrix((0, 0))
         self._unit = sp.csr_matrix((0, 0))
 
-    def _fit(self, dataset: Dataset) -> None:
+    def _fit(self, dataset: Dataset, progress: Progress | None = None) -> None:
         self._vectors = tifu_vectors(dataset, self.group_size, self.within_decay, self.group_decay)
         self._unit = _normalise_rows(self._vectors).tocsr()
 

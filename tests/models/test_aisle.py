@@ -16,6 +16,7 @@ from models.aisle_features import EXPLORE, FEATURES
 from models.dataset import Dataset
 from models.encoder import TextEncoder
 from models.evaluate import Evaluation
+from models.ranker import TreeRanker
 from models.recommender import ArtefactError, Recommender, top_k
 from tests.models.contract import RecommenderContract
 from tests.models.synthetic import (
@@ -88,9 +89,8 @@ class TestAisle(RecommenderContract):
         model = AisleRecommender(encoder=FakeEncoder()).fit(data)
         assert model.recommend(np.array([12]), 1, exclude_history=True)[0, 0] == 2
 
-    def test_explore_list_ignores_the_repeat_ranker(
-        self, fitted: AisleRecommender, everyone: np.ndarray
-    ) -> None:
+    def test_explore_list_ignores_the_repeat_ranker(self, data: Dataset, everyone: np.ndarray) -> None:
+        fitted = AisleRecommender(ranker="linear", encoder=FakeEncoder()).fit(data)
         explore = fitted.recommend(everyone, 5, exclude_history=True)
         scores = fitted.explore_score(everyone)
         scores[fitted.history(everyone).toarray() > 0] = -np.inf
@@ -175,8 +175,43 @@ class TestAisle(RecommenderContract):
         with pytest.raises(IndexError):
             fitted.score_baskets(data.baskets, np.full(data.n_users, data.n_users))
 
+    def test_visit_day(self, fitted: AisleRecommender, data: Dataset, everyone: np.ndarray) -> None:
+        # without a day, the visit is one usual gap after the last; these members come every day
+        b = data.baskets
+        has = np.diff(b.user_indptr) > 0
+        last = np.zeros(data.n_users)
+        last[has] = b.days[b.user_indptr[1:][has] - 1]
+        for exclude in (False, True):
+            np.testing.assert_array_equal(
+                fitted.ranking_scores(everyone, exclude),
+                fitted.ranking_scores(everyone, exclude, days=last + 1),
+            )
+        # a year later every bought item is long overdue: the repeat scores change, the pool does not
+        later = fitted.score(everyone, days=last + 365)
+        now = fitted.score(everyone)
+        assert not np.array_equal(later, now)
+        np.testing.assert_array_equal(np.isfinite(later), np.isfinite(now))
+        with pytest.raises(ValueError):
+            fitted.recommend(everyone, 3, days=last[:2])
+
+    def test_fit_reports_progress(self, data: Dataset) -> None:
+        seen: list[tuple[str, float]] = []
+        AisleRecommender(encoder=FakeEncoder()).fit(
+            data, progress=lambda stage, done: seen.append((stage, done))
+        )
+        fractions = [done for _, done in seen]
+        assert len(seen) >= 4 and fractions == sorted(fractions)
+        assert seen[-1] == ("done", 1.0) and 0.0 <= fractions[0] < 1.0
+
     def test_parameters_are_checked(self) -> None:
-        for bad in ({"within_decay": 0.0}, {"k_neighbors": 0}, {"ease_l2": -1.0}, {"ranker_l2": -0.1}):
+        for bad in (
+            {"within_decay": 0.0},
+            {"k_neighbors": 0},
+            {"ease_l2": -1.0},
+            {"ranker_l2": -0.1},
+            {"ranker": "forest"},
+            {"mixed_candidates": -1},
+        ):
             with pytest.raises(ValueError):
                 AisleRecommender(**bad)  # type: ignore[arg-type]
 
@@ -214,3 +249,38 @@ def test_development_data_targets(dev_evaluation: Evaluation) -> None:
     assert m["aisle"]["recall@10"] > m["tifu-knn"]["recall@10"]
     best_explore = max(m[name]["explore_only_recall@10"] for name in baselines)
     assert m["aisle"]["explore_only_recall@10"] >= 1.3 * best_explore
+
+
+def test_tree_ranker_learns_an_interaction_and_round_trips() -> None:
+    # members buy the item whose two features are both high: no single weighted sum of one says it
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(400 * 20, 3))
+    group = np.repeat(np.arange(400), 20)
+    label = (x[:, 0] > 0.8) & (x[:, 1] > 0.8)
+    ranker = TreeRanker.fit(x, group, label, trees=50)
+    assert ranker is not None and ranker.n_features == 3
+    test = rng.uniform(size=(2000, 3))
+    scores = ranker.predict(test)
+    both = (test[:, 0] > 0.8) & (test[:, 1] > 0.8)
+    assert scores[both].min() > np.median(scores[~both])
+    again = TreeRanker.from_array(ranker.to_array())
+    np.testing.assert_array_equal(again.predict(test), scores)
+    # too few members with a purchase to grow trees on
+    assert TreeRanker.fit(x[:200], group[:200], label[:200]) is None
+
+
+def test_trees_are_saved_and_loaded(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    favourite = rng.integers(0, 30, size=300)
+    sequences = [
+        [[int(favourite[m])] + rng.integers(0, 60, size=3).tolist() for _ in range(int(rng.integers(3, 7)))]
+        for m in range(300)
+    ]
+    data = Dataset.from_baskets(sequences, n_items=60)
+    model = AisleRecommender(encoder=FakeEncoder(), trees=20).fit(data)
+    assert model._trees is not None
+    loaded = AisleRecommender.load(model.save(tmp_path / "trees"))
+    users = np.arange(300)
+    np.testing.assert_array_equal(loaded.score(users), model.score(users))
+    np.testing.assert_array_equal(loaded.recommend(users, 5), model.recommend(users, 5))
+    assert (model.recommend(users, 1)[:, 0] == favourite).mean() > 0.9

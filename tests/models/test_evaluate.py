@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.data import ONLINE_RETAIL_CREDIT
-from models.evaluate import METRICS, Evaluation, main
+from models.baselines.p_topfreq import PersonalTopFreq
+from models.data import ONLINE_RETAIL_CREDIT, load_transactions
+from models.evaluate import METRICS, Evaluation, evaluate_recommender, main
+from models.protocol import split_next_basket
 from models.registry import method_names
 
 RETAIL_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
@@ -72,6 +74,36 @@ def test_bad_line_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "line 6: expected 8 fields, found 5" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+class DayRecorder(PersonalTopFreq):
+    """P-TopFreq that remembers the visit days it was asked to rank for."""
+
+    name = "p-topfreq"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days: list[np.ndarray | None] = []
+
+    def _score(self, user_indices: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+        self.days.append(days)
+        return super()._score(user_indices, days)
+
+
+def test_every_method_is_told_the_visit_day(tmp_path: Path) -> None:
+    tx = load_transactions(generated_shop(tmp_path / "shop.csv"))
+    split = split_next_basket(tx, seed=1)
+    recorder = DayRecorder()
+    evaluate_recommender(recorder, split)
+    asked = np.concatenate([d for d in recorder.days if d is not None])
+    # both lists, every test member, on the day of the basket being predicted
+    assert len(recorder.days) == 2 and all(d is not None for d in recorder.days)
+    np.testing.assert_array_equal(asked, np.tile(split.target_days, 2))
+    # time-blind methods rank the same with or without it
+    users = split.test_users
+    np.testing.assert_array_equal(
+        recorder.recommend(users, 5, days=split.target_days), recorder.recommend(users, 5)
+    )
 
 
 def test_unknown_method(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,6 +61,10 @@ def test_same_day_invoices_merge_and_targets_are_held_out(shop: Path) -> None:
     assert baskets_of(split, "u4") == [["a", "c"], ["b"], ["c"]]
     assert baskets_of(split, "u6") == [["a", "b"], ["c", "d"], ["a", "d"]]
     assert split.test_histories()[0].tolist() == [0, 1, 2]
+    # the target's day is known (the member is in the store), its items are not
+    assert split.target_days.tolist() == [(dt.date(2024, 1, 1) + dt.timedelta(days=3)).toordinal()]
+    b, u1 = split.dataset.baskets, split.test_users[0]
+    assert (b.days[b.user_indptr[u1] : b.user_indptr[u1 + 1]] < split.target_days[0]).all()
 
 
 def test_listed_test_users_are_honoured_and_misses_reported(shop: Path) -> None:
