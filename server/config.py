@@ -91,8 +91,9 @@ class Settings(BaseSettings):
     )
     model_nightly_rebuild: bool = Field(
         True,
-        description="Whether the nightly job trains a new recommender version into models_dir; serving it "
-        "is a separate step (`aisle models promote`).",
+        description="Whether `aisle jobs nightly` trains a recommender version on new sales into models_dir "
+        "and serves it chain-wide, unless its held-back recall@10 is more than model_max_drop below the "
+        "served version's (then it waits for `aisle models promote --force`).",
     )
     host: str = "127.0.0.1"
     port: int = 8000
