@@ -92,6 +92,11 @@ def _rounded(metrics: dict[str, float]) -> dict[str, float | None]:
     return {k: (None if np.isnan(v) else round(float(v), 6)) for k, v in metrics.items()}
 
 
+def _within(step: Progress, label: str, start: float, end: float) -> Progress:
+    """A fit's own progress (0..1) as a stretch of the whole training's bar."""
+    return lambda stage, done: step(f"{label}: {stage}", start + (end - start) * done)
+
+
 def train_version(
     tx: Transactions,
     root: str | Path,
@@ -117,12 +122,13 @@ def train_version(
     except ProtocolError as exc:  # too few members with three visits: nothing to hold back
         measured["split"] = {"seed": seed, "skipped": str(exc)}
     else:
-        step("fit on the held-back split", 0.05)
-        model = AisleRecommender(**params, encoder=encoder).fit(split.dataset)
-        step("measure as served", 0.35)
+        model = AisleRecommender(**params, encoder=encoder).fit(
+            split.dataset, progress=_within(step, "held-back fit", 0.05, 0.4)
+        )
+        step("measure as served", 0.4)
         served = ServedModel("held-back", model)
         held_back = evaluate_served(served, split, allowed_mask(split.dataset.item_ids, allowed_ids))
-        step("baselines", 0.4)
+        step("baselines", 0.43)
         measured["held_back"] = _rounded(held_back)
         measured["baselines"] = {name: _rounded(evaluate_baseline(name, split)) for name in baselines}
         measured["split"] = {
@@ -130,10 +136,9 @@ def train_version(
             "train_members": len(split.train_users),
             "test_members": len(split.test_users),
         }
-    step("fit on all data", 0.45)
     full = dataset_of(tx)
-    final = AisleRecommender(**params, encoder=encoder).fit(full)
-    step("save", 0.95)
+    final = AisleRecommender(**params, encoder=encoder).fit(full, progress=_within(step, "fit", 0.45, 0.98))
+    step("save", 0.98)
     folder = save_version(root, final, data_window(full, source), measured)
     step("done", 1.0)
     return folder

@@ -275,7 +275,7 @@ def train(
     settings = get_settings()
     err = Console(stderr=True, soft_wrap=True)
     out = Console(soft_wrap=True)
-    columns = (TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
+    columns = (TextColumn("{task.description:<40}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"))
     started = time.perf_counter()
     try:
         engine = open_database(settings)
