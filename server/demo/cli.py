@@ -158,11 +158,30 @@ def _warm_recommender(context: AppContext, steps: Steps, offset: timedelta | Non
     doing = f"Recommender: indexing {products} products, loading the model (new products are embedded once)"
     rehearse_on_warm_up(context, lambda: shifted_now(offset))
     try:
+        _first_model_version(context, steps)
         with steps.step(doing) as done, long_lived_build():
             recommender = holder_for(context).warm_up()
             done(f"Recommender: {len(recommender.catalog)} products indexed, model loaded and warmed up")
     except Exception as exc:  # the server starts anyway and keeps trying; /health/ready says why
         err.print(f"[bold red]error:[/] the recommender could not be built: {exc}")
+
+
+def _first_model_version(context: AppContext, steps: Steps) -> None:
+    """With no recommender version serving yet, train one on the chain's sales as a step of its own."""
+    from server.deployments.service import served_versions
+    from server.recommendations.engine import holder_for
+
+    with context.sessions() as session:
+        if served_versions(session):
+            return
+    doing = "Recommender version: training the first one on the members' sales (a minute or two)"
+    with steps.step(doing) as done:
+        name = holder_for(context).shelf.bootstrap()
+        done(
+            f"Recommender version {name} trained, measured and serving the chain"
+            if name
+            else "Recommender version: no member sales to learn from yet (best-sellers until there are)"
+        )
 
 
 def say_when_ready(server: uvicorn.Server, app: FastAPI, url: str, since: float) -> None:
