@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from server.app import create_app
-from server.config import Settings
+from server.config import Settings, get_settings
 from server.core.context import AppContext
 from server.db.session import make_engine
 from tests.fixtures.databases import SchemaTemplates, schema_url
@@ -114,6 +114,17 @@ def session(context: AppContext) -> Iterator[Session]:
 def client(context: AppContext) -> Iterator[TestClient]:
     with TestClient(create_app(context.settings, context=context)) as c:
         yield c
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, engine: Engine) -> Iterator[None]:
+    """`aisle` commands run in the test read the test database and the test's data directory."""
+    monkeypatch.setenv("AISLE_DATABASE_URL", db_url)
+    monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AISLE_SECRET_KEY", "test-secret-key-0123456789abcdef")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from server.cli import app
-from server.config import get_settings
 from server.db.session import make_session_factory, session_scope
 from server.db.tables import MemberTier, PointsEntry
 from tests.server.loyalty.rows import Shop, at
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, engine: Engine) -> Iterator[None]:
-    monkeypatch.setenv("AISLE_DATABASE_URL", db_url)
-    monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("AISLE_SECRET_KEY", "test-secret-key-0123456789abcdef")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_backfill_applies_history_once_and_prints_json(cli_env: None, engine: Engine) -> None:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from server.cli import app
-from server.config import get_settings
 from server.db.session import make_session_factory, session_scope
 from server.db.tables import MemberEvent, MemberTag, MemberTier, PointsEntry
 from server.jobs.nightly import run_nightly
@@ -57,16 +53,6 @@ def test_nightly_runs_every_step_and_is_idempotent(session: Session) -> None:
     again = run_nightly(session, at(2024, 6, 24, 3))
     assert again.points_expired == 0 and again.tags is not None and again.tags.added == 0
     assert _counts(session) == before
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, engine: Engine) -> Iterator[None]:
-    monkeypatch.setenv("AISLE_DATABASE_URL", db_url)
-    monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("AISLE_SECRET_KEY", "test-secret-key-0123456789abcdef")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_cli_runs_the_night_and_prints_json(cli_env: None, engine: Engine) -> None:

@@ -4,15 +4,13 @@ promotions swap it without dropping a request, A/B arms are recorded, and the ni
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -20,7 +18,6 @@ from models.evaluation.served import allowed_mask, dataset_of
 from models.serving.served import ServedModel, members_of
 from models.versions import VersionStore
 from server.cli import app as cli
-from server.config import get_settings
 from server.core.context import AppContext
 from server.db.tables import Member, Product, Recommendation
 from server.deployments import service as deployments
@@ -222,16 +219,6 @@ def test_a_server_with_nothing_deployed_trains_and_serves_its_first_version(
     assert version.startswith("aisle-") and body["suggestions"][0]["kind"] == "replenish"
     assert deployments.assignment(session, None, 0).version == version
     assert (context.settings.models_dir / version / "manifest.json").is_file()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str, engine: Engine) -> Iterator[None]:
-    monkeypatch.setenv("AISLE_DATABASE_URL", db_url)
-    monkeypatch.setenv("AISLE_DATA_DIR", str(tmp_path / "cli-data"))
-    monkeypatch.setenv("AISLE_SECRET_KEY", "test-secret-key-0123456789abcdef")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_aisle_models_train_from_the_database(cli_env: None, crowd: Crowd) -> None:
