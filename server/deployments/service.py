@@ -164,6 +164,22 @@ def _fig(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
+def _row(
+    store_id: int | None, version: str, at: datetime, by: int | None, note: str, *, forced: bool = False
+) -> ModelDeployment:
+    """A new deployment row for a scope (no challenger)."""
+    return ModelDeployment(
+        store_id=store_id,
+        scope=scope_of(store_id),
+        version=version,
+        challenger_share=0,
+        started_at=at,
+        started_by=by,
+        forced=forced,
+        note=note,
+    )
+
+
 def promote(
     session: Session,
     versions: VersionStore,
@@ -200,16 +216,7 @@ def promote(
         plans.append((store_id, current, note, forced))
     rows = []
     for store_id, current, note, forced in plans:
-        row = ModelDeployment(
-            store_id=store_id,
-            scope=scope_of(store_id),
-            version=version,
-            challenger_share=0,
-            started_at=at,
-            started_by=by,
-            forced=forced,
-            note=("forced: " if forced else "") + note,
-        )
+        row = _row(store_id, version, at, by, ("forced: " if forced else "") + note, forced=forced)
         _replace(session, current, row, "promoted", at, scope_of(store_id))
         rows.append(row)
     return rows
@@ -233,16 +240,7 @@ def rollback(
         plans.append((store_id, current, earlier))
     rows = []
     for store_id, current, earlier in plans:
-        row = ModelDeployment(
-            store_id=store_id,
-            scope=scope_of(store_id),
-            version=earlier,
-            challenger_share=0,
-            started_at=at,
-            started_by=by,
-            forced=False,
-            note=f"rolled back from {current.version}",
-        )
+        row = _row(store_id, earlier, at, by, f"rolled back from {current.version}")
         _replace(session, current, row, "rolled_back", at, scope_of(store_id))
         rows.append(row)
     return rows
@@ -277,17 +275,8 @@ def start_experiment(
         plans.append((store_id, current))
     rows: list[ModelDeployment] = []
     for store_id, current in plans:
-        row = ModelDeployment(
-            store_id=store_id,
-            scope=scope_of(store_id),
-            version=current.version,
-            challenger=challenger,
-            challenger_share=share,
-            started_at=at,
-            started_by=by,
-            forced=False,
-            note=f"{challenger} to {share}% of members",
-        )
+        row = _row(store_id, current.version, at, by, f"{challenger} to {share}% of members")
+        row.challenger, row.challenger_share = challenger, share
         _replace(session, current, row, "experiment", at, scope_of(store_id))
         rows.append(row)
     label = f"ab-{rows[0].id}"
@@ -324,16 +313,7 @@ def stop_experiment(
         kept = row.challenger if keep == "B" and row.challenger is not None else row.version
         new = None
         if keep == "B" or not inherited:
-            new = ModelDeployment(
-                store_id=row.store_id,
-                scope=row.scope,
-                version=kept,
-                challenger_share=0,
-                started_at=at,
-                started_by=by,
-                forced=False,
-                note=f"kept {keep} of {experiment}",
-            )
+            new = _row(row.store_id, kept, at, by, f"kept {keep} of {experiment}")
         _replace(session, row, new, "promoted" if keep == "B" else "stopped", at, row.scope)
         if new is not None:
             out.append(new)
