@@ -1,7 +1,9 @@
 """Evaluate recommenders with the next-basket protocol: ``python -m models.evaluate --transactions PATH``.
 
-Prints every method side by side (or one JSON object with ``--json``). For speed with ALS, run with
-``OPENBLAS_NUM_THREADS=1`` in the environment.
+Prints every method side by side (or one JSON object with ``--json``). ``served`` is Aisle's model as the
+server serves it: fitted on the split's training data and ranked through `models.serving` (each member's
+baskets folded in, the visit day, the business filters of ``--catalogue``: the item ids the chain would
+offer, one per line). For speed with ALS, run with ``OPENBLAS_NUM_THREADS=1`` in the environment.
 """
 
 from __future__ import annotations
@@ -36,6 +38,28 @@ METRICS = (
     "explore_only_recall@20",
 )
 SHOWN_LINES = 10  # line numbers listed per data-quality fault
+SERVED = "served"  # Aisle's model through the server's own ranking path
+
+
+def known_methods() -> list[str]:
+    """Every method name `run_evaluation` accepts: the registered ones and the served configuration."""
+    return [*method_names(), SERVED]
+
+
+def default_methods() -> list[str]:
+    """The baselines and the served configuration (the `aisle` model by itself on request)."""
+    return [SERVED if name == "aisle" else name for name in method_names()]
+
+
+def evaluate_served(split: Split, catalogue: Sequence[str] | None = None) -> dict[str, float]:
+    """Fit Aisle's model on the split's dataset and score the test users as the server ranks them."""
+    from models.aisle import AisleRecommender
+    from models.evaluation.served import allowed_mask
+    from models.evaluation.served import evaluate_served as served_metrics
+    from models.serving.served import ServedModel
+
+    model = AisleRecommender().fit(split.dataset)
+    return served_metrics(ServedModel(SERVED, model), split, allowed_mask(split.dataset.item_ids, catalogue))
 
 
 def evaluate_recommender(recommender: Recommender, split: Split) -> dict[str, float]:
@@ -84,12 +108,14 @@ def run_evaluation(
     methods: Sequence[str],
     test_users: str | Path | None = None,
     seed: int = 0,
+    catalogue: Sequence[str] | None = None,
 ) -> Evaluation:
-    """Load the file, apply the protocol and evaluate each named method."""
-    unknown = [m for m in methods if m not in method_names()]
+    """Load the file, apply the protocol and evaluate each named method (`catalogue`: the item ids the
+    served configuration may offer; None: all)."""
+    unknown = [m for m in methods if m not in known_methods()]
     if unknown:
         raise UnknownMethodError(
-            f"unknown method(s) {', '.join(unknown)}; known: {', '.join(method_names())}"
+            f"unknown method(s) {', '.join(unknown)}; known: {', '.join(known_methods())}"
         )
     tx = load_transactions(transactions)
     listed = read_user_ids(test_users) if test_users is not None else None
@@ -97,7 +123,10 @@ def run_evaluation(
     result = Evaluation(split=split, report=tx.report)
     for name in methods:
         started = time.perf_counter()
-        result.methods[name] = evaluate_recommender(create(name), split)
+        if name == SERVED:
+            result.methods[name] = evaluate_served(split, catalogue)
+        else:
+            result.methods[name] = evaluate_recommender(create(name), split)
         result.seconds[name] = time.perf_counter() - started
     return result
 
@@ -154,11 +183,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--test-users", type=Path, help="file of test member ids, one per line")
     parser.add_argument("--seed", type=int, default=0, help="seed of the 20%% test split (default 0)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument("--methods", default=",".join(method_names()), help="comma-separated method names")
+    parser.add_argument(
+        "--methods",
+        default=",".join(default_methods()),
+        help=f"comma-separated, of: {', '.join(known_methods())} (default: all but aisle)",
+    )
+    parser.add_argument(
+        "--catalogue",
+        type=Path,
+        help="item ids the served configuration may offer, one per line (all if absent)",
+    )
     args = parser.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     try:
-        result = run_evaluation(args.transactions, methods, args.test_users, args.seed)
+        catalogue = read_user_ids(args.catalogue) if args.catalogue is not None else None
+        result = run_evaluation(args.transactions, methods, args.test_users, args.seed, catalogue)
     except (DataFormatError, ProtocolError, UnknownMethodError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201
         return 2

@@ -41,7 +41,7 @@ def test_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     report = json.loads(capsys.readouterr().out)
     assert report["users"]["train"] + report["users"]["test"] == 40
     assert report["users"]["test"] == 8
-    assert list(report["methods"]) == method_names()
+    assert list(report["methods"]) == [m for m in method_names() if m != "aisle"] + ["served"]
     for metrics in report["methods"].values():
         assert tuple(metrics) == METRICS
         assert all(value is None or 0 <= value <= 1 for value in metrics.values())
@@ -58,6 +58,22 @@ def test_listed_test_users_and_table(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "not in the file: 99999" in out
     assert "p-topfreq" in out and "als" in out and "tifu-knn" not in out
     assert ONLINE_RETAIL_CREDIT in out
+
+
+def test_the_served_configuration_is_the_model_through_the_servers_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shop = generated_shop(tmp_path / "shop.csv")
+    assert main(["--transactions", str(shop), "--json", "--methods", "aisle,served"]) == 0
+    both = json.loads(capsys.readouterr().out)["methods"]
+    assert both["served"] == both["aisle"]  # folded in from baskets, ranked on the visit day: the same lists
+    # A catalogue without the favourites (items 20000..20004): the served lists can no longer hold them.
+    catalogue = tmp_path / "catalogue.txt"
+    catalogue.write_text("\n".join(str(20000 + i) for i in range(5, 30)) + "\n")
+    args = ["--transactions", str(shop), "--json", "--methods", "served", "--catalogue", str(catalogue)]
+    assert main(args) == 0
+    filtered = json.loads(capsys.readouterr().out)["methods"]["served"]
+    assert filtered["repeat_recall@10"] < both["served"]["repeat_recall@10"]
 
 
 def test_bad_line_is_a_message_not_a_traceback(tmp_path: Path) -> None:
