@@ -1,11 +1,12 @@
 """Aisle's own recommender: repeat and discovery signals blended by rankers learned from the data.
 
 Fitting holds out the last visit of members with three visits or more, fits every signal of
-`models.aisle_features` on what is left, and learns two linear rankers (`models.ranker`) that put the
-held-out visit's items first: one over all items (the usual list, where rebuying competes with
-discovering, weighed by how much each member rebuys), one over never-bought items only (the
-``exclude_history=True`` list). The signals are then fitted again on all the data for scoring.
-Candidates are the member's own items plus the `candidates` best new items by co-purchase.
+`models.aisle_features` on what is left, and learns two rankers (`models.ranker`) that put the
+held-out visit's items first, with each visit's features as of its own day: LambdaRank trees over all
+items (the usual list, where rebuying competes with discovering), a linear listwise blend over
+never-bought items only (the ``exclude_history=True`` list). The signals are then fitted again on all
+the data for scoring. Candidates are the member's own items plus the best new items by co-purchase.
+Scoring takes the visit day (`days`); without it, the visit is one usual gap after the last basket.
 
 `score_baskets` ranks a member from the baskets they have now (the server reads them from its
 database) through the same code as a fitted member: only the item-level signals and the neighbour pool

@@ -243,10 +243,11 @@ def data_with_products() -> Dataset:
 
 @pytest.mark.slow
 def test_development_data_targets(dev_evaluation: Evaluation) -> None:
-    """Above TIFU-KNN on recall@10; explore-only recall@10 at least 1.3x the best baseline's."""
+    """recall@10 at least 1.08x TIFU-KNN's (measured 1.13x); explore-only recall@10 at least 1.3x the
+    best baseline's (measured 1.47x, ALS)."""
     m = dev_evaluation.methods
     baselines = [name for name in m if name != "aisle"]
-    assert m["aisle"]["recall@10"] > m["tifu-knn"]["recall@10"]
+    assert m["aisle"]["recall@10"] >= 1.08 * m["tifu-knn"]["recall@10"]
     best_explore = max(m[name]["explore_only_recall@10"] for name in baselines)
     assert m["aisle"]["explore_only_recall@10"] >= 1.3 * best_explore
 
@@ -284,3 +285,11 @@ def test_trees_are_saved_and_loaded(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.score(users), model.score(users))
     np.testing.assert_array_equal(loaded.recommend(users, 5), model.recommend(users, 5))
     assert (model.recommend(users, 1)[:, 0] == favourite).mean() > 0.9
+    # fold-in through the trees gives the fitted members' scores too, on any visit day
+    days = np.full(300, 40)
+    for exclude in (False, True):
+        np.testing.assert_allclose(
+            model.score_baskets(data.baskets, users, days, exclude),
+            model.ranking_scores(users, exclude, days),
+            rtol=1e-6,
+        )
