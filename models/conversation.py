@@ -330,6 +330,7 @@ def _reason(
 
 
 PREFERENCE_WEIGHT = 0.2  # on the cosine scale of the request's match: a lift, not an override
+UNREADABLE_PREFERENCE = 10.0  # beyond any cosine: the member's preferred items first
 
 
 def _lifted(
@@ -354,7 +355,10 @@ def _lifted(
         match = np.asarray(index.vectors(ids), dtype=np.float32) @ np.asarray(query, dtype=np.float32)
         merged.update(zip(ids.tolist(), match.tolist(), strict=True))
     lift = {i: float(preferred[i]) for i in merged if preferred.get(i, 0.0) > 0}
-    scored = [(i, s + PREFERENCE_WEIGHT * lift.get(i, 0.0)) for i, s in merged.items()]
+    # A catalogue the text model cannot read (models.text_usability) makes the request's match noise:
+    # then what the model expects the member to buy leads, and the match only breaks ties.
+    weight = PREFERENCE_WEIGHT if float(getattr(index, "text_weight", 1.0)) > 0 else UNREADABLE_PREFERENCE
+    scored = [(i, s + weight * lift.get(i, 0.0)) for i, s in merged.items()]
     scored.sort(key=lambda f: (-round(f[1], 6), f[0]))
     return scored[:k], lift
 

@@ -164,6 +164,27 @@ def test_results_are_deterministic_and_taste_moves_them() -> None:
     assert "close to what they usually buy" in tasted[0].suggestions[0].reason
 
 
+def test_the_models_ranking_lifts_what_the_member_would_buy_among_what_fits() -> None:
+    catalog, encoder = shop_catalog(), FakeEncoder()
+    index = shop_index(catalog, encoder)
+    [plain] = talk(["something for the kitchen"], catalog, encoder, index=index)
+    last = plain.suggestions[-1].item_id
+    outside = next(int(i) for i in catalog.ids if catalog.category(int(i)) != "kitchen")
+    preferred = {last: 1.0, outside: 1.0}  # the model's favourite kitchen item, and one the request rules out
+    [lifted] = talk(["something for the kitchen"], catalog, encoder, index=index, preferred=preferred)
+    ids = [s.item_id for s in lifted.suggestions]
+    assert ids[0] == last and outside not in ids and categories(lifted, catalog) == {"kitchen"}
+    assert lifted.suggestions[0].facts["model_preference"] == 1.0
+    assert "close to what they usually buy" in lifted.suggestions[0].reason
+    # Text the model cannot read: the request's match is noise, so every preferred item that fits leads.
+    second = plain.suggestions[-2].item_id
+    index.text_weight = 0.0
+    [unread] = talk(
+        ["something for the kitchen"], catalog, encoder, index=index, preferred={second: 0.5, last: 1.0}
+    )
+    assert [s.item_id for s in unread.suggestions[:2]] == [last, second]
+
+
 def test_impossible_constraints_say_so() -> None:
     [turn] = talk(["candles over 500"], shop_catalog(), FakeEncoder())
     assert turn.suggestions == () and "Nothing in the catalog" in turn.message
