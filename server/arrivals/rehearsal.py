@@ -18,13 +18,13 @@ from server.arrivals.service import SUGGESTIONS, arrived_member, arriving_member
 from server.core.context import AppContext
 from server.db.tables import Member
 from server.profile.view import build_profile, tier_state, transactions
-from server.recommendations.engine import Recommender, holder_for
+from server.recommendations.engine import Engine, holder_for
 from server.recommendations.service import recommendations_read, suggest
 
 NAME = "arrival"
 
 
-def rehearse_arrival(context: AppContext, recommender: Recommender, now: datetime) -> bool:
+def rehearse_arrival(context: AppContext, recommender: Engine, now: datetime) -> bool:
     """Build the first member's profile and arrival card read-only; False when there is no member."""
     with context.sessions() as session:
         try:

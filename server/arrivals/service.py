@@ -33,7 +33,7 @@ from server.profile.schemas import ConsultantRead
 from server.profile.service import find_member_id
 from server.profile.view import Card, Phone, build_card, consultants, tier_state, transactions
 from server.realtime.service import Floor, publish_to_floor
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from server.recommendations.facts import Standing
 from server.recommendations.schemas import RecommendationsRead
 from server.recommendations.service import recommendations_for_member
@@ -161,7 +161,7 @@ def announce_arrival(
     session: Session,
     context: AppContext,
     floor: Floor,
-    rec: Recommender,
+    rec: Engine,
     arrival: Arrival,
     body: ArrivalCreate,
 ) -> ArrivalRead:

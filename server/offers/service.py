@@ -22,7 +22,7 @@ from server.db.tables import IssuedOffer, Member, Staff
 from server.members.access import member_for
 from server.offers import repository as repo
 from server.offers.codes import unused_code
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from server.recommendations.facts import member_facts
 from server.recommendations.service import DORMANT_AFTER_DAYS, language
 from server.staff.repository import display_name, page_with_staff_names
@@ -55,7 +55,7 @@ def _not_dormant(member: Member, since: int | None) -> Conflict:
 
 def issue_offer(
     session: Session,
-    rec: Recommender,
+    rec: Engine,
     caller: Staff,
     member_id: int,
     *,

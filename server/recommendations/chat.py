@@ -25,7 +25,7 @@ from server.core.errors import InvalidInput, NotFound
 from server.db.tables import ChatSession, ChatTurn, Member, Staff
 from server.members.access import member_for
 from server.recommendations import repository as repo
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from server.recommendations.facts import member_facts
 from server.recommendations.schemas import ChatLogRead, ChatTurnRead, ConstraintsRead, SuggestionRead
 from server.recommendations.served import preferences
@@ -127,7 +127,7 @@ def _session_for(
     return found, last[0] if last else None
 
 
-def catalogue_vocabulary(session: Session, rec: Recommender) -> CatalogVocabulary:
+def catalogue_vocabulary(session: Session, rec: Engine) -> CatalogVocabulary:
     """The words the chat matches requests to: the recommender's catalog plus every name and category label
     in the products' translations (a Chinese-named product's English name), read once per recommender."""
     cached = rec.catalog.memo.get(VOCABULARY)
@@ -151,7 +151,7 @@ def catalogue_vocabulary(session: Session, rec: Recommender) -> CatalogVocabular
 
 def chat_turn(
     session: Session,
-    rec: Recommender,
+    rec: Engine,
     caller: Staff,
     member_id: int,
     *,

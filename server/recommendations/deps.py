@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from server.core.context import AppContext
 from server.core.deps import get_context
-from server.recommendations.engine import Recommender, holder_for
+from server.recommendations.engine import Engine, holder_for
 
 
-async def get_recommender(context: Annotated[AppContext, Depends(get_context)]) -> Recommender:
+async def get_recommender(context: Annotated[AppContext, Depends(get_context)]) -> Engine:
     """The process's recommender, built on first use (tests override this with a small one)."""
     holder = holder_for(context)
     current = holder.current
@@ -20,4 +20,4 @@ async def get_recommender(context: Annotated[AppContext, Depends(get_context)]) 
     return current if current is not None else await run_in_threadpool(holder.get)
 
 
-RecommenderDep = Annotated[Recommender, Depends(get_recommender)]
+RecommenderDep = Annotated[Engine, Depends(get_recommender)]

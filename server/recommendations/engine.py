@@ -1,7 +1,10 @@
 """The recommender's heavy resources, built from the database once and shared by every request.
 
-A `Recommender` holds the catalog (active merchandise), the text encoder, the item index of product
-embeddings (name, description and category), and the store-wide purchase patterns. It is immutable: when
+An `Engine` holds the catalog (active merchandise), the text encoder, the item index of product
+embeddings (name, description and category), the store-wide purchase patterns the reasons are made of,
+and the shelf of trained model versions that rank members (`server.recommendations.served`; the one
+recommender interface is `models.recommender.Recommender`, and the model is `models.aisle`). It is
+immutable: when
 the catalog changes, `rebuild_recommender` builds a new one and swaps it in, so a request in flight keeps
 the one it started with.
 
@@ -48,8 +51,8 @@ WARM_UP_CHAT = ("a gift for her mother under 30", "送给妈妈的礼物")  # a 
 
 
 @dataclass(frozen=True)
-class Recommender:
-    """Everything one recommendation or chat turn reads; never mutated once built."""
+class Engine:
+    """Everything one recommendation or chat turn reads but the model version; never mutated once built."""
 
     catalog: Catalog
     encoder: Encoder
@@ -171,7 +174,7 @@ ENCODE_CHUNK = 256
 
 def build_recommender(
     session: Session, encoder: Encoder, stop: threading.Event | None = None, shelf: ModelShelf | None = None
-) -> Recommender:
+) -> Engine:
     """Read the catalog and sales, embed the products (cached texts skip the model) and index them.
 
     `shelf`: the server's model versions; without one, the recommender trains its own from the
@@ -194,11 +197,11 @@ def build_recommender(
     logger.info("%s", text.describe())
     copurchase, cycles = load_patterns(session)
     version = _version(encoder, catalog, texts) + ("" if text.weight >= 1 else f"/{text.mode}")
-    return Recommender(catalog, encoder, index, copurchase, cycles, version, utcnow(), text, shelf)
+    return Engine(catalog, encoder, index, copurchase, cycles, version, utcnow(), text, shelf)
 
 
 class RecommenderHolder:
-    """The process's current `Recommender`: built on first use (once, whatever the concurrency)."""
+    """The process's current `Engine`: built on first use (once, whatever the concurrency)."""
 
     def __init__(
         self, sessions: sessionmaker[Session], encoder: Callable[[], Encoder], models_dir: Path | None = None
@@ -207,7 +210,7 @@ class RecommenderHolder:
         self._make_encoder = encoder
         self._encoder: Encoder | None = None
         self.shelf = ModelShelf(sessions, models_dir, self.encoder)
-        self._current: Recommender | None = None
+        self._current: Engine | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.fingerprint: tuple[Any, ...] | None = None  # of the catalog the current one was built from
@@ -217,7 +220,7 @@ class RecommenderHolder:
         self.warm_seconds: float | None = None  # how long the warm-up that succeeded took
         # Request paths beyond the recommender that warm-up runs once too (`also_rehearse`), and what each
         # answered when it ran (False: nothing to run it on, e.g. no member yet).
-        self._rehearsals: dict[str, Callable[[Recommender], bool]] = {}
+        self._rehearsals: dict[str, Callable[[Engine], bool]] = {}
         self.rehearsed: dict[str, bool] = {}
 
     def encoder(self) -> Encoder:
@@ -226,7 +229,7 @@ class RecommenderHolder:
             self._encoder = self._make_encoder()
         return self._encoder
 
-    def get(self) -> Recommender:
+    def get(self) -> Engine:
         """The current recommender, building it first if nobody has yet."""
         current = self._current
         if current is not None:
@@ -236,7 +239,7 @@ class RecommenderHolder:
                 self._current = self._build()
             return self._current
 
-    def rebuild(self) -> Recommender:
+    def rebuild(self) -> Engine:
         """Build a fresh recommender from the database and make it the current one."""
         with self._lock:
             self._current = self._build()
@@ -251,7 +254,7 @@ class RecommenderHolder:
         self._stopping.clear()
 
     @property
-    def current(self) -> Recommender | None:
+    def current(self) -> Engine | None:
         """The current recommender, or None while none has been built."""
         return self._current
 
@@ -265,7 +268,7 @@ class RecommenderHolder:
         """Whether `warm_up` has finished: the next call is as fast as any later one."""
         return self._warm and self._current is not None
 
-    def also_rehearse(self, name: str, rehearse: Callable[[Recommender], bool]) -> None:
+    def also_rehearse(self, name: str, rehearse: Callable[[Engine], bool]) -> None:
         """Have warm-up also run `rehearse` once (a request path that uses the recommender, such as the
         arrival card), so that its first request pays no first time either; not warm until it has run."""
         if name in self._rehearsals:
@@ -273,7 +276,7 @@ class RecommenderHolder:
         self._rehearsals[name] = rehearse
         self._warm = False
 
-    def warm_up(self) -> Recommender:
+    def warm_up(self) -> Engine:
         """Build the recommender if nobody has yet, run each rehearsal not yet run, and count it as warm:
         building runs it once (`_build`), so the next request pays no first time. Quick once warm.
 
@@ -296,7 +299,7 @@ class RecommenderHolder:
         self._warm = True
         return recommender
 
-    def _rehearse(self, recommender: Recommender) -> None:
+    def _rehearse(self, recommender: Engine) -> None:
         for name, rehearse in list(self._rehearsals.items()):
             if name in self.rehearsed:
                 continue
@@ -316,7 +319,7 @@ class RecommenderHolder:
             self.rebuild()
         return changed
 
-    def _build(self) -> Recommender:
+    def _build(self) -> Engine:
         encoder = self.encoder()
         with self._sessions() as session:
             # Read first: a change made while building is then seen by the next refresh.
@@ -331,7 +334,7 @@ class RecommenderHolder:
         return built
 
 
-def exercise(recommender: Recommender, sessions: sessionmaker[Session]) -> None:
+def exercise(recommender: Engine, sessions: sessionmaker[Session]) -> None:
     """Run `recommender` once as requests would, writing nothing, so that no request pays a first time.
 
     A fresh encoding (the model's first inference), one member's suggestions and talking points, and a
@@ -392,6 +395,6 @@ def holder_for(context: AppContext) -> RecommenderHolder:
         return context.recommender
 
 
-def rebuild_recommender(context: AppContext) -> Recommender:
+def rebuild_recommender(context: AppContext) -> Engine:
     """Rebuild after the catalog changed (an import, a price change); requests switch over atomically."""
     return holder_for(context).rebuild()

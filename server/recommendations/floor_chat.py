@@ -21,7 +21,7 @@ from server.db.tables import Staff
 from server.realtime.service import FrameCall
 from server.recommendations import chat
 from server.recommendations.deps import get_recommender
-from server.recommendations.engine import Recommender, holder_for
+from server.recommendations.engine import Engine, holder_for
 from server.recommendations.schemas import ChatRequest
 
 FRAME_TYPE = "chat"
@@ -33,7 +33,7 @@ class FloorChatRequest(ChatRequest):
     member_id: Id
 
 
-def _recommender(app: FastAPI) -> Recommender:
+def _recommender(app: FastAPI) -> Engine:
     chosen = app.dependency_overrides.get(get_recommender)
     return chosen() if chosen is not None else holder_for(app.state.context).get()  # type: ignore[no-any-return]
 

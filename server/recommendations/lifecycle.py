@@ -26,7 +26,7 @@ from server.core.background import Housekeeper
 from server.core.context import AppContext
 from server.core.heap import freeze_heap, long_lived_build
 from server.deployments.service import served_versions
-from server.recommendations.engine import Recommender, RecommenderHolder, holder_for
+from server.recommendations.engine import Engine, RecommenderHolder, holder_for
 from server.recommendations.popularity import refresh_popularity
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ async def _follow_deployments(
             logger.exception("checking the model deployments failed")
 
 
-def _warm_up(holder: RecommenderHolder, sessions: sessionmaker[Session]) -> Recommender:
+def _warm_up(holder: RecommenderHolder, sessions: sessionmaker[Session]) -> Engine:
     with long_lived_build():  # torch, the model and the index: no full collection while they load
         # Best-sellers before the rehearsal, so that a first new member's arrival does not rank them.
         refresh_popularity(sessions, holder.get())

@@ -20,7 +20,7 @@ from models.catalog import Catalog
 from models.popularity import BUCKET_DAYS, Popularity
 from server.db.base import utcnow
 from server.recommendations import repository as repo
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from server.recommendations.stock import in_stock
 
 MAX_AGE = timedelta(hours=1)  # sales move the ranking slowly; the catalogue check recomputes it this often
@@ -58,7 +58,7 @@ def compute_popularity(session: Session, catalog: Catalog, now: datetime | None 
     )
 
 
-def popularity_of(session: Session, rec: Recommender) -> Popularity:
+def popularity_of(session: Session, rec: Engine) -> Popularity:
     """The recommender's popularity, computed now with `session` only if nothing computed it yet."""
     cached = rec.catalog.memo.get(_MEMO_KEY)
     if isinstance(cached, _Cached):
@@ -71,7 +71,7 @@ def popularity_of(session: Session, rec: Recommender) -> Popularity:
     return cached.popularity
 
 
-def refresh_popularity(sessions: sessionmaker[Session], rec: Recommender | None, force: bool = False) -> bool:
+def refresh_popularity(sessions: sessionmaker[Session], rec: Engine | None, force: bool = False) -> bool:
     """Recompute the recommender's popularity when missing or over MAX_AGE old (or `force`); whether it did.
 
     Reads in its own session and swaps the result in whole: a request reads the old one or the new one.

@@ -19,7 +19,7 @@ from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import Member, Recommendation, RecommendationFeedback, Staff
 from server.members.access import member_for
 from server.recommendations import repository as repo
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from server.recommendations.facts import Standing, member_facts
 from server.recommendations.popularity import popularity_of
 from server.recommendations.schemas import (
@@ -49,7 +49,7 @@ def language(lang: str | None, member: Member) -> str:
         raise InvalidInput(f"lang: {exc}") from exc
 
 
-def suggestion_read(rec: Recommender, s: Suggestion, recommendation_id: int, lang: str) -> SuggestionRead:
+def suggestion_read(rec: Engine, s: Suggestion, recommendation_id: int, lang: str) -> SuggestionRead:
     """One suggestion as the phone shows it, with the product's name in `lang`."""
     row = rec.catalog.row(s.item_id)
     return SuggestionRead(
@@ -67,7 +67,7 @@ def suggestion_read(rec: Recommender, s: Suggestion, recommendation_id: int, lan
 
 
 def shown(
-    caller: Staff, member: Member, rec: Recommender, store_id: int | None, now: datetime, window_days: int
+    caller: Staff, member: Member, rec: Engine, store_id: int | None, now: datetime, window_days: int
 ) -> repo.Shown:
     """The record of one showing by `caller` (in `store_id`, else their only store)."""
     return repo.Shown(
@@ -88,7 +88,7 @@ def check_k(k: int) -> None:
 
 def recommendations_for(
     session: Session,
-    rec: Recommender,
+    rec: Engine,
     caller: Staff,
     member_id: int,
     *,
@@ -137,7 +137,7 @@ class Suggested:
 
 def suggest(
     session: Session,
-    rec: Recommender,
+    rec: Engine,
     member: Member,
     *,
     k: int,
@@ -183,7 +183,7 @@ def suggest(
 
 
 def recommendations_read(
-    rec: Recommender, member: Member, suggested: Suggested, recommendation_ids: Sequence[int]
+    rec: Engine, member: Member, suggested: Suggested, recommendation_ids: Sequence[int]
 ) -> RecommendationsRead:
     """The answer for `suggested`, each suggestion under the id it was recorded with."""
     offer = suggested.offer
@@ -213,7 +213,7 @@ def recommendations_read(
 
 def recommendations_for_member(
     session: Session,
-    rec: Recommender,
+    rec: Engine,
     caller: Staff,
     member: Member,
     *,

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
-from server.recommendations.engine import Recommender, build_recommender
+from server.recommendations.engine import Engine, build_recommender
 from tests.server.recommendations.conftest import HashEncoder, Shop, build_shop, use
 
 
@@ -17,12 +17,12 @@ def shop(session: Session, context: AppContext) -> Shop:
 
 
 @pytest.fixture
-def recommender(shop: Shop, context: AppContext) -> Recommender:
+def recommender(shop: Shop, context: AppContext) -> Engine:
     with context.sessions() as s:
         return build_recommender(s, HashEncoder())
 
 
 @pytest.fixture
-def api(client: TestClient, recommender: Recommender) -> TestClient:
+def api(client: TestClient, recommender: Engine) -> TestClient:
     """The test client using `recommender`, its clock pinned to the shop's NOW."""
     return use(client, recommender)

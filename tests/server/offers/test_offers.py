@@ -14,7 +14,7 @@ from server.config import Settings
 from server.core.context import AppContext
 from server.db.tables import IssuedOffer
 from server.offers.codes import ALPHABET, new_code
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from tests.fixtures.factories import auth, make_member
 from tests.fixtures.race import race
 from tests.server.recommendations.conftest import NOW, Shop
@@ -27,7 +27,7 @@ def _offers(session: Session) -> int:
 
 
 def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
-    api: TestClient, session: Session, context: AppContext, shop: Shop, recommender: Recommender
+    api: TestClient, session: Session, context: AppContext, shop: Shop, recommender: Engine
 ) -> None:
     clerk = auth(context, shop.world.clerk_a)
     url = f"/api/v1/members/{shop.dormant.id}/offers"

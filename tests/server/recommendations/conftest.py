@@ -17,7 +17,7 @@ from models.catalog import name_terms
 from server.core.context import AppContext
 from server.db.tables import Member, MemberTag, Product
 from server.recommendations.deps import get_recommender
-from server.recommendations.engine import Recommender, build_recommender
+from server.recommendations.engine import Engine, build_recommender
 from tests.fixtures.clock import pin_clock
 from tests.fixtures.factories import World, build_world, make_member, make_product, make_transaction
 
@@ -110,12 +110,12 @@ def shop(session: Session, context: AppContext) -> Shop:
 
 
 @pytest.fixture
-def recommender(shop: Shop, context: AppContext) -> Recommender:
+def recommender(shop: Shop, context: AppContext) -> Engine:
     with context.sessions() as s:
         return build_recommender(s, HashEncoder())
 
 
-def use(client: TestClient, rec: Recommender) -> TestClient:
+def use(client: TestClient, rec: Engine) -> TestClient:
     """Point `client`'s app at `rec` and pin its clock to NOW."""
     app = client.app
     assert isinstance(app, FastAPI)
@@ -125,7 +125,7 @@ def use(client: TestClient, rec: Recommender) -> TestClient:
 
 
 @pytest.fixture
-def api(client: TestClient, recommender: Recommender) -> TestClient:
+def api(client: TestClient, recommender: Engine) -> TestClient:
     return use(client, recommender)
 
 

@@ -6,13 +6,13 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.core.context import AppContext
-from server.recommendations.engine import Recommender
+from server.recommendations.engine import Engine
 from tests.fixtures.factories import auth
 from tests.server.recommendations.conftest import Shop, use
 
 
 def test_a_conversation_narrows_turn_by_turn_across_app_instances(
-    api: TestClient, shop: Shop, context: AppContext, recommender: Recommender
+    api: TestClient, shop: Shop, context: AppContext, recommender: Engine
 ) -> None:
     headers = auth(context, shop.world.clerk_a)
     url = f"/api/v1/members/{shop.regular.id}/chat"

@@ -27,7 +27,7 @@ from server.deployments.training import (
     train_from_database,
     transactions_from_database,
 )
-from server.recommendations.engine import Recommender, build_recommender
+from server.recommendations.engine import Engine, build_recommender
 from server.recommendations.served import ModelShelf
 from tests.fixtures.factories import World, auth, make_member, make_transaction
 from tests.fixtures.race import race
@@ -67,7 +67,7 @@ def crowd(session: Session, context: AppContext) -> Crowd:
     return Crowd(shop, add_crowd(session, context, shop))
 
 
-def served_recommender(context: AppContext) -> Recommender:
+def served_recommender(context: AppContext) -> Engine:
     """A recommender over the app's models folder and deployments (as the server builds it)."""
     with context.sessions() as s:
         shelf = ModelShelf(context.sessions, context.settings.models_dir, HashEncoder)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
-from server.recommendations.engine import Recommender, build_recommender
+from server.recommendations.engine import Engine, build_recommender
 from tests.fixtures.factories import auth
 from tests.server.recommendations.conftest import PRODUCTS, HashEncoder, Shop, use
 
@@ -38,7 +38,7 @@ CHINESE = [
 ]
 
 
-def suggestions(client: TestClient, rec: Recommender, shop: Shop, context: AppContext) -> list[tuple]:
+def suggestions(client: TestClient, rec: Engine, shop: Shop, context: AppContext) -> list[tuple]:
     r = use(client, rec).get(
         f"/api/v1/members/{shop.regular.id}/recommendations?k=10", headers=auth(context, shop.world.clerk_a)
     )
@@ -51,7 +51,7 @@ def test_a_chinese_only_catalogue_runs_on_purchase_history(
     shop: Shop,
     session: Session,
     context: AppContext,
-    recommender: Recommender,
+    recommender: Engine,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert recommender.text.mode == "text+history" and recommender.index.text_weight == 1.0
