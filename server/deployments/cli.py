@@ -98,8 +98,13 @@ def list_versions() -> None:
 
     with _session() as session:
         where = service.servings(session)
+    store = _versions()
+    found = store.versions()
+    if not found:
+        _out.print(f"No model versions in {store.root} yet: `aisle models train` makes one.")
+        return
     table = Table("version", "created", "data window", "recall@10", "explore-only recall@10", "served")
-    for v in _versions().versions():
+    for v in found:
         window = f"{v.data.get('first_day') or '?'} .. {v.data.get('last_day') or '?'}"
         served = ", ".join(
             _scope(s.store_id)
