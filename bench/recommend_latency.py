@@ -63,7 +63,7 @@ from models.member import MemberFacts, Purchase  # noqa: E402
 from models.popularity import Popularity, fill_popular  # noqa: E402
 from models.purchase_patterns import CoPurchase, RepurchaseCycles  # noqa: E402
 from models.serving.served import ServedModel, baskets_of  # noqa: E402
-from server.recommendations.served import Binding, Explainer, preferences, rank_member  # noqa: E402
+from server.recommendations.served import Binding, Explainer, preferences, rank_member, ranked_products  # noqa: E402, F401
 
 DEFAULT_PATH = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
