@@ -42,12 +42,25 @@ PRIOR = {"seen": 1.0, "decayed": 1.0, "neighbours_seen": 0.3, "neighbours_new": 
 EXPLORE_PRIOR = {"ease_new": 1.0, "next_visit_new": 1.0, "neighbours_new": 0.3, "text": 0.1}
 MIN_VISITS_TO_LEARN = 3
 TEXT_SIMILARITY_WEIGHT = 0.3  # in similar_items, against co-purchase weights scaled to at most 1
-RANKERS = ("linear", "trees")
+RANKERS = ("linear", "trees", "blend")  # blend: linear and trees, each standardised within the member
+TREE_OBJECTIVES = ("lambdarank", "rank_xendcg")
+# "recall": each member's gradients scaled by min(bought in pool, 10) / items bought, as recall@10
+# weighs a member's hits (LambdaRank's NDCG weighs each member alike whatever their basket size)
+TREE_WEIGHTS = ("none", "recall")
 DENSE_ROWS = 8  # (members x items) arrays a scoring batch holds at once
 
 
 def _weights(names: tuple[str, ...], values: dict[str, float]) -> np.ndarray:
     return np.array([values.get(name, 0.0) for name in names])
+
+
+def _standardise(scores: np.ndarray, member: np.ndarray, n: int) -> np.ndarray:
+    """`scores` less their member's mean, over their member's standard deviation."""
+    count = np.maximum(np.bincount(member, minlength=n), 1)
+    mean = np.bincount(member, weights=scores, minlength=n) / count
+    centred = scores - mean[member]
+    spread = np.sqrt(np.bincount(member, weights=centred**2, minlength=n) / count)
+    return centred / np.where(spread > 1e-12, spread, 1.0)[member]
 
 
 class AisleRecommender(Recommender):
@@ -75,6 +88,13 @@ class AisleRecommender(Recommender):
         explore_ranker: str = "linear",
         trees: int = 200,
         tree_leaves: int = 15,
+        tree_rate: float = 0.05,
+        tree_min_rows: int = 50,
+        tree_features: float = 0.8,
+        tree_truncation: int = 20,
+        tree_objective: str = "lambdarank",
+        tree_weight: str = "none",
+        explore_trend: bool = True,
         use_text: bool = True,
         text_model: str = "",
         seed: int = 0,
@@ -89,8 +109,10 @@ class AisleRecommender(Recommender):
             raise ValueError("mixed_candidates must be 0 or more")
         if min(ease_l2, next_visit_l2, taste_half_life_days) <= 0 or ranker_l2 < 0:
             raise ValueError("regularisation and half-life must be positive")
-        if {ranker, explore_ranker} - set(RANKERS) or min(trees, tree_leaves - 1) < 1:
-            raise ValueError(f"ranker must be one of {RANKERS}, with at least one tree of two leaves")
+        if ranker not in RANKERS[:2] or explore_ranker not in RANKERS or min(trees, tree_leaves - 1) < 1:
+            raise ValueError(
+                f"ranker: one of {RANKERS[:2]}, explore_ranker: one of {RANKERS}; 1+ tree of 2+ leaves"
+            )
         self.features = FeatureParams(
             group_size=group_size,
             within_decay=within_decay,
@@ -110,6 +132,15 @@ class AisleRecommender(Recommender):
         self.explore_ranker = explore_ranker
         self.trees = trees
         self.tree_leaves = tree_leaves
+        if tree_weight not in TREE_WEIGHTS or tree_objective not in TREE_OBJECTIVES:
+            raise ValueError(f"tree_weight: one of {TREE_WEIGHTS}; tree_objective: one of {TREE_OBJECTIVES}")
+        self.tree_rate = tree_rate
+        self.tree_min_rows = tree_min_rows
+        self.tree_features = tree_features
+        self.tree_truncation = tree_truncation
+        self.tree_objective = tree_objective
+        self.tree_weight = tree_weight
+        self.explore_trend = explore_trend
         self._trees: TreeRanker | None = None  # the learned rankers when `ranker` is "trees"
         self._explore_trees: TreeRanker | None = None
         self.use_text = use_text
@@ -142,6 +173,13 @@ class AisleRecommender(Recommender):
             "explore_ranker": self.explore_ranker,
             "trees": self.trees,
             "tree_leaves": self.tree_leaves,
+            "tree_rate": self.tree_rate,
+            "tree_min_rows": self.tree_min_rows,
+            "tree_features": self.tree_features,
+            "tree_truncation": self.tree_truncation,
+            "tree_objective": self.tree_objective,
+            "tree_weight": self.tree_weight,
+            "explore_trend": self.explore_trend,
             "use_text": self.use_text,
             "text_model": self.text_model,
             "seed": self.seed,
@@ -209,7 +247,7 @@ class AisleRecommender(Recommender):
             )
             wanted = [np.asarray(targets[i], dtype=np.int64) + row * n_items for row, i in enumerate(batch)]
             bought = np.isin(pool.member * n_items + pool.item, np.concatenate(wanted))
-            parts.append((pool.x[:, EXPLORE_COLUMNS] if explore else pool.x, start + pool.member, bought))
+            parts.append((self._columns(pool.x, explore), start + pool.member, bought))
         x, member, label = (np.concatenate(part) for part in zip(*parts, strict=True))
         return x, member, label
 
@@ -222,19 +260,50 @@ class AisleRecommender(Recommender):
         stage: Progress,
     ) -> None:
         """Fit both rankers on the held-out visits of `users` (on `days`)."""
-        options = {"trees": self.trees, "leaves": self.tree_leaves, "seed": self.seed}
+        options = {
+            "trees": self.trees,
+            "leaves": self.tree_leaves,
+            "seed": self.seed,
+            "learning_rate": self.tree_rate,
+            "min_rows": self.tree_min_rows,
+            "feature_fraction": self.tree_features,
+            "truncation": self.tree_truncation,
+            "objective": self.tree_objective,
+        }
+        sizes = np.array([max(len(t), 1) for t in targets], dtype=np.float64)
         stage("explore ranker", 0.4)
         x, member, label = self._examples(signals, users, targets, days, explore=True)
         prior = _weights(EXPLORE, EXPLORE_PRIOR)
         self.explore_weights = fit_listwise(x, member, label, prior, self.ranker_l2)
-        if self.explore_ranker == "trees":
-            self._explore_trees = TreeRanker.fit(x, member, label, **options)
+        if self.explore_ranker != "linear":
+            weight = self._group_weight(member, label, sizes)
+            self._explore_trees = TreeRanker.fit(x, member, label, weight=weight, **options)  # type: ignore[arg-type]
         stage("all-items ranker", 0.55)
         x, member, label = self._examples(signals, users, targets, days, explore=False)
         if self.ranker == "trees":
-            self._trees = TreeRanker.fit(x, member, label, **options)
+            weight = self._group_weight(member, label, sizes)
+            self._trees = TreeRanker.fit(x, member, label, weight=weight, **options)  # type: ignore[arg-type]
         if self._trees is None:  # also when too few members bought anything to grow trees on
             self.weights = fit_listwise(x, member, label, _weights(FEATURES, PRIOR), self.ranker_l2)
+
+    def _columns(self, x: np.ndarray, explore: bool) -> np.ndarray:
+        """The ranker's input: every feature, or the explore ranker's (trend zeroed unless wanted)."""
+        if not explore:
+            return x
+        x = x[:, EXPLORE_COLUMNS]
+        if not self.explore_trend:
+            x[:, EXPLORE.index("trend_new")] = 0.0
+        return x
+
+    def _group_weight(self, member: np.ndarray, label: np.ndarray, sizes: np.ndarray) -> np.ndarray | None:
+        """Per-row weights of the tree ranker's groups (`member` indexes `sizes`), None for equal ones."""
+        if self.tree_weight == "none":
+            return None
+        in_pool = np.bincount(member, weights=label.astype(np.float64), minlength=len(sizes))
+        per_member = np.minimum(in_pool, 10.0) / sizes
+        if not (in_pool > 0).any():
+            return None
+        return per_member[member] / per_member[in_pool > 0].mean()
 
     def _batch_rows(self, n_items: int | None = None, n_users: int | None = None) -> int:
         """Members per batch so that their dense score rows and similarity rows stay bounded."""
@@ -260,7 +329,6 @@ class AisleRecommender(Recommender):
         signals = self._fitted_signals()
         n = rows.n_members
         out = np.full((n, signals.n_items), -np.inf)
-        columns = EXPLORE_COLUMNS if exclude_history else slice(None)
         weights = self.explore_weights if exclude_history else self.weights
         step = self._batch_rows()
         for start in range(0, n, step):
@@ -269,10 +337,14 @@ class AisleRecommender(Recommender):
             part = rows if len(batch) == n else rows.take(batch)
             pool = signals.pool(part, self_users[batch], day, self.features, exclude_history)
             trees = self._explore_trees if exclude_history else self._trees
-            if trees is not None:
-                scores = trees.predict(pool.x[:, columns])
+            x = self._columns(pool.x, exclude_history)
+            if trees is None:
+                scores = x.astype(np.float64) @ weights
+            elif exclude_history and self.explore_ranker == "blend":
+                scores = _standardise(x.astype(np.float64) @ weights, pool.member, len(batch))
+                scores += _standardise(trees.predict(x), pool.member, len(batch))
             else:
-                scores = pool.x[:, columns].astype(np.float64) @ weights
+                scores = trees.predict(x)
             empty = rows.visits[batch][pool.member] == 0
             scores[empty] = signals.items.popularity[pool.item[empty]]
             out[start + pool.member, pool.item] = scores

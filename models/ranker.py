@@ -95,9 +95,14 @@ class TreeRanker:
         min_rows: int = 50,
         seed: int = 0,
         min_groups: int = MIN_TREE_GROUPS,
+        weight: np.ndarray | None = None,
+        objective: str = "lambdarank",
+        feature_fraction: float = 0.8,
+        truncation: int = 20,
     ) -> TreeRanker | None:
         """Trees over `x` (rows grouped contiguously by `group`, `label` true for bought); None when
-        fewer than `min_groups` groups have a bought row (too few to grow trees on: keep a linear one)."""
+        fewer than `min_groups` groups have a bought row (too few to grow trees on: keep a linear one).
+        `weight` (one per row, equal within a group) scales each group's gradients."""
         import lightgbm
 
         x = np.asarray(x, dtype=np.float32)
@@ -111,13 +116,13 @@ class TreeRanker:
         sizes = np.diff(np.r_[starts, len(group)])
         keep = np.repeat(keep_group, sizes)
         params = {
-            "objective": "lambdarank",
-            "lambdarank_truncation_level": 20,
+            "objective": objective,
+            "lambdarank_truncation_level": truncation,
             "eval_at": [10],
             "num_leaves": leaves,
             "learning_rate": learning_rate,
             "min_data_in_leaf": min_rows,
-            "feature_fraction": 0.8,
+            "feature_fraction": feature_fraction,
             "bagging_fraction": 0.8,
             "bagging_freq": 1,
             "seed": seed,
@@ -127,7 +132,10 @@ class TreeRanker:
             "num_threads": 1,
             "verbosity": -1,
         }
-        data = lightgbm.Dataset(x[keep], label[keep], group=sizes[keep_group], free_raw_data=True)
+        rows_weight = None if weight is None else np.asarray(weight, dtype=np.float64)[keep]
+        data = lightgbm.Dataset(
+            x[keep], label[keep], weight=rows_weight, group=sizes[keep_group], free_raw_data=True
+        )
         booster = lightgbm.train(params, data, num_boost_round=trees)
         return cls(booster.model_to_string())
 

@@ -293,3 +293,39 @@ def test_trees_are_saved_and_loaded(tmp_path: Path) -> None:
             model.ranking_scores(users, exclude, days),
             rtol=1e-6,
         )
+
+
+def test_ranker_options_round_trip_and_fold_in(tmp_path: Path) -> None:
+    # recall-weighted trees, a blended explore ranker without the trend: saved, loaded, folded in alike
+    rng = np.random.default_rng(6)
+    favourite = rng.integers(0, 30, size=300)
+    sequences = [
+        [[int(favourite[m])] + rng.integers(0, 60, size=3).tolist() for _ in range(int(rng.integers(3, 7)))]
+        for m in range(300)
+    ]
+    data = Dataset.from_baskets(sequences, n_items=60)
+    options = {
+        "tree_weight": "recall",
+        "tree_truncation": 10,
+        "explore_ranker": "blend",
+        "explore_trend": False,
+    }
+    model = AisleRecommender(encoder=FakeEncoder(), trees=20, **options).fit(data)  # type: ignore[arg-type]
+    assert model._trees is not None and model._explore_trees is not None
+    loaded = AisleRecommender.load(model.save(tmp_path / "options"))
+    assert {k: loaded.get_params()[k] for k in options} == options
+    users = np.arange(300)
+    days = np.full(300, 40)
+    for exclude in (False, True):
+        np.testing.assert_array_equal(
+            loaded.ranking_scores(users, exclude, days), model.ranking_scores(users, exclude, days)
+        )
+        np.testing.assert_allclose(
+            model.score_baskets(data.baskets, users, days, exclude),
+            model.ranking_scores(users, exclude, days),
+            rtol=1e-6,
+        )
+    with pytest.raises(ValueError):
+        AisleRecommender(tree_weight="ndcg")
+    with pytest.raises(ValueError):
+        AisleRecommender(ranker="blend")
