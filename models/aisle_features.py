@@ -44,6 +44,9 @@ DEFAULT_GAP_DAYS = 30.0  # typical days between visits when no member has two
 CANDIDATE_BASE = {"ease": 1.0, "next_visit": 1.0, "neighbours": 0.1, "popularity": 1e-3}
 _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 RECENT_VISITS = 3  # "last_visits": the share of the member's latest visits with the item
+# A member's own items ranked: their most weighted by the TIFU decay. A wholesaler's 1,000th item never
+# makes a top 10, and scoring it cost the clerk milliseconds (bench/recommend_latency.py).
+OWN_ITEMS = 300
 TREND_WEEKS = 4  # "trend": the item's sales in the weeks before the visit against its usual rate
 
 
@@ -289,6 +292,16 @@ def _unit_rows(m: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
 
 
+def _top_entries(m: sp.csr_matrix, k: int) -> np.ndarray:
+    """Mask over the stored entries of `m`: each row's k largest (ties: the earlier entry)."""
+    keep = np.ones(m.nnz, dtype=bool)
+    for row in np.flatnonzero(np.diff(m.indptr) > k):
+        lo, hi = m.indptr[row], m.indptr[row + 1]
+        order = np.lexsort((np.arange(hi - lo), -m.data[lo:hi]))
+        keep[lo + order[k:]] = False
+    return keep
+
+
 def _best_new(base: np.ndarray, candidates: int) -> tuple[np.ndarray, np.ndarray]:
     """(member, item) of each row's `candidates` best finite scores (all finite ones when fewer)."""
     kk = min(candidates, base.shape[1])
@@ -398,7 +411,9 @@ class Signals:
             base = base + np.float32(CANDIDATE_BASE[name]) * values
         own_member = np.repeat(np.arange(n), np.diff(rows.counts.indptr))
         own_item = rows.counts.indices.astype(np.int64)
-        base[own_member, own_item] = -np.inf
+        base[own_member, own_item] = -np.inf  # never a new candidate, ranked or not
+        kept = _top_entries(rows.decayed, OWN_ITEMS)
+        own_member, own_item = own_member[kept], own_item[kept]
         new_member, new_item = _best_new(base, params.candidates if explore_only else params.mixed_candidates)
 
         if explore_only:
@@ -438,35 +453,37 @@ class Signals:
             taste = normalise_rows(np.asarray(recency @ vectors))
             x[new, _COLUMN[column]] = np.einsum("ij,ij->i", taste[member[new]], vectors[item[new]])
         if own.any():
-            x[own] = self._repeat_features(rows, until_visit, member_gap, x[own], repeat_rate, visits)
+            x[own] = self._repeat_features(rows, kept, until_visit, member_gap, x[own], repeat_rate, visits)
         return Pool(member=member, item=item, own=own, x=x)
 
     def _repeat_features(
         self,
         rows: MemberRows,
+        kept: np.ndarray,
         until_visit: np.ndarray,
         member_gap: np.ndarray,
         x: np.ndarray,
         repeat_rate: np.ndarray,
         visits: np.ndarray,
     ) -> np.ndarray:
-        """Fill the repeat columns of `x`, the member's own items in `rows.counts` order."""
+        """Fill the repeat columns of `x`: the member's own items in `rows.counts` order where `kept`."""
         s = self.items
         counts = rows.counts
-        member = np.repeat(np.arange(rows.n_members), np.diff(counts.indptr))
-        item = counts.indices
-        since_days = rows.last_visit_day[member] - rows.last_day.data + until_visit[member]
+        member = np.repeat(np.arange(rows.n_members), np.diff(counts.indptr))[kept]
+        item = counts.indices[kept]
+        bought = counts.data[kept]
+        since_days = rows.last_visit_day[member] - rows.last_day.data[kept] + until_visit[member]
         cycle = np.log((since_days + 1.0) / s.item_cycle[item])
-        rebought = counts.data > 1
+        rebought = bought > 1
         own_cycle = np.zeros(len(item))
-        own_cycle[rebought] = np.log(since_days[rebought] + 1.0) - rows.log_gaps.data[rebought] / (
-            counts.data[rebought] - 1.0
+        own_cycle[rebought] = np.log(since_days[rebought] + 1.0) - rows.log_gaps.data[kept][rebought] / (
+            bought[rebought] - 1.0
         )
-        since_visits = visits[member] - rows.last_position.data
-        decayed = rows.decayed.data / _row_max(rows.decayed)[member]
+        since_visits = visits[member] - rows.last_position.data[kept]
+        decayed = rows.decayed.data[kept] / _row_max(rows.decayed)[member]
         x[:, _COLUMN["seen"]] = 1.0
         x[:, _COLUMN["decayed"]] = decayed
-        x[:, _COLUMN["frequency"]] = counts.data / visits[member]
+        x[:, _COLUMN["frequency"]] = bought / visits[member]
         x[:, _COLUMN["recency"]] = 1.0 / (1.0 + since_visits)
         x[:, _COLUMN["cycle"]] = cycle
         x[:, _COLUMN["cycle_sq"]] = cycle**2
@@ -474,7 +491,7 @@ class Signals:
         x[:, _COLUMN["own_cycle_sq"]] = own_cycle**2
         x[:, _COLUMN["days_since"]] = np.log1p(since_days)
         x[:, _COLUMN["visit_gap"]] = np.log((until_visit + 1.0) / (member_gap + 1.0))[member]
-        x[:, _COLUMN["last_visits"]] = rows.recent.data / np.minimum(visits[member], RECENT_VISITS)
+        x[:, _COLUMN["last_visits"]] = rows.recent.data[kept] / np.minimum(visits[member], RECENT_VISITS)
         x[:, _COLUMN["item_repeat"]] = s.item_repeat[item]
         x[:, _COLUMN["member_repeat"]] = repeat_rate[member]
         x[:, _COLUMN["log_visits"]] = np.log(visits[member])

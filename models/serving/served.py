@@ -26,26 +26,42 @@ class NotServableError(ValueError):
     """The version holds a method the server cannot rank with (an evaluation-only baseline)."""
 
 
-def baskets_of(members: Sequence[Sequence[Visit]]) -> Baskets:
-    """Dated baskets of several members, each member's visits in any order (sorted here, same-day
-    visits merged, items distinct), in the layout the model folds in."""
-    user_indptr, basket_indptr, items, days = [0], [0], [], []
-    for visits in members:
-        merged: dict[int, set[int]] = {}
-        for day, bought in visits:
-            merged.setdefault(int(day), set()).update(int(i) for i in bought if int(i) >= 0)
-        for day in sorted(d for d, b in merged.items() if b):
-            basket = sorted(merged[day])
-            items.extend(basket)
-            days.append(day)
-            basket_indptr.append(len(items))
-        user_indptr.append(len(days))
-    return Baskets(
-        user_indptr=np.asarray(user_indptr, dtype=np.int64),
-        basket_indptr=np.asarray(basket_indptr, dtype=np.int64),
-        items=np.asarray(items, dtype=np.int32),
-        days=np.asarray(days, dtype=np.int32),
+def baskets_from_lines(users: np.ndarray, days: np.ndarray, items: np.ndarray, n_users: int) -> Baskets:
+    """Dated baskets of `n_users` members from purchase lines (member row, date ordinal, model item;
+    items < 0, unknown to the model, are left out): one basket per member and day, items distinct,
+    in the layout the model folds in."""
+    users, days, items = (np.asarray(a, dtype=np.int64) for a in (users, days, items))
+    keep = items >= 0
+    u, d, i = users[keep], days[keep], items[keep]
+    order = np.lexsort((i, d, u))
+    u, d, i = u[order], d[order], i[order]
+    if len(i):
+        distinct = np.r_[True, (u[1:] != u[:-1]) | (d[1:] != d[:-1]) | (i[1:] != i[:-1])]
+        u, d, i = u[distinct], d[distinct], i[distinct]
+    starts = (
+        np.flatnonzero(np.r_[True, (u[1:] != u[:-1]) | (d[1:] != d[:-1])]) if len(i) else np.zeros(0, int)
     )
+    per_user = np.bincount(u[starts], minlength=n_users)
+    return Baskets(
+        user_indptr=np.concatenate([[0], np.cumsum(per_user)]).astype(np.int64),
+        basket_indptr=np.append(starts, len(i)).astype(np.int64),
+        items=i.astype(np.int32),
+        days=d[starts].astype(np.int32),
+    )
+
+
+def baskets_of(members: Sequence[Sequence[Visit]]) -> Baskets:
+    """Dated baskets of several members, each member's visits in any order (same-day visits merged,
+    items distinct), in the layout the model folds in."""
+    lines = [
+        (m, int(day), int(i)) for m, visits in enumerate(members) for day, bought in visits for i in bought
+    ]
+    users, days, items = (
+        (np.array(col, dtype=np.int64) for col in zip(*lines, strict=True))
+        if lines
+        else (np.zeros(0, dtype=np.int64),) * 3
+    )
+    return baskets_from_lines(users, days, items, len(members))
 
 
 def members_of(baskets: Baskets, users: np.ndarray) -> Baskets:

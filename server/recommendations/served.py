@@ -30,7 +30,7 @@ from models.catalog import Catalog
 from models.encoder import Encoder
 from models.member import MemberFacts
 from models.purchase_patterns import CoPurchase, RepurchaseCycles
-from models.serving.served import NotServableError, ServedModel, baskets_of
+from models.serving.served import NotServableError, ServedModel, baskets_from_lines
 from models.versions import VersionError, VersionStore
 from server.core.errors import AisleError
 from server.db.tables import Product
@@ -39,6 +39,7 @@ from server.deployments.training import train_from_database
 from server.recommendations.stock import in_stock
 
 logger = logging.getLogger(__name__)
+EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # numpy counts days from 1970, dates from year 1
 BOOTSTRAP_RETRY_SECONDS = 60.0  # a server with no sales to learn from tries again this often
 
 
@@ -102,16 +103,16 @@ def ranked_products(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The member's top k product ids and scores as the version ranks them on `today` (none for a
     member with no purchase the model knows: the cold start's best-sellers speak for them instead)."""
-    by_day: dict[int, list[int]] = {}
-    items = binding.items_of(np.array([p.item_id for p in facts.purchases], dtype=np.int64))
-    for purchase, item in zip(facts.purchases, items, strict=True):
-        if item >= 0:
-            by_day.setdefault(purchase.day.toordinal(), []).append(int(item))
-    if not by_day:
+    purchases = facts.purchases
+    items = binding.items_of(
+        np.fromiter((p.item_id for p in purchases), dtype=np.int64, count=len(purchases))
+    )
+    if not (items >= 0).any():
         return np.zeros(0, dtype=np.int64), np.zeros(0)
+    days = np.array([p.day for p in purchases], dtype="datetime64[D]").astype(np.int64) + EPOCH_ORDINAL
     served = binding.served
     (ranked,) = served.rank(
-        baskets_of([list(by_day.items())]),
+        baskets_from_lines(np.zeros(len(items), dtype=np.int64), days, items, 1),
         served.user_indices([str(facts.member_id)]),
         k,
         days=np.array([today.toordinal()], dtype=np.int64),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from models.aisle import EXPLORE_PRIOR, PRIOR, AisleRecommender
 from models.aisle_features import EXPLORE, FEATURES
@@ -329,3 +330,22 @@ def test_ranker_options_round_trip_and_fold_in(tmp_path: Path) -> None:
         AisleRecommender(tree_weight="ndcg")
     with pytest.raises(ValueError):
         AisleRecommender(ranker="blend")
+
+
+def test_a_wholesalers_own_items_are_ranked_by_their_most_weighted_few() -> None:
+    from models.aisle_features import OWN_ITEMS, _top_entries
+
+    m = sp.csr_matrix(np.array([[0.5, 0.0, 0.9, 0.1, 0.9], [0.2, 0.3, 0.0, 0.0, 0.0]]))
+    assert _top_entries(m, 2).tolist() == [False, True, False, True, True, True]  # ties: the earlier
+    n_items = OWN_ITEMS + 100
+    big = [list(range(v * 40, min((v + 1) * 40, n_items))) for v in range(10)] + [[0, 1, 2]]
+    small = [[[i % 7, (i + 1) % 7] for i in range(4)] for _ in range(30)]
+    data = Dataset.from_baskets([big, *small], n_items=n_items)
+    model = AisleRecommender(use_text=False, encoder=FakeEncoder()).fit(data)
+    scores = model.ranking_scores(np.array([0]), exclude_history=False)
+    bought = np.isfinite(scores[0]) & (data.user_items[0].toarray()[0] > 0)
+    assert bought.sum() == OWN_ITEMS and bought[[0, 1, 2]].all()  # the latest visit's items are kept
+    from models.serving.served import members_of
+
+    folded = model.score_baskets(members_of(data.baskets, np.array([0])), np.array([0]))
+    np.testing.assert_allclose(folded, scores, rtol=1e-6)
