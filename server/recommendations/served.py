@@ -41,6 +41,7 @@ from server.recommendations.stock import in_stock
 logger = logging.getLogger(__name__)
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # numpy counts days from 1970, dates from year 1
 BOOTSTRAP_RETRY_SECONDS = 60.0  # a server with no sales to learn from tries again this often
+RETRY_LOAD_SECONDS = 60.0  # a version that failed to load is tried again after this long
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ class ModelShelf:
         self._bootstrap_lock = threading.Lock()
         self._bootstrap_tried: float | None = None
         self.errors: dict[str, str] = {}  # versions that could not be loaded, and why
+        self._stand_ins: set[str] = set()  # versions served in place of ones that cannot be loaded
+        self._failed_at: dict[str, float] = {}  # when each version last failed to load
 
     def versions(self) -> VersionStore:
         """The models folder."""
@@ -219,15 +222,19 @@ class ModelShelf:
         return bound
 
     def keep_only(self, names: set[str]) -> None:
-        """Load what deployments serve and forget versions none serves any more."""
-        for name in names - set(self._models):
+        """Load what deployments serve and forget versions none serves any more (keeping a stand-in
+        for a served version that cannot be loaded)."""
+        for name in names - set(self._models) - set(self.errors):
             try:
                 self.model(name)
             except AisleError:
                 logger.exception("could not load model version %s", name)
+        if not names & set(self.errors):
+            self._stand_ins = set()
+        keep = names | self._stand_ins
         with self._lock:
-            self._models = {n: m for n, m in self._models.items() if n in names}
-            self._bindings = {n: b for n, b in self._bindings.items() if n in names}
+            self._models = {n: m for n, m in self._models.items() if n in keep}
+            self._bindings = {n: b for n, b in self._bindings.items() if n in keep}
 
     def serving(self, session: Session, store_id: int | None, member_id: int) -> ServedAs | None:
         """Which version ranks this member's list, or None when there is none to serve (no sales yet)."""
@@ -241,7 +248,46 @@ class ModelShelf:
             chosen = deployments.assignment(session, store_id, member_id)
             if chosen.version is None:
                 return None
-        return ServedAs(chosen.version, chosen.arm, chosen.experiment)
+        name = chosen.version
+        failed = self._failed_at.get(name)
+        if name not in self._models and (failed is None or time.monotonic() - failed > RETRY_LOAD_SECONDS):
+            try:
+                self.model(name)
+            except AisleError:  # deleted, or written by code that no longer reads it
+                self._failed_at[name] = time.monotonic()
+        if name in self._models:
+            return ServedAs(name, chosen.arm, chosen.experiment)
+        # another version stands in (found once, then kept), and the log says so
+        stand_in = next((n for n in self._stand_ins if n in self._models), None)
+        if stand_in is None:
+            stand_in = self._fallback(name)
+            logger.error(
+                "model version %s cannot be served (%s); %s stands in until HQ promotes another",
+                name,
+                self.errors.get(name),
+                stand_in or "no other version",
+            )
+            if stand_in is None:
+                return None
+            self._stand_ins = self._stand_ins | {stand_in}
+        return ServedAs(stand_in)
+
+    def _fallback(self, broken: str) -> str | None:
+        """The newest version that loads, other than `broken`; else one trained now (not promoted)."""
+        with self._bootstrap_lock:
+            for version in self.versions().versions():
+                if version.name == broken or version.method != "aisle" or version.name in self.errors:
+                    continue
+                try:
+                    self.model(version.name)
+                    return version.name
+                except AisleError:
+                    continue
+            tried = self._bootstrap_tried
+            if tried is not None and time.monotonic() - tried < BOOTSTRAP_RETRY_SECONDS:
+                return None
+            self._bootstrap_tried = time.monotonic()
+            return self._train()
 
     def bootstrap(self) -> str | None:
         """With nothing deployed: serve the newest version in the folder, else train one from the sales.

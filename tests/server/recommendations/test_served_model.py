@@ -228,3 +228,15 @@ def test_aisle_models_train_from_the_database(cli_env: None, crowd: Crowd) -> No
     assert "promoted: the chain now serves aisle-" in result.output
     listed = CliRunner().invoke(cli, ["models", "list"])
     assert listed.exit_code == 0 and "aisle-" in listed.output
+
+
+def test_a_deployed_version_that_no_longer_loads_is_stood_in_for_not_a_5xx(
+    client: TestClient, context: AppContext, crowd: Crowd
+) -> None:
+    older = train(context, promote=False)
+    broken = train(context, seed=1)
+    (context.settings.models_dir / broken / "recommender" / "model.items.ease.npy").unlink()  # a lost file
+    api = use(client, served_recommender(context))
+    for member in crowd.members[:3]:
+        body = ask(api, context, crowd.shop.world, member)
+        assert body["model_version"] == older and body["suggestions"]
