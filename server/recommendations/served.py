@@ -182,6 +182,7 @@ class ModelShelf:
         self.errors: dict[str, str] = {}  # versions that could not be loaded, and why
         self._stand_ins: set[str] = set()  # versions served in place of ones that cannot be loaded
         self._failed_at: dict[str, float] = {}  # when each version last failed to load
+        self._reported: set[str] = set()  # versions whose failure to load was logged
 
     def versions(self) -> VersionStore:
         """The models folder."""
@@ -261,20 +262,25 @@ class ModelShelf:
         stand_in = next((n for n in self._stand_ins if n in self._models), None)
         if stand_in is None:
             stand_in = self._fallback(name)
-            logger.error(
-                "model version %s cannot be served (%s); %s stands in until HQ promotes another",
-                name,
-                self.errors.get(name),
-                stand_in or "no other version",
-            )
-            if stand_in is None:
+            if name not in self._reported:
+                self._reported.add(name)
+                logger.error(
+                    "model version %s cannot be served (%s); %s stands in until HQ promotes another",
+                    name,
+                    self.errors.get(name),
+                    stand_in or "a version being trained now",
+                )
+            if stand_in is None:  # meanwhile the store's best-sellers
                 return None
             self._stand_ins = self._stand_ins | {stand_in}
         return ServedAs(stand_in)
 
     def _fallback(self, broken: str) -> str | None:
-        """The newest version that loads, other than `broken`; else one trained now (not promoted)."""
-        with self._bootstrap_lock:
+        """The newest version that loads, other than `broken`; else one trained now (not promoted).
+        None at once while another request is looking or training: nobody waits for a training."""
+        if not self._bootstrap_lock.acquire(blocking=False):
+            return None
+        try:
             for version in self.versions().versions():
                 if version.name == broken or version.method != "aisle" or version.name in self.errors:
                     continue
@@ -288,6 +294,8 @@ class ModelShelf:
                 return None
             self._bootstrap_tried = time.monotonic()
             return self._train()
+        finally:
+            self._bootstrap_lock.release()
 
     def bootstrap(self) -> str | None:
         """With nothing deployed: serve the newest version in the folder, else train one from the sales.
