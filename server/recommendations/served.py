@@ -275,6 +275,14 @@ class ModelShelf:
             self._stand_ins = self._stand_ins | {stand_in}
         return ServedAs(stand_in)
 
+    def _loads(self, name: str) -> bool:
+        """Whether the version can be served (loading it if so)."""
+        try:
+            self.model(name)
+        except AisleError:
+            return False
+        return True
+
     def _fallback(self, broken: str) -> str | None:
         """The newest version that loads, other than `broken`; else one trained now (not promoted).
         None at once while another request is looking or training: nobody waits for a training."""
@@ -282,13 +290,8 @@ class ModelShelf:
             return None
         try:
             for version in self.versions().versions():
-                if version.name == broken or version.method != "aisle" or version.name in self.errors:
-                    continue
-                try:
-                    self.model(version.name)
+                if version.name != broken and version.name not in self.errors and self._loads(version.name):
                     return version.name
-                except AisleError:
-                    continue
             tried = self._bootstrap_tried
             if tried is not None and time.monotonic() - tried < BOOTSTRAP_RETRY_SECONDS:
                 return None
@@ -310,8 +313,7 @@ class ModelShelf:
                 return None
             self._bootstrap_tried = time.monotonic()
             store = self.versions()
-            newest = next((v for v in store.versions() if v.method == "aisle"), None)
-            name = newest.name if newest is not None else self._train()
+            name = next((v.name for v in store.versions() if self._loads(v.name)), None) or self._train()
             if name is None:
                 return None
             with self._sessions() as session:
