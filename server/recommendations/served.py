@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,6 +173,8 @@ class ModelShelf:
         deployments alone (`deploy` False)."""
         self._sessions = sessions
         self.root = root if root is not None else Path(tempfile.mkdtemp(prefix="aisle-models-"))
+        if root is None:  # its own folder goes with it
+            weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
         self.deploy = deploy and root is not None
         self._private: str | None = None
         self._encoder = encoder
