@@ -108,16 +108,20 @@ def train_version(
     baselines: Sequence[str] = BASELINES,
     encoder: Encoder | None = None,
     progress: Progress | None = None,
+    measure: bool = True,
 ) -> Path:
     """Fit, measure on a held-back split, refit on everything and save a version; returns its folder.
 
     `allowed_ids`: the item ids the business would let the server suggest (active products); the
-    held-back figures are measured with that filter, as served."""
+    held-back figures are measured with that filter, as served. `measure=False` skips the held-back
+    fit (a version nobody will compare: a hand-built recommender's own)."""
     step = progress or (lambda stage, done: None)
     params = dict(params or {})
     step("split", 0.0)
     measured: dict[str, dict[str, Any]] = {}
     try:
+        if not measure:
+            raise ProtocolError("not measured: asked to skip the held-back split")
         split = split_next_basket(tx, seed=seed)
     except ProtocolError as exc:  # too few members with three visits: nothing to hold back
         measured["split"] = {"seed": seed, "skipped": str(exc)}

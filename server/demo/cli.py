@@ -178,7 +178,7 @@ def _first_model_version(context: AppContext, steps: Steps) -> None:
     with steps.step(doing) as done:
         name = holder_for(context).shelf.bootstrap()
         done(
-            f"Recommender version {name} trained, measured and serving the chain"
+            f"Recommender version {name} trained and serving the chain (`aisle models train` measures one)"
             if name
             else "Recommender version: no member sales to learn from yet (best-sellers until there are)"
         )

@@ -93,8 +93,10 @@ def train_from_database(
     params: dict[str, object] | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    measure: bool = True,
 ) -> Path:
-    """Train a version on the database's sales into `root`; returns its folder."""
+    """Train a version on the database's sales into `root`; returns its folder (`measure=False`: without
+    the held-back figures, see `train_version`)."""
     tx = transactions_from_database(session)
     if not len(tx.user):
         raise ValueError("no member has bought anything yet: there is nothing to learn from")
@@ -107,6 +109,7 @@ def train_from_database(
         allowed_ids=sellable_skus(session),
         encoder=encoder,
         progress=progress,
+        measure=measure,
     )
 
 
