@@ -177,9 +177,7 @@ def chat_turn(
     if served is not None and rec.shelf is not None and len(rec.catalog):
         binding = rec.shelf.binding(served.version, rec.catalog, rec.version, session)
         preferred = preferences(binding, facts, today=now.date(), k=PREFERRED_ITEMS)
-        record = dataclasses.replace(
-            record, model_version=served.version, arm=served.arm, experiment=served.experiment
-        )
+        record = record.ranked_by(served.version, served.arm, served.experiment)
     if len(rec.catalog):
         answer = respond(
             facts,

@@ -3,6 +3,7 @@ sale counts and member tags behind cold-start suggestions."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,10 @@ class Shown:
     chat_session_id: str | None = None
     arm: str | None = None  # "A" or "B" while the member's store runs an A/B test
     experiment: str | None = None
+
+    def ranked_by(self, version: str, arm: str | None = None, experiment: str | None = None) -> Shown:
+        """The same showing, recorded under the model version (and A/B arm) that ranked it."""
+        return dataclasses.replace(self, model_version=version, arm=arm, experiment=experiment)
 
 
 def record_shown(session: Session, shown: Shown, items: Sequence[tuple[int, str]]) -> list[int]:

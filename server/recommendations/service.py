@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -230,12 +229,10 @@ def recommendations_for_member(
         session, rec, member, k=k, lang=lang, now=now, standing=standing, store_id=record.store_id
     )
     served = suggested.served
-    record = dataclasses.replace(
-        record,
-        model_version=suggested.model_version,
-        arm=served.arm if served is not None else None,
-        experiment=served.experiment if served is not None else None,
-    )
+    if served is not None:
+        record = record.ranked_by(served.version, served.arm, served.experiment)
+    else:
+        record = record.ranked_by(COLD_START)
     recs = repo.record_shown(session, record, [(s.item_id, s.kind) for s in suggested.found])
     return recommendations_read(rec, member, suggested, recs)
 
