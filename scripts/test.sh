@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run Aisle's test suite on SQLite and on real PostgreSQL and Redis servers started on loopback.
-# Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not slow"`). Servers this script starts are
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not slow"`). Test files are shared out among
+# one pytest worker per core (AISLE_TEST_WORKERS=N sets how many, 0 runs in this one process); a file's
+# tests stay on one worker, so its module fixtures are built once. Servers this script starts are
 # stopped when it ends, also on a failure or Ctrl-C; servers named by AISLE_TEST_POSTGRES_URL and
 # AISLE_TEST_REDIS_URL that already answer are used as they are and left running.
 set -euo pipefail
@@ -56,5 +58,5 @@ if [ ${#needed[@]} -gt 0 ]; then
 fi
 
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest -n "${AISLE_TEST_WORKERS:-auto}" --dist loadfile "$@" || status=$?
 exit "$status"

@@ -29,6 +29,13 @@ ab_app = typer.Typer(
 models_app.add_typer(ab_app, name="ab")
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
+PIPED_WIDTH = 200  # a table written to a file or a pipe: one line a row, not the 80 columns of a guess
+
+
+def _print_table(table: Table) -> None:
+    (_out if _out.is_terminal else Console(width=PIPED_WIDTH)).print(table)
+
+
 StoresOption = Annotated[
     str | None,
     typer.Option("--stores", help="Comma-separated store ids, e.g. 1,2 (default: the whole chain)."),
@@ -103,7 +110,11 @@ def list_versions() -> None:
     if not found:
         _out.print(f"No model versions in {store.root} yet: `aisle models train` makes one.")
         return
-    table = Table("version", "created", "data window", "recall@10", "explore-only recall@10", "served")
+    table = Table()
+    # A version's name is what every other command takes: never cut, whatever the terminal's width.
+    table.add_column("version", no_wrap=True, min_width=max(len(v.name) for v in found))
+    for header in ("created", "data window", "recall@10", "explore-only recall@10", "served"):
+        table.add_column(header)
     for v in found:
         window = f"{v.data.get('first_day') or '?'} .. {v.data.get('last_day') or '?'}"
         served = ", ".join(
@@ -119,7 +130,7 @@ def list_versions() -> None:
             _fig(v.metrics.get("explore_only_recall@10")),
             served or "-",
         )
-    _out.print(table)
+    _print_table(table)
 
 
 @models_app.command("compare")
@@ -137,7 +148,7 @@ def compare_versions(a: str, b: str) -> None:
     for name, m in compare(first, second).items():
         ratio = m["ratio"]
         table.add_row(name, _fig(m["a"]), _fig(m["b"]), "-" if ratio != ratio else f"{ratio:.3f}")
-    _out.print(table)
+    _print_table(table)
 
 
 @models_app.command("promote")
@@ -214,9 +225,11 @@ def ab_report(experiment: str) -> None:
         f"{report.experiment}: A {report.incumbent}, B {report.challenger} ({report.share}%), {state}",
         highlight=False,
     )
-    table = Table(
-        "arm", "version", "members", "shown", "accepted", "sold", "revenue", "accept %", "sale %", "rev/shown"
-    )
+    table = Table("arm")
+    names = [arm.version for arm in report.arms.values()]
+    table.add_column("version", no_wrap=True, min_width=max(map(len, names), default=7))
+    for header in ("members", "shown", "accepted", "sold", "revenue", "accept %", "sale %", "rev/shown"):
+        table.add_column(header)
     for arm in report.arms.values():
         table.add_row(
             arm.arm,
@@ -230,7 +243,7 @@ def ab_report(experiment: str) -> None:
             _pct(arm.sale_rate),
             _fig(arm.revenue_per_shown, 2),
         )
-    _out.print(table)
+    _print_table(table)
     formats: dict[str, Callable[[float], str]] = {
         "acceptance_rate": lambda x: f"{x * 100:+.1f} pts",
         "sale_rate": lambda x: f"{x * 100:+.1f} pts",
