@@ -81,7 +81,7 @@ class AisleRecommender(Recommender):
         taste_half_life_days: float = 90.0,
         copurchase_dimensions: int = 64,
         candidates: int = 200,
-        mixed_candidates: int = 200,
+        mixed_candidates: int = 100,
         ranker_l2: float = 50.0,
         ranker_members: int = 5000,
         ranker: str = "trees",
@@ -405,8 +405,8 @@ class AisleRecommender(Recommender):
         items = self._check_items(item_indices)
         s = self._fitted_signals().items
         scores = TEXT_SIMILARITY_WEIGHT * (s.text[items] @ s.text.T).astype(np.float64)
-        position = np.minimum(np.searchsorted(s.dense, items), len(s.dense) - 1)
-        in_dense = s.dense[position] == items
+        position = np.minimum(np.searchsorted(s.dense, items), max(len(s.dense) - 1, 0))
+        in_dense = s.dense[position] == items if len(s.dense) else np.zeros(len(items), dtype=bool)
         together = s.ease[position[in_dense]].astype(np.float64)
         top = np.abs(together).max(axis=1, keepdims=True)
         scores[np.ix_(in_dense, s.dense)] += together / np.where(top > 0, top, 1.0)

@@ -64,7 +64,10 @@ class FeatureParams:
     taste_half_life_days: float = 90.0
     copurchase_dimensions: int = 64
     candidates: int = 200
-    mixed_candidates: int = 200  # never-bought items competing with the member's own in the all-items list
+    # never-bought items competing with the member's own in the all-items list. 100, not 200: validation
+    # recall@10 0.2271 against 0.2278 (3 seeds, docs/model-quality.md), a top 10 changed for 0.5% of
+    # members, and the trees score a hundred fewer rows for each clerk's request.
+    mixed_candidates: int = 100
 
 
 @dataclass
@@ -185,7 +188,15 @@ class ItemSignals:
     def __post_init__(self) -> None:
         self.ease = np.ascontiguousarray(self.ease, dtype=np.float32)
         self.next_visit = np.ascontiguousarray(self.next_visit, dtype=np.float32)
-        self._dense_position = np.full(len(self.item_repeat), -1, dtype=np.int64)
+        n_items = len(self.item_repeat)
+        # Items never sold in the fitted data have no co-purchase, neighbour or popularity score: a new
+        # candidate is looked for among the others, which on a large catalogue are a small part of it.
+        known = self.popularity > 0
+        known[self.dense] = True
+        self.scored = np.flatnonzero(known)
+        self.scored_position = np.full(n_items, -1, dtype=np.int64)  # each item's column among them
+        self.scored_position[self.scored] = np.arange(len(self.scored))
+        self._dense_position = np.full(n_items, -1, dtype=np.int64)
         self._dense_position[self.dense] = np.arange(len(self.dense))
 
     @property
@@ -211,8 +222,9 @@ class ItemSignals:
         usual = self.weekly[-1, item] / n_weeks
         return np.log((recent / span + 0.1) / (usual + 0.1))
 
-    def dense_scores(self, weights: np.ndarray, history: sp.csr_matrix) -> np.ndarray:
-        """(members, items) float32: each member's bought dense items' rows of `weights`, summed."""
+    def dense_scores(self, weights: np.ndarray, history: sp.csr_matrix, position: np.ndarray) -> np.ndarray:
+        """(members, columns) float32: each member's bought dense items' rows of `weights`, summed, in
+        the columns `position` gives each item (every dense item has one; -1: none)."""
         n = history.shape[0]
         column = self._dense_position[history.indices]
         keep = column >= 0
@@ -220,8 +232,8 @@ class ItemSignals:
         indptr = np.r_[0, np.cumsum(np.bincount(member[keep], minlength=n))].astype(np.int64)
         ones = np.ones(int(keep.sum()), dtype=np.float32)
         rows = sp.csr_matrix((ones, column[keep], indptr), shape=(n, len(self.dense)))
-        out = np.zeros(history.shape, dtype=np.float32)
-        out[:, self.dense] = rows @ weights
+        out = np.zeros((n, int(position.max(initial=-1)) + 1), dtype=np.float32)
+        out[:, position[self.dense]] = rows @ weights
         return out
 
 
@@ -371,20 +383,37 @@ class Signals:
                 values[f.name] = sp.csr_matrix((value, indices, indptr), shape=(n_users, n_items))
         return cls(items, MemberRows(**values))  # type: ignore[arg-type]
 
-    def neighbour_scores(self, rows: MemberRows, self_users: np.ndarray, k: int) -> np.ndarray:
-        """Mean decayed vector of each member's k most similar fitted members (cosine > 0), never
-        themselves (`self_users`, -1 for a member the model was not fitted on)."""
+    def neighbour_scores(
+        self, rows: MemberRows, self_users: np.ndarray, k: int, position: np.ndarray
+    ) -> np.ndarray:
+        """(members, columns) float32: the mean decayed vector of each member's k most similar fitted
+        members (cosine > 0), never themselves (`self_users`, -1 for a member the model was not
+        fitted on), in the columns `position` gives each item (every item a fitted member bought)."""
         n = rows.n_members
+        out = np.zeros((n, int(position.max(initial=-1)) + 1), dtype=np.float32)
         kk = min(k, self.n_users - 1)
         if kk < 1:
-            return np.zeros((n, self.n_items), dtype=np.float32)
-        sims = np.asarray((_unit_rows(rows.decayed) @ self._neighbours_t).toarray())
-        known = np.flatnonzero(self_users >= 0)
-        sims[known, self_users[known]] = -np.inf
-        near = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-        weight = (np.take_along_axis(sims, near, axis=1) > 0) / kk
-        pick = sp.csr_matrix((weight.ravel(), (np.repeat(np.arange(n), kk), near.ravel())), (n, self.n_users))
-        return np.asarray((pick @ self.members.decayed).toarray(), dtype=np.float32)
+            return out
+        # Each row's stored similarities alone: a member shares items with few others, and a row's
+        # choice depends on that row only, so a member is served as they were fitted, in any batch.
+        sims = sp.csr_matrix(_unit_rows(rows.decayed) @ self._neighbours_t)
+        picked_rows, picked = [], []
+        for row in range(n):
+            lo, hi = sims.indptr[row], sims.indptr[row + 1]
+            value, other = sims.data[lo:hi], sims.indices[lo:hi]
+            usable = (value > 0) & (other != self_users[row])
+            value, other = value[usable], other[usable]
+            if len(value) > kk:
+                other = other[np.argpartition(-value, kk - 1)[:kk]]
+            picked.append(other)
+            picked_rows.append(np.full(len(other), row))
+        near = np.concatenate(picked).astype(np.int64) if picked else np.zeros(0, dtype=np.int64)
+        member = np.concatenate(picked_rows) if picked_rows else np.zeros(0, dtype=np.int64)
+        pick = sp.csr_matrix((np.full(len(near), 1.0 / kk), (member, near)), shape=(n, self.n_users))
+        mean = sp.csr_matrix(pick @ self.members.decayed)
+        at = np.repeat(np.arange(n), np.diff(mean.indptr))
+        out[at, position[mean.indices]] = mean.data
+        return out
 
     def pool(
         self,
@@ -397,24 +426,28 @@ class Signals:
         """The pool of each member of `rows` and its features as of the visit `days` (date ordinals;
         None: one typical gap, their own or the overall, after each member's last visit)."""
         s = self.items
-        n, n_items = rows.n_members, self.n_items
+        n = rows.n_members
         history = rows.counts.astype(np.float32, copy=True)
         history.data[:] = 1.0
-        shared = [
-            _scale_rows(s.dense_scores(s.ease, history)),
-            _scale_rows(s.dense_scores(s.next_visit, history)),
-            _scale_rows(self.neighbour_scores(rows, self_users, params.k_neighbors)),
-        ]
-        popularity = s.popularity.astype(np.float32)
-        base = CANDIDATE_BASE["popularity"] * np.broadcast_to(popularity, (n, n_items))
-        for name, values in zip(SHARED, shared, strict=False):
-            base = base + np.float32(CANDIDATE_BASE[name]) * values
         own_member = np.repeat(np.arange(n), np.diff(rows.counts.indptr))
         own_item = rows.counts.indices.astype(np.int64)
-        base[own_member, own_item] = -np.inf  # never a new candidate, ranked or not
+        wanted = params.candidates if explore_only else params.mixed_candidates
+        # First over the items that have a score at all; the whole catalogue only when those leave a
+        # member short of `wanted` new items scoring above an unscored item's 0 (a tiny catalogue).
+        everything = np.arange(self.n_items)
+        for columns, position in ((s.scored, s.scored_position), (everything, everything)):
+            shared, base = self._candidate_scores(rows, history, self_users, params, columns, position)
+            at = position[own_item]
+            owned = at >= 0
+            base[own_member[owned], at[owned]] = -np.inf  # never a new candidate, ranked or not
+            new_member, new_column = _best_new(base, wanted)
+            enough = np.bincount(new_member[base[new_member, new_column] > 0], minlength=n)
+            if len(columns) == self.n_items or (enough >= wanted).all():
+                break
+        new_item = columns[new_column]
+        popularity = s.popularity.astype(np.float32)
         kept = _top_entries(rows.decayed, OWN_ITEMS)
         own_member, own_item = own_member[kept], own_item[kept]
-        new_member, new_item = _best_new(base, params.candidates if explore_only else params.mixed_candidates)
 
         if explore_only:
             member, item = new_member, new_item
@@ -425,6 +458,8 @@ class Signals:
             own = np.r_[np.ones(len(own_member), bool), np.zeros(len(new_member), bool)]
         order = np.argsort(member, kind="stable")
         member, item, own = member[order], item[order], own[order]
+        column = position[item]
+        scored = column >= 0
         member_gap = np.where(
             rows.visits > 1,
             (rows.last_visit_day - rows.first_day) / np.maximum(rows.visits - 1, 1),
@@ -442,7 +477,8 @@ class Signals:
             elif name == "trend":
                 picked = s.trend(rows.last_visit_day + until_visit, member, item)
             else:
-                picked = shared[SHARED.index(name)][member, item]
+                picked = np.zeros(len(item), dtype=np.float32)  # an item bought since the fit has none
+                picked[scored] = shared[SHARED.index(name)][member[scored], column[scored]]
             x[own, _COLUMN[f"{name}_seen"]] = picked[own]
             x[~own, _COLUMN[f"{name}_new"]] = picked[~own]
         new = ~own
@@ -455,6 +491,30 @@ class Signals:
         if own.any():
             x[own] = self._repeat_features(rows, kept, until_visit, member_gap, x[own], repeat_rate, visits)
         return Pool(member=member, item=item, own=own, x=x)
+
+    def _candidate_scores(
+        self,
+        rows: MemberRows,
+        history: sp.csr_matrix,
+        self_users: np.ndarray,
+        params: FeatureParams,
+        columns: np.ndarray,
+        position: np.ndarray,
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """The shared discovery scores (EASE, next visit, neighbours; each member's row scaled to a
+        largest of 1) at the item `columns` (`position`: each item's column, -1 for none), and the
+        base score new candidates are picked by."""
+        s = self.items
+        shared = [
+            _scale_rows(s.dense_scores(s.ease, history, position)),
+            _scale_rows(s.dense_scores(s.next_visit, history, position)),
+            _scale_rows(self.neighbour_scores(rows, self_users, params.k_neighbors, position)),
+        ]
+        base = np.float32(CANDIDATE_BASE["popularity"]) * s.popularity[columns].astype(np.float32)
+        base = np.broadcast_to(base, (rows.n_members, len(columns)))
+        for name, values in zip(SHARED, shared, strict=False):
+            base = base + np.float32(CANDIDATE_BASE[name]) * values
+        return shared, np.asarray(base, dtype=np.float32)
 
     def _repeat_features(
         self,

@@ -87,10 +87,13 @@ def _randomized_svd(m: sp.csr_matrix, k: int, seed: int, power: int = 2) -> tupl
 
 
 def popular_items(dataset: Dataset, limit: int) -> np.ndarray:
-    """The indices of the `limit` most bought items (all when fewer), in index order."""
+    """The indices of the `limit` most bought items (every bought one when fewer), in index order. An
+    item nobody bought has no weights to learn: leaving it out keeps a large catalogue's matrices to
+    what sells."""
     popularity = dataset.item_popularity()
-    if limit >= dataset.n_items:
-        return np.arange(dataset.n_items)
+    bought = np.flatnonzero(popularity > 0)
+    if limit >= len(bought):
+        return bought
     return np.sort(np.argsort(-popularity, kind="stable")[:limit])
 
 

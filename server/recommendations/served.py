@@ -41,7 +41,6 @@ from server.deployments.training import train_from_database
 from server.recommendations.stock import in_stock
 
 logger = logging.getLogger(__name__)
-EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # numpy counts days from 1970, dates from year 1
 BOOTSTRAP_RETRY_SECONDS = 60.0  # a server with no sales to learn from tries again this often
 RETRY_LOAD_SECONDS = 60.0  # a version that failed to load is tried again after this long
 
@@ -112,7 +111,8 @@ def ranked_products(
     )
     if not (items >= 0).any():
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    days = np.array([p.day for p in purchases], dtype="datetime64[D]").astype(np.int64) + EPOCH_ORDINAL
+    # date ordinals one by one: numpy's date parsing of a wholesaler's 1,000 lines cost a millisecond
+    days = np.fromiter((p.day.toordinal() for p in purchases), dtype=np.int64, count=len(purchases))
     served = binding.served
     (ranked,) = served.rank(
         baskets_from_lines(np.zeros(len(items), dtype=np.int64), days, items, 1),

@@ -349,3 +349,27 @@ def test_a_wholesalers_own_items_are_ranked_by_their_most_weighted_few() -> None
 
     folded = model.score_baskets(members_of(data.baskets, np.array([0])), np.array([0]))
     np.testing.assert_allclose(folded, scores, rtol=1e-6)
+
+
+def test_items_never_sold_change_nobodys_list_and_are_not_searched() -> None:
+    # 40 items sold among 400: new candidates are looked for among the 40, and the lists are the ones a
+    # search of the whole catalogue gives; a member asking for more new items than the sold ones offer
+    # gets the whole catalogue's search, as before.
+    rng = np.random.default_rng(5)
+    sequences = [[sorted(set(rng.integers(0, 40, size=4).tolist())) for _ in range(5)] for _ in range(60)]
+    data = Dataset.from_baskets(sequences, n_items=400)
+    everyone = np.arange(60)
+    for wanted in (10, 200):
+        model = AisleRecommender(use_text=False, mixed_candidates=wanted, candidates=wanted).fit(data)
+        signals = model._fitted_signals()
+        assert len(signals.items.scored) == 40
+        lists = [model.ranking_scores(everyone, exclude_history=e) for e in (False, True)]
+        # the whole catalogue, as before the search was cut
+        signals.items.scored = signals.items.scored_position = np.arange(400)
+        for exclude, scores in zip((False, True), lists, strict=True):
+            whole = model.ranking_scores(everyone, exclude_history=exclude)
+            np.testing.assert_array_equal(np.isfinite(scores), np.isfinite(whole))
+            np.testing.assert_allclose(scores[np.isfinite(scores)], whole[np.isfinite(whole)], rtol=1e-6)
+        explore = np.isfinite(lists[1])
+        assert (explore.sum(axis=1) == wanted).all()
+        assert explore[:, 40:].any() == (wanted == 200)  # unsold items only when the sold run out
