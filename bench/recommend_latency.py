@@ -15,7 +15,7 @@ noisy copies for the variants: encoding 100,000 names would take the run's whole
 
 Timed in one run, single-threaded (the CPU is shared): the server's own ranking
 (`server.recommendations.served.rank_member`: the member's baskets folded into the model, scored, the
-top 10 explained) for real members, a conversation turn (`respond`, including encoding the request and
+top 10 explained) for real members, each read as the server reads them (their latest 2,000 lines), a conversation turn (`respond`, including encoding the request and
 the model's lift for the member), a bare faiss search of the same index and k, and a bare `encode` of
 one request. Also timed: the list for a member with no history, filled from best-sellers and trending items
 (`models.popularity`, built once from the members' purchases spread over ten stores, as a server builds it
@@ -63,6 +63,7 @@ from models.member import MemberFacts, Purchase  # noqa: E402
 from models.popularity import Popularity, fill_popular  # noqa: E402
 from models.purchase_patterns import CoPurchase, RepurchaseCycles  # noqa: E402
 from models.serving.served import ServedModel, baskets_of  # noqa: E402
+from server.recommendations.facts import MAX_LINES  # noqa: E402
 from server.recommendations.served import Binding, Explainer, preferences, rank_member, ranked_products  # noqa: E402, F401
 
 DEFAULT_PATH = (
@@ -343,7 +344,11 @@ def main() -> None:
     )
     rng = np.random.default_rng(1)
     shoppers = [m for m in data["members"] if len(m.purchases) >= 5] or [MemberFacts(0, "nobody")]
-    chosen = [shoppers[i] for i in rng.permutation(len(shoppers))[: args.members]]
+    # a request reads the member's latest MAX_LINES sale lines, as the server does (recommendations/facts.py)
+    chosen = [
+        dataclasses.replace(shoppers[i], purchases=shoppers[i].purchases[-MAX_LINES:])
+        for i in rng.permutation(len(shoppers))[: args.members]
+    ]
     today = max(m.last_purchase_day() or dt.date(2011, 12, 10) for m in chosen) + dt.timedelta(days=1)
     # What a server does once loaded: move start-up objects out of the collector's way.
     gc.collect()
