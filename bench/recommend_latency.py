@@ -14,15 +14,14 @@ serves it) is fitted on the members' baskets over the whole padded catalogue, so
 noisy copies for the variants: encoding 100,000 names would take the run's whole budget).
 
 Timed in one run, single-threaded (the CPU is shared): the server's own ranking
-(`server.recommendations.served.rank_member`: the member's baskets folded into the model, scored, the
-top 10 explained) for real members, each read as the server reads them (their latest 2,000 lines), a conversation turn (`respond`, including encoding the request and
-the model's lift for the member), a bare faiss search of the same index and k, and a bare `encode` of
-one request. Also timed: the list for a member with no history, filled from best-sellers and trending items
-(`models.popularity`, built once from the members' purchases spread over ten stores, as a server builds it
-once per refresh), half of them with a stated interest. Ends with one JSON line: {"recommend_p99_ms",
-"chat_turn_p99_ms", "ratio_to_faiss", "ratio_to_encode_plus_faiss", "cold_start_p99_ms",
-"model_fit_s", ...}.
-"""
+(`server.recommendations.served.rank_member`: the member's baskets folded into the model, scored, the top 10
+explained) for real members, each read as the server reads them (their latest 2,000 lines), a conversation
+turn (`respond`, including encoding the request and the model's lift for the member), a bare faiss search of
+the same index and k, and a bare `encode` of one request. Also timed: the list for a member with no history,
+filled from best-sellers and trending items (`models.popularity`, built once from the members' purchases
+spread over ten stores, as a server builds it once per refresh), half of them with a stated interest. Ends
+with one JSON line: {"recommend_p99_ms", "chat_turn_p99_ms", "ratio_to_faiss", "ratio_to_encode_plus_faiss",
+"cold_start_p99_ms", "model_fit_s", ...}. """
 
 from __future__ import annotations
 
