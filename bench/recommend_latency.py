@@ -21,7 +21,7 @@ the same index and k, and a bare `encode` of one request. Also timed: the list f
 filled from best-sellers and trending items (`models.popularity`, built once from the members' purchases
 spread over ten stores, as a server builds it once per refresh), half of them with a stated interest. Ends
 with one JSON line: {"recommend_p99_ms", "chat_turn_p99_ms", "ratio_to_faiss", "ratio_to_encode_plus_faiss",
-"cold_start_p99_ms", "model_fit_s", ...}. """
+"cold_start_p99_ms", "model_fit_s", ...}."""
 
 from __future__ import annotations
 
