@@ -65,7 +65,7 @@ class FeatureParams:
     copurchase_dimensions: int = 64
     candidates: int = 200
     # never-bought items competing with the member's own in the all-items list. 100, not 200: validation
-    # recall@10 0.2271 against 0.2278 (3 seeds, docs/model-quality.md), a top 10 changed for 0.5% of
+    # recall@10 0.2209 against 0.2207 (4,206 visits, docs/model-quality.md), a top 10 changed for 0.5% of
     # members, and the trees score a hundred fewer rows for each clerk's request.
     mixed_candidates: int = 100
 
@@ -222,8 +222,10 @@ class ItemSignals:
         usual = self.weekly[-1, item] / n_weeks
         return np.log((recent / span + 0.1) / (usual + 0.1))
 
-    def dense_scores(self, weights: np.ndarray, history: sp.csr_matrix, position: np.ndarray) -> np.ndarray:
-        """(members, columns) float32: each member's bought dense items' rows of `weights`, summed, in
+    def dense_scores(
+        self, weights: np.ndarray, history: sp.csr_matrix, position: np.ndarray, width: int
+    ) -> np.ndarray:
+        """(members, width) float32: each member's bought dense items' rows of `weights`, summed, in
         the columns `position` gives each item (every dense item has one; -1: none)."""
         n = history.shape[0]
         column = self._dense_position[history.indices]
@@ -232,7 +234,7 @@ class ItemSignals:
         indptr = np.r_[0, np.cumsum(np.bincount(member[keep], minlength=n))].astype(np.int64)
         ones = np.ones(int(keep.sum()), dtype=np.float32)
         rows = sp.csr_matrix((ones, column[keep], indptr), shape=(n, len(self.dense)))
-        out = np.zeros((n, int(position.max(initial=-1)) + 1), dtype=np.float32)
+        out = np.zeros((n, width), dtype=np.float32)
         out[:, position[self.dense]] = rows @ weights
         return out
 
@@ -384,13 +386,13 @@ class Signals:
         return cls(items, MemberRows(**values))  # type: ignore[arg-type]
 
     def neighbour_scores(
-        self, rows: MemberRows, self_users: np.ndarray, k: int, position: np.ndarray
+        self, rows: MemberRows, self_users: np.ndarray, k: int, position: np.ndarray, width: int
     ) -> np.ndarray:
-        """(members, columns) float32: the mean decayed vector of each member's k most similar fitted
+        """(members, width) float32: the mean decayed vector of each member's k most similar fitted
         members (cosine > 0), never themselves (`self_users`, -1 for a member the model was not
         fitted on), in the columns `position` gives each item (every item a fitted member bought)."""
         n = rows.n_members
-        out = np.zeros((n, int(position.max(initial=-1)) + 1), dtype=np.float32)
+        out = np.zeros((n, width), dtype=np.float32)
         kk = min(k, self.n_users - 1)
         if kk < 1:
             return out
@@ -434,8 +436,8 @@ class Signals:
         wanted = params.candidates if explore_only else params.mixed_candidates
         # First over the items that have a score at all; the whole catalogue only when those leave a
         # member short of `wanted` new items scoring above an unscored item's 0 (a tiny catalogue).
-        everything = np.arange(self.n_items)
-        for columns, position in ((s.scored, s.scored_position), (everything, everything)):
+        for whole in (False, True):
+            columns, position = (np.arange(self.n_items),) * 2 if whole else (s.scored, s.scored_position)
             shared, base = self._candidate_scores(rows, history, self_users, params, columns, position)
             at = position[own_item]
             owned = at >= 0
@@ -505,10 +507,11 @@ class Signals:
         largest of 1) at the item `columns` (`position`: each item's column, -1 for none), and the
         base score new candidates are picked by."""
         s = self.items
+        width = len(columns)
         shared = [
-            _scale_rows(s.dense_scores(s.ease, history, position)),
-            _scale_rows(s.dense_scores(s.next_visit, history, position)),
-            _scale_rows(self.neighbour_scores(rows, self_users, params.k_neighbors, position)),
+            _scale_rows(s.dense_scores(s.ease, history, position, width)),
+            _scale_rows(s.dense_scores(s.next_visit, history, position, width)),
+            _scale_rows(self.neighbour_scores(rows, self_users, params.k_neighbors, position, width)),
         ]
         base = np.float32(CANDIDATE_BASE["popularity"]) * s.popularity[columns].astype(np.float32)
         base = np.broadcast_to(base, (rows.n_members, len(columns)))
