@@ -14,11 +14,17 @@ from sqlalchemy.orm import Session
 from server.core.errors import InvalidInput
 from server.db.session import core
 from server.db.tables import Benefit, LoyaltySetting
+from server.loyalty.activities import ActivityRules
 from server.loyalty.benefits import DEFAULT_BENEFITS, BenefitDefinition
 from server.loyalty.points import EarnRules, RedemptionRules
 from server.loyalty.tiers import DEFAULT_LADDER, TierLadder
 
-SETTINGS: dict[str, type[BaseModel]] = {"tiers": TierLadder, "earn": EarnRules, "redemption": RedemptionRules}
+SETTINGS: dict[str, type[BaseModel]] = {
+    "tiers": TierLadder,
+    "earn": EarnRules,
+    "redemption": RedemptionRules,
+    "activities": ActivityRules,
+}
 # The stored documents as text: every arrival reads the configuration, and validating it is what costs.
 _STORED = select(LoyaltySetting.key, cast(LoyaltySetting.value, Text))
 # Validated documents by (key, exact stored text): a change of any kind is a different key. Models
@@ -34,6 +40,7 @@ class LoyaltyConfig:
     ladder: TierLadder
     earn: EarnRules
     redemption: RedemptionRules
+    activities: ActivityRules
 
 
 def _reason(exc: ValidationError) -> str:
@@ -48,10 +55,12 @@ def load_config(session: Session) -> LoyaltyConfig:
     """The stored configuration, with the defaults for any part never configured."""
     stored = {key: _validated(key, text) for key, text in core(session).execute(_STORED) if key in SETTINGS}
     ladder, earn, redemption = stored.get("tiers"), stored.get("earn"), stored.get("redemption")
+    activities = stored.get("activities")
     return LoyaltyConfig(
         ladder=ladder if isinstance(ladder, TierLadder) else DEFAULT_LADDER,
         earn=earn if isinstance(earn, EarnRules) else EarnRules(),
         redemption=redemption if isinstance(redemption, RedemptionRules) else RedemptionRules(),
+        activities=activities if isinstance(activities, ActivityRules) else ActivityRules(),
     )
 
 
@@ -69,7 +78,7 @@ def _validated(key: str, text: str) -> BaseModel:
 def save_setting(
     session: Session, key: str, value: dict[str, Any], now: datetime, staff_id: int | None = None
 ) -> LoyaltySetting:
-    """Validate and store one part of the configuration ("tiers", "earn", "redemption"); 422 if invalid."""
+    """Validate and store one part of the configuration (see SETTINGS); 422 if invalid."""
     model = SETTINGS.get(key)
     if model is None:
         raise InvalidInput(f"unknown loyalty setting {key!r}; expected one of {', '.join(SETTINGS)}")
@@ -102,7 +111,12 @@ def setting(session: Session, key: str) -> StoredSetting:
     if row is not None:
         return StoredSetting(row.version, row.updated_at, row.value)
     config = load_config(session)
-    default = {"tiers": config.ladder, "earn": config.earn, "redemption": config.redemption}[key]
+    default = {
+        "tiers": config.ladder,
+        "earn": config.earn,
+        "redemption": config.redemption,
+        "activities": config.activities,
+    }[key]
     return StoredSetting(0, None, default.model_dump(mode="json"))
 
 

@@ -17,13 +17,17 @@ from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
 from server.core.words import counted
 from server.loyalty import repository as repo
+from server.loyalty.activity_service import PointsAward, check_in, record_activity
 from server.loyalty.benefit_service import use_benefit
 from server.loyalty.config import save_setting, setting
 from server.loyalty.redemption import RedemptionResult, redeem_points
 from server.loyalty.schemas import (
+    ActivityCreate,
     BenefitUsageRead,
     BenefitUse,
+    CheckInCreate,
     ExpiringRead,
+    PointsAwardRead,
     PointsEntryRead,
     PointsLedgerRead,
     RedemptionCreate,
@@ -34,9 +38,11 @@ from server.loyalty.service import points_summary
 from server.members.access import member_for
 
 router = APIRouter(tags=["loyalty"])
-SettingKey = Literal["tiers", "earn", "redemption"]
+SettingKey = Literal["tiers", "earn", "redemption", "activities"]
 CONFIG_READERS = frozenset({Role.ADMIN, Role.HQ_ANALYST})
 BENEFIT_ROLES = TILL_ROLES | {Role.VIP_CONSULTANT}
+# Who records that a member checked in or took part: anyone serving them in the store.
+ACTIVITY_ROLES = TILL_ROLES | {Role.VIP_CONSULTANT}
 
 
 def _setting(session: SessionDep, key: str) -> SettingRead:
@@ -46,7 +52,7 @@ def _setting(session: SessionDep, key: str) -> SettingRead:
 
 @router.get("/loyalty/config/{key}")
 def get_setting(key: SettingKey, caller: CurrentStaff, session: SessionDep) -> SettingRead:
-    """The tier ladder, earn rules or redemption rules in force (admin or hq_analyst)."""
+    """The tier ladder, earn, redemption or activity rules in force (admin or hq_analyst)."""
     require(caller, CONFIG_READERS)
     return _setting(session, key)
 
@@ -166,3 +172,56 @@ def use(
         staff_id=usage.staff_id,
         transaction_id=usage.transaction_id,
     )
+
+
+def _store_for(caller: CurrentStaff, store_id: int | None, what: str) -> int:
+    found = till_store(caller, store_id)
+    if found is None:
+        raise InvalidInput(f"store_id: say which store the member {what}")
+    require(caller, ACTIVITY_ROLES, found)
+    return found
+
+
+def _award(
+    session: SessionDep, member_id: int, award: PointsAward, now: NowDep, what: str
+) -> PointsAwardRead:
+    summary = points_summary(session, member_id, now)
+    entry = award.entry
+    detail = (
+        f"already recorded: {what} earns points once"
+        if award.replayed
+        else f"{counted(entry.points, 'point')} for {what}"
+        + (f", day {award.streak} in a row" if award.streak > 1 else "")
+    )
+    return PointsAwardRead(
+        entry_id=entry.id,
+        points=entry.points,
+        streak=award.streak,
+        bonus=award.bonus,
+        expires_on=entry.expires_on,
+        available=summary.available,
+        replayed=award.replayed,
+        detail=detail,
+    )
+
+
+@router.post("/members/{member_id}/check-ins", status_code=status.HTTP_201_CREATED)
+def member_check_in(
+    member_id: Id, body: CheckInCreate, caller: CurrentStaff, session: SessionDep, now: NowDep
+) -> PointsAwardRead:
+    """The member's daily check-in (签到): points once a day in the store's time zone, a bonus for streaks."""
+    store_id = _store_for(caller, body.store_id, "checks in at")
+    member_for(session, caller, member_id)
+    award = check_in(session, member_id, store_id, now, caller.id, "staff")
+    return _award(session, member_id, award, now, "today's check-in")
+
+
+@router.post("/members/{member_id}/activities", status_code=status.HTTP_201_CREATED)
+def member_activity(
+    member_id: Id, body: ActivityCreate, caller: CurrentStaff, session: SessionDep, now: NowDep
+) -> PointsAwardRead:
+    """Points for an event attended or a survey answered; once per member and event or survey."""
+    store_id = _store_for(caller, body.store_id, "took part in")
+    member_for(session, caller, member_id)
+    award = record_activity(session, member_id, body.kind, body.reference.strip(), store_id, now, caller.id)
+    return _award(session, member_id, award, now, f"{body.kind.replace('_', ' ')} {body.reference.strip()!r}")

@@ -77,3 +77,26 @@ class BenefitUsageRead(BaseModel):
     store_id: int | None
     staff_id: int | None
     transaction_id: int | None
+
+
+class CheckInCreate(BaseModel):
+    store_id: Id | None = Field(None, description="Where the member checks in; your only store if left out.")
+
+
+class ActivityCreate(BaseModel):
+    kind: str = Field(min_length=2, max_length=40, description="A configured activity, e.g. event_attended.")
+    reference: str = Field(
+        min_length=1, max_length=60, description="Which event or survey: earned once per reference."
+    )
+    store_id: Id | None = Field(None, description="The store that ran it; your only store if left out.")
+
+
+class PointsAwardRead(BaseModel):
+    entry_id: int
+    points: int = Field(description="Points this check-in or activity earned, bonus included.")
+    streak: int = Field(description="Check-ins: days in a row, today included (0 for an activity).")
+    bonus: int = Field(description="Check-ins: the streak bonus within `points`.")
+    expires_on: date | None
+    available: int = Field(description="Points the member can spend now.")
+    replayed: bool = Field(description="True when this was already recorded: nothing new was earned.")
+    detail: str

@@ -17,6 +17,7 @@ from server.core.errors import Conflict, NotFound
 from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction
 from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
+from server.loyalty.activity_service import add_lot
 from server.loyalty.config import LoyaltyConfig, load_config
 from server.loyalty.points import (
     LineAward,
@@ -27,7 +28,6 @@ from server.loyalty.points import (
     expiring_soon,
     expiry_date,
     points_value,
-    settle_debts,
 )
 from server.loyalty.returns import (
     EarnedSale,
@@ -111,11 +111,7 @@ def _earn(
         staff_id=txn.staff_id,
         created_at=now,
     )
-    repo.add_entry(session, entry)
-    # A new lot first pays back what earlier returns could not take back.
-    for debt_id, paid in settle_debts(entry.points, repo.debts(session, member.id)):
-        repo.add_allocations(session, debt_id, [(entry.id, paid)])
-    return entry
+    return add_lot(session, entry)
 
 
 def _return_lines(session: Session, transaction_id: int) -> list[ReturnLine]:
