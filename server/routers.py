@@ -20,6 +20,7 @@ from server.products.router import router as products_router
 from server.profile.router import router as profile_router
 from server.realtime.router import router as realtime_router
 from server.recommendations.router import router as recommendations_router
+from server.rewards.router import router as rewards_router
 from server.staff.router import router as staff_router
 from server.stores.router import router as stores_router
 from server.tags.router import router as rules_router
@@ -37,6 +38,7 @@ HTTP_ROUTERS: list[APIRouter] = [
     transactions_router,
     products_router,
     loyalty_router,
+    rewards_router,
     rules_router,
     interactions_router,
     assignments_router,

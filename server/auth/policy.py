@@ -66,6 +66,16 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("POST", "/transactions"): TILL,
     ("POST", "/members/{member_id}/redemptions"): TILL,
     ("POST", "/members/{member_id}/benefits/{code}/use"): TILL | {VIP},  # a consultant hands over a gift
+    ("POST", "/members/{member_id}/check-ins"): TILL | {VIP},
+    ("POST", "/members/{member_id}/activities"): TILL | {VIP},
+    # Rewards for points (积分兑换): HQ keeps the catalogue; the till exchanges, hands over and cancels.
+    ("GET", "/rewards"): EVERY_ROLE,
+    ("POST", "/rewards"): ADMINS,
+    ("PUT", "/rewards/{reward_id}"): ADMINS,
+    ("POST", "/members/{member_id}/reward-exchanges"): TILL,
+    ("GET", "/members/{member_id}/reward-exchanges"): EVERY_ROLE,
+    ("POST", "/reward-exchanges/{exchange_id}/collect"): TILL | {VIP},
+    ("POST", "/reward-exchanges/{exchange_id}/cancel"): TILL | {VIP},
     ("POST", "/stores/{store_id}/arrivals"): FLOOR | {CASHIER},  # the till and the door scanner announce
     ("POST", "/stores/{store_id}/price-approvals"): MANAGERS,  # a code read to the cashier
     # Catalogue.

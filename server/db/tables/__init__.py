@@ -19,6 +19,7 @@ from server.db.tables.loyalty import (
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
 from server.db.tables.realtime import FloorCopyRun, FloorEventBody, FloorEventCounter, FloorStream
 from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
+from server.db.tables.rewards import Reward, RewardExchange
 from server.db.tables.staff import Staff, StaffRole
 from server.db.tables.stores import Store
 from server.db.tables.tags import MemberTag, TagRule
@@ -52,6 +53,8 @@ __all__ = [
     "Product",
     "Recommendation",
     "RecommendationFeedback",
+    "Reward",
+    "RewardExchange",
     "Staff",
     "StaffRole",
     "Store",
