@@ -26,6 +26,7 @@ from server.demo.people_data import STAFF_NAMES, STORES
 from server.demo.steps import Steps, added_text
 from server.importer.plan import store_code
 from server.jobs.catch_up import CatchUp, catch_up, data_as_of
+from server.rewards.examples import ensure_example_rewards
 from server.tags.examples import ensure_example_rules
 
 IMPORTED, GENERATED = "imported", "generated"  # the two demo chains a database can hold
@@ -228,6 +229,7 @@ def _catch_up_loyalty(context: AppContext, steps: Steps) -> CatchUp:
         as_of = data_as_of(session)
         if as_of is not None:
             ensure_example_rules(session, as_of)
+            ensure_example_rewards(session, as_of)
         return catch_up(session, step=steps.step)
 
 

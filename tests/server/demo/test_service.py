@@ -21,6 +21,7 @@ from server.db.tables import (
     Interaction,
     Member,
     Product,
+    Reward,
     Staff,
     Store,
     Transaction,
@@ -169,7 +170,11 @@ def test_set_up_generates_when_asked_and_reuses_it(context: AppContext, small_re
     assert first.vips_assigned > 0
     with context.engine.connect() as conn:
         authors = conn.scalar(select(func.count()).where(Interaction.staff_id.is_not(None)))
+        gifts = conn.execute(select(Reward.name_en, Reward.name_zh, Reward.product_id)).all()
     assert authors and authors > 0
+    # A clerk can show what points buy: bilingual gifts, one of them the chain's own best seller.
+    assert len(gifts) >= 5 and all(en and zh for en, zh, _ in gifts)
+    assert sum(product is not None for *_, product in gifts) == 1
     after_first = counts(context.engine)
     # Without --generate the generated chain is reused, not topped up with the development data.
     second = service.set_up_demo(context)
