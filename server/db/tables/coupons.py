@@ -13,7 +13,7 @@ from server.db.base import Base, BigId, Money, UTCDateTime, utcnow
 
 
 class CouponTemplate(Base):
-    """What a coupon gives and when it may be used; editing it bumps `version` and leaves issued coupons alone.
+    """What a coupon gives and when it may be used; an edit bumps `version` and leaves issued coupons alone.
 
     `terms` is `server.coupons.schemas.CouponTerms` as JSON (kind, value, threshold, eligible lines,
     stores, stacking, what a return does); validity is `valid_days` from issue or a fixed window.

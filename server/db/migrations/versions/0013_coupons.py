@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.Column("created_by", _ID, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["created_by"], ["staff.id"], name=op.f("fk_coupon_templates_created_by_staff")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["staff.id"], name=op.f("fk_coupon_templates_created_by_staff")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_templates")),
     )
     with op.batch_alter_table("coupon_templates", schema=None) as batch_op:
