@@ -23,7 +23,7 @@ FIGURES_DAYS = 365
 def _status_filter(status: str | None, now: datetime) -> ColumnElement[bool] | None:
     today = now.date()
     if status == "open":
-        return and_(Coupon.redeemed_at.is_(None), Coupon.valid_until >= today)
+        return and_(Coupon.redeemed_at.is_(None), Coupon.valid_until >= today, Coupon.issued_at <= now)
     if status == "used":
         return Coupon.redeemed_at.is_not(None)
     if status == "expired":
