@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models.member import MemberFacts, Purchase
 from server.db.base import UTCDateTime
 from server.db.session import core
-from server.db.tables import Member, Transaction, TransactionLine
+from server.db.tables import Coupon, Member, Transaction, TransactionLine
 from server.loyalty.service import points_summary, tier_progress
 
 # The latest sale lines the recommender reads. Nearly every member has far fewer; a wholesale buyer's
@@ -112,4 +112,18 @@ def member_facts(
         points_balance=standing.points_available,
         points_expiring=standing.expiring[1] if standing.expiring else None,
         points_expire_on=standing.expiring[0] if standing.expiring else None,
+        expiring_coupon=expiring_coupon(session, member.id, now),
     )
+
+
+def expiring_coupon(session: Session, member_id: int, now: datetime) -> tuple[str, str, date] | None:
+    """The member's open coupon that lapses first: names in zh and en and its last valid day."""
+    stmt = (
+        select(Coupon.name_zh, Coupon.name_en, Coupon.valid_until)
+        .where(Coupon.member_id == member_id, Coupon.redeemed_at.is_(None))
+        .where(Coupon.valid_until >= now.date(), Coupon.issued_at <= now)
+        .order_by(Coupon.valid_until, Coupon.id)
+        .limit(1)
+    )
+    found = session.execute(stmt).first()
+    return None if found is None else (found[0], found[1], found[2])
