@@ -17,11 +17,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput
+from server.coupons import legacy as offers
+from server.coupons import legacy_repository as offer_repo
 from server.coupons import repository as repo
 from server.coupons.pricing import apply_coupons, terms_of
 from server.db.tables import Coupon, IssuedOffer, TransactionLine
-from server.offers import redemption as offers
-from server.offers import repository as offer_repo
 
 MAX_CODES = 5
 _NOT_FOUND = "no coupon with this code for this member"

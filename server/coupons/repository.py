@@ -158,3 +158,29 @@ def template_figures(
 def store_exists(session: Session, store_id: int) -> bool:
     """Whether the store exists."""
     return session.get(Store, store_id) is not None
+
+
+def first_template(session: Session, purpose: str, created_by: int | None) -> CouponTemplate | None:
+    """The oldest template of this purpose made by `created_by` (None: by the system)."""
+    who = (
+        CouponTemplate.created_by.is_(None) if created_by is None else CouponTemplate.created_by == created_by
+    )
+    stmt = select(CouponTemplate).where(CouponTemplate.purpose == purpose, who).order_by(CouponTemplate.id)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def open_of_template(session: Session, template_id: int, member_id: int, today: date) -> list[date]:
+    """The last valid day of each of the member's unused coupons of the template still valid `today`."""
+    stmt = (
+        select(Coupon.valid_until)
+        .where(Coupon.template_id == template_id, Coupon.member_id == member_id, Coupon.redeemed_at.is_(None))
+        .where(Coupon.valid_until >= today)
+        .order_by(Coupon.valid_until)
+    )
+    return list(session.scalars(stmt))
+
+
+def of_template(session: Session, template_id: int, member_id: int) -> list[Coupon]:
+    """The member's coupons of the template."""
+    stmt = select(Coupon).where(Coupon.template_id == template_id, Coupon.member_id == member_id)
+    return list(session.scalars(stmt))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,11 +22,11 @@ from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.core.pagination import PageParams
 from server.core.words import counted
 from server.coupons import repository as repo
-from server.coupons.schemas import TemplateWrite
+from server.coupons.codes import new_code
+from server.coupons.schemas import CouponTerms, TemplateWrite
 from server.db.session import serialise_member
 from server.db.tables import Coupon, CouponTemplate, Member, Product, Staff, Store
 from server.members.access import member_for
-from server.offers.codes import new_code
 
 SOURCES = frozenset({"clerk", "batch", "automation", "points_exchange", "reactivation"})
 CODE_ATTEMPTS = 5
@@ -137,6 +138,29 @@ def issue_coupon(
     409 when the template is inactive or over, the member holds `per_member_limit` of it (open or
     used) or the template's total limit is reached; the reason says which. Flushes, never commits.
     """
+    return issue_with_terms(
+        session, template_id, member_id, key=key, source=source, staff_id=staff_id, store_id=store_id, now=now
+    )
+
+
+def issue_with_terms(
+    session: Session,
+    template_id: int,
+    member_id: int,
+    *,
+    key: str,
+    source: str,
+    now: datetime,
+    staff_id: int | None = None,
+    store_id: int | None = None,
+    terms: CouponTerms | None = None,
+    valid_days: int | None = None,
+    note: dict[str, Any] | None = None,
+) -> Issued:
+    """`issue_coupon` with terms made for this member (a reactivation offer's percent and categories).
+
+    `terms` and `valid_days` replace the template's for this one coupon; `note` is kept with it.
+    """
     if source not in SOURCES:
         raise InvalidInput(f"source: one of {', '.join(sorted(SOURCES))}, got {source!r}")
     found = repo.by_key(session, key)
@@ -154,6 +178,8 @@ def issue_coupon(
     if not template.active:
         raise Conflict(f"coupon template {template.id} is switched off")
     valid_from, valid_until = _validity(template, now)
+    if valid_days is not None:
+        valid_from, valid_until = now.date(), now.date() + timedelta(days=valid_days)
     held = repo.held(session, template.id, member_id, now.date())
     if held >= template.per_member_limit:
         raise Conflict(
@@ -171,7 +197,8 @@ def issue_coupon(
         store_id=store_id,
         name_zh=template.name_zh,
         name_en=template.name_en,
-        terms=dict(template.terms),
+        terms=terms.money() if terms is not None else dict(template.terms),
+        note=dict(note or {}),
         valid_from=valid_from,
         valid_until=valid_until,
         issued_at=now,
@@ -210,3 +237,34 @@ def issue_by_clerk(
         store_id=store,
         now=now,
     )
+
+
+# Reactivation offers are coupons of this template, each with the percent and categories the recommender
+# chose for the member. A member may hold one open at a time (server/offers/service.py); used ones do not
+# count, so the template's own per-member limit is set out of reach.
+REACTIVATION_NAMES = ("回归礼遇", "Welcome back offer")
+REACTIVATION_LIMIT = 1_000_000
+
+
+def reactivation_template(session: Session, valid_days: int, now: datetime) -> CouponTemplate:
+    """The template reactivation offers are issued from, made on first use."""
+    found = repo.first_template(session, "reactivation", None)
+    if found is not None:
+        return found
+    row = CouponTemplate(
+        name_zh=REACTIVATION_NAMES[0],
+        name_en=REACTIVATION_NAMES[1],
+        purpose="reactivation",
+        terms={"kind": "percent_off", "percent": 10},
+        valid_days=valid_days,
+        per_member_limit=REACTIVATION_LIMIT,
+        version=1,
+        issued_count=0,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    # Two first issues racing may both make one; every later call takes the lowest id, so both still work.
+    return repo.first_template(session, "reactivation", None) or row

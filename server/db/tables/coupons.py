@@ -63,6 +63,8 @@ class Coupon(Base):
     name_en: Mapped[str] = mapped_column(String(80))
     # A copy of the template's terms at issue: a later edit of the template never changes this coupon.
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the issuer said with it: a reactivation offer's sentence and the model version that chose it.
+    note: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.core.context import AppContext
-from server.db.tables import IssuedOffer
+from server.db.tables import Coupon, Product
 from server.offers.codes import ALPHABET, new_code
 from server.recommendations.engine import Engine
 from tests.fixtures.factories import auth, make_member
@@ -23,7 +24,9 @@ CODE = re.compile(rf"^AISLE-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
 
 
 def _offers(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(IssuedOffer)) or 0)
+    session.expire_all()
+    stmt = select(func.count(Coupon.id)).where(Coupon.source == "reactivation")
+    return int(session.scalar(stmt) or 0)
 
 
 def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
@@ -62,9 +65,7 @@ def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
         capped.status_code == 409 and "already holds 1 unused reactivation offer" in capped.json()["detail"]
     )
     session.execute(
-        update(IssuedOffer)
-        .where(IssuedOffer.id == offer["id"])
-        .values(valid_until=NOW.date() - timedelta(days=1))
+        update(Coupon).where(Coupon.id == offer["id"]).values(valid_until=NOW.date() - timedelta(days=1))
     )
     session.commit()
     second = api.post(url, json={"idempotency_key": "phone-3:0008"}, headers=manager)
@@ -133,3 +134,41 @@ def test_twenty_parallel_issues_to_one_member_give_one_offer(
     answers = race(20, lambda i: api.post(url, json={"idempotency_key": f"tap-{i}"}, headers=clerk))
     assert sorted(a.status_code for a in answers) == [201] + [409] * 19, [a.text for a in answers]
     assert _offers(session) == 1
+
+
+def test_an_offer_is_a_coupon_the_till_redeems_and_the_member_sees(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    clerk = auth(context, shop.world.clerk_a)
+    offer = api.post(
+        f"/api/v1/members/{shop.dormant.id}/offers", json={"idempotency_key": "as-coupon"}, headers=clerk
+    ).json()
+    listed = api.get(
+        f"/api/v1/members/{shop.dormant.id}/coupons", params={"lang": "en"}, headers=clerk
+    ).json()
+    [coupon] = listed["items"]
+    assert (coupon["code"], coupon["source"], coupon["status"]) == (offer["code"], "reactivation", "open")
+    assert (coupon["terms"]["percent"], coupon["terms"]["categories"]) == (
+        offer["discount_percent"],
+        offer["categories"],
+    )
+    product = session.scalar(
+        select(Product).where(Product.category.in_(offer["categories"]), Product.active.is_(True)).limit(1)
+    )
+    assert product is not None
+    body = {
+        "store_id": shop.world.store_a.id,
+        "member_id": shop.dormant.id,
+        "lines": [{"sku": product.sku, "quantity": 1}],
+        "coupon_code": offer["code"],
+    }
+    headers = auth(context, shop.world.cashier_a) | {"Idempotency-Key": "offer-sale"}
+    sale = api.post("/api/v1/transactions", json=body, headers=headers)
+    assert sale.status_code == 201, sale.text
+    price = product.price.quantize(Decimal("0.01"))
+    off = (price * offer["discount_percent"] / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(sale.json()["transaction"]["discount_amount"]) == off
+    used = api.get(
+        f"/api/v1/members/{shop.dormant.id}/coupons", params={"status": "used"}, headers=clerk
+    ).json()
+    assert [c["code"] for c in used["items"]] == [offer["code"]]

@@ -7,8 +7,8 @@ Create Date: 2026-12-07 22:20:00.000000
 coupon_templates holds the terms (JSON, validated as pydantic data when saved) and a version bumped by
 each edit; coupons copy the terms when issued, so an edit never changes a coupon already in a member's
 hands. A coupon's code and idempotency key are unique; the sale that used it is set in the same unit of
-work as the sale. Reactivation offers already issued stay in issued_offers, which the till keeps
-accepting: copying them would give one discount two codes' worth of state to keep in step.
+work as the sale. New reactivation offers are coupons; those already issued stay in issued_offers, which
+the till keeps accepting: copying them would leave two rows for one discount to keep in step.
 """
 
 from collections.abc import Sequence
@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("name_zh", sa.String(length=80), nullable=False),
         sa.Column("name_en", sa.String(length=80), nullable=False),
         sa.Column("terms", sa.JSON(), nullable=False),
+        sa.Column("note", sa.JSON(), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=False),
         sa.Column("valid_until", sa.Date(), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
