@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.core.context import AppContext
-from server.db.tables import Coupon, Product
+from server.coupons.service import issue_coupon
+from server.db.tables import Coupon, CouponTemplate, Product
 from server.offers.codes import ALPHABET, new_code
 from server.recommendations.engine import Engine
 from tests.fixtures.factories import auth, make_member
@@ -172,3 +173,25 @@ def test_an_offer_is_a_coupon_the_till_redeems_and_the_member_sees(
         f"/api/v1/members/{shop.dormant.id}/coupons", params={"status": "used"}, headers=clerk
     ).json()
     assert [c["code"] for c in used["items"]] == [offer["code"]]
+
+
+def test_the_offer_reads_the_members_real_coupon_record(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    template = CouponTemplate(
+        name_zh="券",
+        name_en="Coupon",
+        purpose="campaign",
+        terms={"kind": "amount_off", "amount": "5.00"},
+        valid_days=30,
+        per_member_limit=5,
+    )
+    session.add(template)
+    session.flush()
+    for i in range(4):
+        issue_coupon(session, template.id, shop.dormant.id, key=f"old-{i}", source="automation", now=NOW)
+    session.commit()
+    clerk = auth(context, shop.world.clerk_a)
+    shown = api.get(f"/api/v1/members/{shop.dormant.id}/recommendations", headers=clerk).json()
+    reasons = " ".join(shown["reactivation_offer"]["reasons"])
+    assert "redeemed 0 of 4 coupons (0%)" in reasons or "4张优惠券用了0张（0%）" in reasons, reasons
