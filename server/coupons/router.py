@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
+from models.i18n import resolve_lang
 from server.auth.deps import CurrentStaff
 from server.core.bounds import Id
 from server.core.clock import NowDep
@@ -25,10 +26,16 @@ from server.coupons.schemas import (
     TemplateRead,
     TemplateWrite,
 )
-from server.db.tables import Coupon, CouponTemplate
+from server.db.tables import Coupon, CouponTemplate, Staff
 
 router = APIRouter(tags=["coupons"])
-Lang = Annotated[Literal["zh", "en"], Query(description="The language of names and values.")]
+Lang = Annotated[
+    Literal["zh", "en"] | None, Query(description="The language of names and values; else the caller's.")
+]
+
+
+def _lang(lang: str | None, caller: Staff) -> str:
+    return lang or resolve_lang(None, caller.locale)
 
 
 def template_read(t: CouponTemplate) -> TemplateRead:
@@ -109,13 +116,13 @@ def issue_batch(
 
 @router.get("/coupons/figures")
 def coupon_figures(
-    caller: CurrentStaff, session: SessionDep, now: NowDep, lang: Lang = "zh"
+    caller: CurrentStaff, session: SessionDep, now: NowDep, lang: Lang = None
 ) -> list[TemplateFigures]:
     """Per template over 365 days: issued, redeemed, 核销率, discount given, revenue of those sales."""
     return [
         TemplateFigures(
             template_id=f.template.id,
-            name=f.template.name_zh if lang == "zh" else f.template.name_en,
+            name=f.template.name_zh if _lang(lang, caller) == "zh" else f.template.name_en,
             purpose=f.template.purpose,
             issued=f.issued,
             redeemed=f.redeemed,
@@ -139,13 +146,13 @@ def issue_coupon(
     session: SessionDep,
     now: NowDep,
     response: Response,
-    lang: Lang = "zh",
+    lang: Lang = None,
 ) -> CouponRead:
     """Issue a member of the caller's store a coupon of a template (409 with the reason at a limit)."""
     issued = service.issue_by_clerk(session, caller, member_id, body.template_id, body.idempotency_key, now)
     if issued.replayed:
         response.status_code = status.HTTP_200_OK
-    return coupon_read(issued.coupon, lang, now.date())
+    return coupon_read(issued.coupon, _lang(lang, caller), now.date())
 
 
 @router.get("/members/{member_id}/coupons")
@@ -155,12 +162,15 @@ def member_coupons(
     session: SessionDep,
     now: NowDep,
     page: PageDep,
-    lang: Lang = "zh",
+    lang: Lang = None,
     state: Annotated[Status | None, Query(alias="status")] = None,
 ) -> Page[CouponRead]:
     """The member's coupons (open, used, expired, or all), soonest to lapse first."""
     rows, total = views.member_coupons(session, caller, member_id, state, page, now)
     today = now.date()
     return Page(
-        items=[coupon_read(c, lang, today) for c in rows], total=total, limit=page.limit, offset=page.offset
+        items=[coupon_read(c, _lang(lang, caller), today) for c in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )

@@ -30,7 +30,7 @@ def test_a_clerk_issues_once_per_key_and_a_key_is_one_members(shop: Shop, sessio
     first = shop.issue(shop.ann, t["id"], "phone-1:0001")
     assert first.status_code == 201, first.text
     coupon = first.json()
-    assert CODE.match(coupon["code"]) and coupon["status"] == "open" and coupon["name"] == "新手礼包"
+    assert CODE.match(coupon["code"]) and coupon["status"] == "open" and coupon["name"] == "Welcome gift"
     assert (coupon["valid_from"], coupon["valid_until"]) == ("2024-06-30", "2024-07-30")
     again = shop.issue(shop.ann, t["id"], "phone-1:0001")
     assert again.status_code == 200 and again.json() == coupon
