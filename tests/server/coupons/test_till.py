@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from server.db.tables import Coupon, Transaction
+from server.db.tables import Coupon, IssuedOffer, Transaction
 from tests.fixtures.race import race
 from tests.server.coupons.conftest import NOW, TILL, Shop
 
@@ -195,3 +195,37 @@ def test_a_coupon_not_yet_valid_is_refused(shop: Shop, session: Session) -> None
     code = shop.code(shop.ann, t["id"], "later")
     refused = shop.sell(shop.ann, [{"sku": "BAG-1", "quantity": 1}], "l1", code)
     assert refused.status_code == 422 and f"valid from {later.isoformat()}" in refused.json()["detail"]
+
+
+def test_an_offer_from_before_coupons_stacks_like_a_non_stackable_coupon(
+    shop: Shop, session: Session
+) -> None:
+    session.add(
+        IssuedOffer(
+            member_id=shop.ann.id,
+            code="AISLE-OLD2-OFFR",
+            discount_percent=10,
+            categories=["bags"],
+            item_ids=[],
+            text="",
+            valid_until=date(2024, 7, 30),
+            model_version="v0",
+            issued_at=NOW - timedelta(days=3),
+            idempotency_key="old-offer",
+        )
+    )
+    session.commit()
+    extra = shop.template(terms={"kind": "amount_off", "amount": "5.00", "stackable": True})
+    solo = shop.template(terms={"kind": "amount_off", "amount": "5.00"})
+    plus, alone = shop.code(shop.ann, extra["id"], "p"), shop.code(shop.ann, solo["id"], "s")
+    bag = [{"sku": "BAG-1", "quantity": 1}]
+    refused = shop.sell(shop.ann, bag, "o1", "AISLE-OLD2-OFFR", alone)
+    assert refused.status_code == 422 and "does not stack" in refused.json()["detail"]
+    # The coupon first (200 -> 195), then the offer's 10% of the bag line (19.50): 175.50.
+    sale = shop.sell(shop.ann, bag, "o2", "AISLE-OLD2-OFFR", plus)
+    assert sale.status_code == 201, sale.text
+    assert sale.json()["transaction"]["total_amount"] == "175.50"
+    session.expire_all()
+    offer = session.scalar(select(IssuedOffer).where(IssuedOffer.code == "AISLE-OLD2-OFFR"))
+    assert offer is not None and offer.redeemed_transaction_id == sale.json()["transaction"]["id"]
+    assert _coupon(session, plus).redeemed_transaction_id == offer.redeemed_transaction_id
