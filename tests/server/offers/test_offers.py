@@ -195,3 +195,27 @@ def test_the_offer_reads_the_members_real_coupon_record(
     shown = api.get(f"/api/v1/members/{shop.dormant.id}/recommendations", headers=clerk).json()
     reasons = " ".join(shown["reactivation_offer"]["reasons"])
     assert "redeemed 0 of 4 coupons (0%)" in reasons or "4张优惠券用了0张（0%）" in reasons, reasons
+
+
+def test_a_coupon_about_to_lapse_is_a_talking_point(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    template = CouponTemplate(
+        name_zh="生日券",
+        name_en="Birthday coupon",
+        purpose="birthday",
+        terms={"kind": "percent_off", "percent": 15},
+        valid_days=2,
+        per_member_limit=1,
+    )
+    session.add(template)
+    session.flush()
+    issue_coupon(session, template.id, shop.regular.id, key="bday", source="automation", now=NOW)
+    session.commit()
+    clerk = auth(context, shop.world.clerk_a)
+    said = api.get(
+        f"/api/v1/members/{shop.regular.id}/recommendations", params={"lang": "en"}, headers=clerk
+    ).json()
+    points = {p["kind"]: p for p in said["talking_points"]}
+    assert "coupon_expiring" in points, said["talking_points"]
+    assert points["coupon_expiring"]["text"].startswith("Their coupon “Birthday coupon” expires in 2 days")
