@@ -96,7 +96,7 @@ def update_template(
     template_id: Id, body: TemplateWrite, caller: CurrentStaff, session: SessionDep, now: NowDep
 ) -> TemplateRead:
     """Save new terms as the template's next version; coupons already issued keep theirs."""
-    return template_read(service.update_template(session, template_id, body, now))
+    return template_read(service.update_template(session, caller, template_id, body, now))
 
 
 @router.post("/coupons/templates/{template_id}/batches")

@@ -80,6 +80,7 @@ class TemplateWrite(BaseModel):
 class TemplateRead(TemplateWrite):
     id: int
     version: int
+    updated_by: int | None = Field(description="The staff member who saved this version.")
     issued_count: int
     created_at: datetime
     updated_at: datetime

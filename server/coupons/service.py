@@ -64,7 +64,9 @@ def _write(row: CouponTemplate, body: TemplateWrite) -> None:
 def create_template(session: Session, caller: Staff, body: TemplateWrite, now: datetime) -> CouponTemplate:
     """Save a new template (422 naming unknown categories, products or stores)."""
     _check_refs(session, body)
-    row = CouponTemplate(created_by=caller.id, created_at=now, updated_at=now, version=1, issued_count=0)
+    row = CouponTemplate(
+        created_by=caller.id, updated_by=caller.id, created_at=now, updated_at=now, version=1, issued_count=0
+    )
     _write(row, body)
     session.add(row)
     session.flush()
@@ -79,7 +81,9 @@ def get_template(session: Session, template_id: int) -> CouponTemplate:
     return row
 
 
-def update_template(session: Session, template_id: int, body: TemplateWrite, now: datetime) -> CouponTemplate:
+def update_template(
+    session: Session, caller: Staff, template_id: int, body: TemplateWrite, now: datetime
+) -> CouponTemplate:
     """Replace the template's terms as a new version; coupons already issued keep the terms they have."""
     _check_refs(session, body)
     row = get_template(session, template_id)
@@ -87,7 +91,7 @@ def update_template(session: Session, template_id: int, body: TemplateWrite, now
         raise InvalidInput(f"total_limit: {row.issued_count} coupons were already issued from this template")
     _write(row, body)
     row.version += 1
-    row.updated_at = now
+    row.updated_at, row.updated_by = now, caller.id
     session.flush()
     return row
 

@@ -174,6 +174,7 @@ def seed_coupons(conn: Connection, seed: int, now: datetime) -> int:
                 "version": 1,
                 "active": True,
                 "created_by": None,
+                "updated_by": None,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -36,6 +36,7 @@ class CouponTemplate(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # who saved this version
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

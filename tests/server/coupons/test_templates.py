@@ -79,6 +79,7 @@ def test_an_edit_is_a_new_version_and_issued_coupons_keep_their_terms(shop: Shop
         headers=shop.as_(shop.world.admin),
     )
     assert edited.status_code == 200 and edited.json()["version"] == 2
+    assert edited.json()["updated_by"] == shop.world.admin.id
     second = shop.issue(shop.ann, made["id"], "k2").json()
     mine = shop.client.get(
         f"/api/v1/members/{shop.ann.id}/coupons", params={"lang": "en"}, headers=shop.as_(shop.world.clerk_a)

@@ -41,10 +41,14 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_by", _ID, nullable=True),
+        sa.Column("updated_by", _ID, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by"], ["staff.id"], name=op.f("fk_coupon_templates_created_by_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by"], ["staff.id"], name=op.f("fk_coupon_templates_updated_by_staff")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_templates")),
     )
