@@ -54,6 +54,11 @@ def held(session: Session, template_id: int, member_id: int, today: date) -> int
     return int(session.scalar(stmt) or 0)
 
 
+def lock_template(session: Session, template_id: int) -> None:
+    """Hold the template's row until commit (PostgreSQL; SQLite's write lock is already held)."""
+    session.execute(select(CouponTemplate.id).where(CouponTemplate.id == template_id).with_for_update())
+
+
 def count_issue(session: Session, template_id: int, total_limit: int | None) -> bool:
     """Count one more coupon of the template unless that passes its total limit; True if counted."""
     stmt = update(CouponTemplate).where(CouponTemplate.id == template_id)

@@ -173,7 +173,12 @@ def issue_with_terms(
     template = get_template(session, template_id)
     if session.get(Member, member_id) is None:
         raise NotFound(f"member {member_id} does not exist")
-    # Serialised with every other issue to this member, so parallel calls cannot pass the limit together.
+    # Serialised with every other issue of this template and to this member, so parallel calls cannot
+    # pass either limit together. Always the template before the member: a batch (one template, many
+    # members) and a clerk (one member) then never wait on each other in a circle. A caller that already
+    # holds a member's lock should issue before taking it.
+    serialise_member(session, None)  # SQLite: the write lock now; PostgreSQL: nothing yet
+    repo.lock_template(session, template.id)
     serialise_member(session, member_id)
     found = repo.by_key(session, key)
     if found is not None:
