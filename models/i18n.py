@@ -90,6 +90,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
     # Talking points
     "birthday_today": {"en": "Birthday today ({date}).", "zh": "今天（{date}）是TA的生日。"},
     "birthday_soon": {"en": "Birthday in {days:day} ({date}).", "zh": "{days}天后（{date}）是TA的生日。"},
+    "coupon_expires_today": {
+        "en": "Their coupon “{name}” expires today: remind them to use it.",
+        "zh": "TA的“{name}”今天到期，提醒TA使用。",
+    },
+    "coupon_expiring": {
+        "en": "Their coupon “{name}” expires in {days:day} ({date}).",
+        "zh": "TA的“{name}”{days}天后（{date}）到期。",
+    },
     "tier_close": {
         "en": "Only {amount} more spend to reach {next_tier}.",
         "zh": "再消费{amount}即可升级为{next_tier}。",

@@ -90,6 +90,8 @@ class MemberFacts:
     points_expire_on: dt.date | None = None
     coupons_offered: int | None = None
     coupons_redeemed: int | None = None
+    # The open coupon that lapses first: (name in Chinese, name in English, last valid day).
+    expiring_coupon: tuple[str, str, dt.date] | None = None
 
     @cached_property
     def history(self) -> PurchaseHistory:

@@ -70,6 +70,20 @@ def _points(member: MemberFacts, today: dt.date, lang: str, window: int) -> list
     return [TalkingPoint("points_expiring", text, facts, 0.9)]
 
 
+def _coupon(member: MemberFacts, today: dt.date, lang: str, window: int) -> list[TalkingPoint]:
+    if member.expiring_coupon is None:
+        return []
+    name_zh, name_en, until = member.expiring_coupon
+    days = (until - today).days
+    if not 0 <= days <= window:
+        return []
+    name = name_zh if lang == "zh" else name_en
+    facts: dict[str, Fact] = {"coupon": name, "valid_until": until.isoformat(), "days_until": days}
+    key = "coupon_expires_today" if days == 0 else "coupon_expiring"
+    text = say(key, lang, name=name, days=days, date=day_text(until, lang))
+    return [TalkingPoint("coupon_expiring", text, facts, 0.95 - days / 100)]
+
+
 def _tier(member: MemberFacts, catalog: Catalog, lang: str, gap_max: float) -> list[TalkingPoint]:
     gap, target = member.spend_to_next_tier, member.next_tier
     if gap is None or target is None or not 0 < gap <= gap_max:
@@ -160,6 +174,7 @@ def talking_points(
     max_points: int = 4,
     birthday_window_days: int = 14,
     points_window_days: int = 30,
+    coupon_window_days: int = 3,
     tier_gap_max: float = 100.0,
     new_arrival_days: int = 14,
     match_min_similarity: float = 0.7,
@@ -168,6 +183,7 @@ def talking_points(
     lang = resolve_lang(lang, member.locale)
     found = _birthday(member, today, lang, birthday_window_days)
     found += _points(member, today, lang, points_window_days)
+    found += _coupon(member, today, lang, coupon_window_days)
     found += _tier(member, catalog, lang, tier_gap_max)
     repeats = [s for s in suggestions if s.kind == "replenish"] if suggestions is not None else None
     if repeats is None:

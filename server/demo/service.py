@@ -20,6 +20,7 @@ from server.db.base import utcnow
 from server.db.session import make_engine, session_scope
 from server.db.tables import Member, Store, Transaction
 from server.demo import imported, team, writer
+from server.demo.coupons import seed_coupons
 from server.demo.generator import DEFAULT_SEED, FEATURED_MEMBER_CARD, generate_demo
 from server.demo.identities import pretty_phone
 from server.demo.people_data import STAFF_NAMES, STORES
@@ -182,6 +183,7 @@ def _generated(context: AppContext, seed: int, members: int, steps: Steps) -> De
             authors[(slug, key)] = status.staff_id
         with steps.step("Writing the demo chain to the database") as done, engine.begin() as conn:
             report.added = writer.write_demo(conn, data, context.keys, store_ids, authors)
+            report.added["coupons"] = seed_coupons(conn, seed, utcnow())
             done(f"Generated demo chain: added {added_text(report.added)}")
     report.loyalty = _catch_up_loyalty(context, steps)
     _finish(context, report, [s.id for s in staffed], featured_card=FEATURED_MEMBER_CARD)

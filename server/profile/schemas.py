@@ -162,6 +162,17 @@ class UpcomingRead(BaseModel):
     text: str
 
 
+class ProfileCouponRead(BaseModel):
+    """An open coupon as the clerk reads it out, in the caller's language."""
+
+    id: int
+    code: str
+    name: str
+    value: str
+    valid_until: date
+    hint: str = Field(description="How to use it: show the code at the till.")
+
+
 class PurchaseLineRead(BaseModel):
     transaction_id: int
     occurred_at: datetime
@@ -200,7 +211,10 @@ class ProfileRead(BaseModel):
     favourite_products: list[ProductRead]
     price_band: str | None
     price_index: float | None
-    coupon_redemption_rate: float
+    coupon_redemption_rate: float | None = Field(
+        description="Share of the coupons issued in 365 days that were used; null without coupons."
+    )
+    coupons: list[ProfileCouponRead] = Field(description="Open coupons, soonest to lapse first.")
     tags: list[TagRead]
     persona: PersonaRead
     dormancy: DormancyRead

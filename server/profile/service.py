@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.i18n import resolve_lang
 from server.auth.roles import Role
 from server.auth.scope import PHONE_READERS, holds, require, require_any_role, till_store
 from server.core.crypto import Keys
@@ -166,4 +167,5 @@ def open_profile(
     record_access(session, caller.id, member_id, "profile", None)
     phone = phone_for(keys, caller, member.phone_encrypted, member.home_store_id)
     state = tier_state(session, member, now, as_of is not None)
-    return build_profile(session, member, phone, txns, advisers, now, state)
+    lang = resolve_lang(None, caller.locale)
+    return build_profile(session, member, phone, txns, advisers, now, state, lang)

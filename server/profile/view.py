@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from server.core.context import open_text
 from server.core.crypto import NOTE
+from server.coupons import words
+from server.coupons.views import open_coupons
 from server.loyalty.config import LoyaltyConfig, load_config
 from server.profile import figures, sections
 from server.profile import repository as repo
@@ -22,6 +24,7 @@ from server.profile.schemas import (
     InteractionBrief,
     PersonaRead,
     PointsRead,
+    ProfileCouponRead,
     ProfileRead,
     StoreRef,
     StoreVisitRead,
@@ -34,6 +37,7 @@ from server.tags.facts import (
     launched_after,
     member_facts,
 )
+from server.tags.repository import add_coupon_totals
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LAST_INTERACTIONS = 5
@@ -83,8 +87,9 @@ def build_profile(
     advisers: list[ConsultantRead],
     now: datetime,
     state: TierState,
+    lang: str = "en",
 ) -> ProfileRead:
-    """The 360° view of `member` (a `repository.MEMBER` row) as of `now`, in tier `state`."""
+    """The 360° view of `member` (a `repository.MEMBER` row) as of `now`, in tier `state`, in `lang`."""
     today, mid = now.date(), member.id
     basis = card_basis(session, member, txns, now, state)
     card = build_card(session, member, txns, now, state, basis)
@@ -129,6 +134,7 @@ def build_profile(
         price_band=facts["price_band"],
         price_index=facts["price_index"],
         coupon_redemption_rate=facts["coupon_redemption_rate"],
+        coupons=coupons_read(session, mid, now, lang),
         tags=card.tags,
         persona=card.persona,
         dormancy=card.dormancy,
@@ -152,6 +158,21 @@ def build_profile(
         recent_purchases=sections.recent_read(session, mid, now),
         as_of=now,
     )
+
+
+def coupons_read(session: Session, member_id: int, now: datetime, lang: str) -> list[ProfileCouponRead]:
+    """The member's open coupons, named and valued in `lang`."""
+    return [
+        ProfileCouponRead(
+            id=c.id,
+            code=c.code,
+            name=words.name(c, lang),
+            value=words.value(c, lang),
+            valid_until=c.valid_until,
+            hint=words.how_to_use(lang),
+        )
+        for c in open_coupons(session, member_id, now)
+    ]
 
 
 @dataclass(frozen=True)
@@ -189,6 +210,7 @@ def card_basis(
         joined_on=member.joined_on, birthday=member.birthday, gender=member.gender, tier=tier
     )
     agg = aggregate(base, txns, [], now, stats.catalog_start)
+    add_coupon_totals(session, {member.id: agg}, now, [member.id])
     agg.categories = repo.category_totals(
         session, member.id, now, launched_after(stats.catalog_start) or EPOCH
     )

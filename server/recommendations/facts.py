@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Float, bindparam, cast, select
+from sqlalchemy import Float, and_, bindparam, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from models.member import MemberFacts, Purchase
 from server.db.base import UTCDateTime
 from server.db.session import core
-from server.db.tables import Member, Transaction, TransactionLine
+from server.db.tables import Coupon, Member, Transaction, TransactionLine
 from server.loyalty.service import points_summary, tier_progress
 
 # The latest sale lines the recommender reads. Nearly every member has far fewer; a wholesale buyer's
@@ -96,8 +96,8 @@ def member_facts(
     """What the recommender may say about the member; facts the store does not record stay None.
 
     `standing` saves reading tier and points again when the caller has them (an arrival builds the card
-    first). Coupons offered are not recorded anywhere (only coupons used at the till), so the coupon
-    redemption rate is left out rather than guessed.
+    first). Coupons offered and redeemed are the member's coupons (server/coupons) issued by `now`; a
+    member never issued one has neither, so no redemption rate is guessed.
     """
     standing = standing or current_standing(session, member.id, now)
     return MemberFacts(
@@ -112,4 +112,31 @@ def member_facts(
         points_balance=standing.points_available,
         points_expiring=standing.expiring[1] if standing.expiring else None,
         points_expire_on=standing.expiring[0] if standing.expiring else None,
+        expiring_coupon=expiring_coupon(session, member.id, now),
+        **coupon_counts(session, member.id, now),
     )
+
+
+def coupon_counts(session: Session, member_id: int, now: datetime) -> dict[str, int | None]:
+    """Coupons issued to the member by `now` and how many of them were used by then (None without any)."""
+    used = and_(Coupon.redeemed_at.is_not(None), Coupon.redeemed_at <= now)
+    stmt = select(func.count(Coupon.id), func.sum(case((used, 1), else_=0))).where(
+        Coupon.member_id == member_id, Coupon.issued_at <= now
+    )
+    offered, redeemed = session.execute(stmt).one()
+    if not offered:
+        return {"coupons_offered": None, "coupons_redeemed": None}
+    return {"coupons_offered": int(offered), "coupons_redeemed": int(redeemed or 0)}
+
+
+def expiring_coupon(session: Session, member_id: int, now: datetime) -> tuple[str, str, date] | None:
+    """The member's open coupon that lapses first: names in zh and en and its last valid day."""
+    stmt = (
+        select(Coupon.name_zh, Coupon.name_en, Coupon.valid_until)
+        .where(Coupon.member_id == member_id, Coupon.redeemed_at.is_(None))
+        .where(Coupon.valid_until >= now.date(), Coupon.issued_at <= now)
+        .order_by(Coupon.valid_until, Coupon.id)
+        .limit(1)
+    )
+    found = session.execute(stmt).first()
+    return None if found is None else (found[0], found[1], found[2])

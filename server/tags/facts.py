@@ -38,7 +38,11 @@ FACTS: dict[str, FactSpec] = {
         FactSpec("categories_365d", L, "Every category bought over the last 365 days"),
         FactSpec("price_index", N, "Price paid / median list price of the same categories (1 = usual)"),
         FactSpec("price_band", S, "budget (index < 0.85), mid, or premium (index > 1.15)"),
-        FactSpec("coupon_redemption_rate", N, "Share of sales over 365 days paid with a coupon or discount"),
+        FactSpec(
+            "coupon_redemption_rate",
+            N,
+            "Share of the coupons issued to the member in 365 days that were used (unknown without coupons)",
+        ),
         FactSpec(
             "new_product_share",
             N,
@@ -82,6 +86,8 @@ class MemberAggregates:
     visits: dict[int, int] = field(default_factory=lambda: {d: 0 for d in WINDOWS})
     sales_365: int = 0
     coupon_sales_365: int = 0
+    coupons_issued_365: int = 0
+    coupons_redeemed_365: int = 0
     last_purchase: date | None = None
     categories: dict[str, CategoryTotals] = field(default_factory=dict)
 
@@ -233,7 +239,10 @@ GETTERS: dict[str, Getter] = {
     "categories_365d": lambda m: sorted(m.ranked()),
     "price_index": lambda m: m.shape.price_index,
     "price_band": lambda m: m.band(),
-    "coupon_redemption_rate": lambda m: round(m.shape.coupon_rate, 3),
+    # None without coupons: a member never offered one is not "0% redeemed", and no rule fires on them.
+    "coupon_redemption_rate": lambda m: (
+        round(m.agg.coupons_redeemed_365 / m.agg.coupons_issued_365, 3) if m.agg.coupons_issued_365 else None
+    ),
     "new_product_share": lambda m: round(m.shape.new_product_share, 3),
     "heat_index": lambda m: m.agg.heat_index,
     "tier": lambda m: m.agg.tier,
@@ -254,6 +263,7 @@ CATEGORY_FACTS = {
     "new_product_share",
     "persona",
 }
+COUPON_FACTS = {"coupon_redemption_rate"}
 TRANSACTION_FACTS = {
     *(f"spend_{d}d" for d in WINDOWS),
     *(f"visits_{d}d" for d in WINDOWS),
@@ -261,7 +271,6 @@ TRANSACTION_FACTS = {
     "average_basket_365d",
     "days_since_last_purchase",
     "last_purchase_date",
-    "coupon_redemption_rate",
     "persona",
     "dormancy",
 }

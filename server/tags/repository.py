@@ -12,7 +12,16 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.queries import chunks, utc_day
-from server.db.tables import Member, MemberTag, MemberTier, Product, TagRule, Transaction, TransactionLine
+from server.db.tables import (
+    Coupon,
+    Member,
+    MemberTag,
+    MemberTier,
+    Product,
+    TagRule,
+    Transaction,
+    TransactionLine,
+)
 from server.tags.facts import NEW_PRODUCT_DAYS, WINDOWS, CategoryTotals, MemberAggregates, launched_after
 
 
@@ -78,6 +87,23 @@ def add_transaction_totals(
         agg.last_purchase = (
             None if last is None else last if isinstance(last, date) else date.fromisoformat(last)
         )
+
+
+def add_coupon_totals(
+    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Sequence[int] | None
+) -> None:
+    """Coupons issued to each member in the 365 days to `now`, and how many of those were used by `now`."""
+    c = Coupon
+    used = and_(c.redeemed_at.is_not(None), c.redeemed_at <= now)
+    stmt = (
+        select(c.member_id, func.count(c.id), func.sum(case((used, 1), else_=0)))
+        .where(c.issued_at > now - timedelta(days=365), c.issued_at <= now)
+        .group_by(c.member_id)
+    )
+    for member_id, issued, redeemed in _run(session, stmt, c.member_id, member_ids):
+        agg = aggs.get(member_id)
+        if agg is not None:
+            agg.coupons_issued_365, agg.coupons_redeemed_365 = int(issued), int(redeemed or 0)
 
 
 def _days_between(session: Session, later: Any, earlier: Any) -> Any:

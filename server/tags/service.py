@@ -23,7 +23,7 @@ from server.signals.heat import HORIZON_DAYS, HeatSettings, heat_at
 from server.signals.repository import daily_activity
 from server.tags import repository as repo
 from server.tags.evaluation import Verdict, compile_rule, evaluate, facts_used
-from server.tags.facts import CATEGORY_FACTS, FACTS, TRANSACTION_FACTS, member_facts
+from server.tags.facts import CATEGORY_FACTS, COUPON_FACTS, FACTS, TRANSACTION_FACTS, member_facts
 from server.tags.rules import FactSpec, Rule, RuleError, dump_rule, parse_rule
 
 
@@ -128,6 +128,8 @@ def compute_facts(
     aggs = repo.base_aggregates(session, lowest, member_ids)
     if wanted & TRANSACTION_FACTS:
         repo.add_transaction_totals(session, aggs, now, member_ids)
+    if wanted & COUPON_FACTS:
+        repo.add_coupon_totals(session, aggs, now, member_ids)
     medians: dict[str, Decimal] = {}
     if wanted & CATEGORY_FACTS:
         repo.add_category_totals(session, aggs, now, member_ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
@@ -12,8 +13,9 @@ from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
 from server.core.pagination import Page, PageDep
+from server.coupons.schemas import QuoteCreate, QuotedCoupon, QuoteLineRead, QuoteRead
 from server.members.deps import LookupLimitDep
-from server.transactions import approvals, service, till
+from server.transactions import approvals, quote, service, till
 from server.transactions.schemas import (
     PointsMovement,
     PriceApprovalRead,
@@ -82,6 +84,7 @@ def _input(body: TransactionCreate, key: str) -> till.TillInput:
         member_card=body.member_card,
         member_phone=body.member_phone,
         coupon_code=body.coupon_code,
+        coupon_codes=tuple(body.coupon_codes),
         original_transaction_id=body.original_transaction_id,
         occurred_at=body.occurred_at,
         original_receipt=body.original_receipt,
@@ -142,3 +145,30 @@ def approve_price(
     """A one-time code (store manager of the store) that lets a cashier ring one sale below list price."""
     issued = approvals.issue_approval(session, context.keys, caller, store_id, now)
     return PriceApprovalRead(code=issued.code, store_id=issued.store_id, expires_at=issued.expires_at)
+
+
+@router.post("/transactions/quote")
+def quote_coupons(body: QuoteCreate, caller: CurrentStaff, session: SessionDep, now: NowDep) -> QuoteRead:
+    """What the coupons take off the sale about to be rung up (till staff); nothing is redeemed."""
+    data = till.TillInput(
+        store_id=body.store_id,
+        idempotency_key="quote",
+        lines=[till.TillLineInput(x.sku, x.quantity, x.unit_price, x.discount) for x in body.lines],
+        member_id=body.member_id,
+        coupon_codes=tuple(body.coupon_codes),
+    )
+    found = quote.quote(session, caller, data, now)
+    coupons = [QuotedCoupon(code=c.code, discount=d) for c, d in found.applied.coupons]
+    if found.applied.offer is not None:
+        coupons.append(QuotedCoupon(code=found.applied.offer.code, discount=found.applied.offer_discount))
+    return QuoteRead(
+        coupons=coupons,
+        discount=found.applied.discount,
+        total=sum((line.amount for line in found.lines), Decimal("0")),
+        lines=[
+            QuoteLineRead(
+                line_no=line.line_no, sku=sku, amount=line.amount, discount_amount=line.discount_amount
+            )
+            for line, sku in zip(found.lines, found.skus, strict=True)
+        ],
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -67,7 +67,12 @@ class TransactionCreate(BaseModel):
     member_card: str | None = Field(None, min_length=1, max_length=40)
     member_phone: str | None = Field(None, min_length=1, max_length=40)
     lines: list[TillLine] = Field(min_length=1, max_length=500)
-    coupon_code: str | None = Field(None, min_length=1, max_length=40)
+    coupon_code: str | None = Field(
+        None, min_length=1, max_length=40, description="One coupon (older tills); combined with coupon_codes."
+    )
+    coupon_codes: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=5, description="Coupons applied in this order (docs/coupons.md)."
+    )
     original_transaction_id: Id | None = Field(None, description="Return: the sale being returned.")
     original_receipt: str | None = Field(
         None, min_length=1, max_length=80, description="Return: the receipt reference of that sale."

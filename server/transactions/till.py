@@ -24,6 +24,7 @@ from server.auth.roles import Role
 from server.auth.scope import TILL_ROLES, holds, require
 from server.core.crypto import Keys
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.coupons.redemption import Applied, after_return, apply_codes, redeem
 from server.db.queries import returned_units
 from server.db.session import serialise_member
 from server.db.tables import (
@@ -36,7 +37,6 @@ from server.db.tables import (
 )
 from server.loyalty.service import apply_transaction
 from server.members.access import LookupLimit, member_for
-from server.offers.redemption import apply_offer, mark_redeemed, offer_for_sale, release_if_fully_returned
 from server.profile.service import find_member_id
 from server.recommendations.attribution import attribute_sale
 from server.tags.service import retag_member
@@ -76,6 +76,7 @@ class TillInput:
     member_card: str | None = None
     member_phone: str | None = None
     coupon_code: str | None = None
+    coupon_codes: tuple[str, ...] = ()
     original_transaction_id: int | None = None
     occurred_at: datetime | None = None
     original_receipt: str | None = None
@@ -140,7 +141,8 @@ class Override:
     discount: Decimal
 
 
-def _sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine], list[Override]]:
+def sale_lines(session: Session, data: TillInput) -> tuple[list[TransactionLine], list[Override]]:
+    """The sale's lines priced from the catalogue, and the lines sold below it (422 for a bad line)."""
     if len(data.lines) > MAX_LINES:
         raise InvalidInput(f"lines: at most {MAX_LINES} lines in one transaction, got {len(data.lines)}")
     skus = {line.sku for line in data.lines if line.sku}
@@ -399,7 +401,7 @@ def ring_up(
     else:
         if data.original_transaction_id is not None:
             raise InvalidInput("original_transaction_id: only a return names an earlier sale")
-        lines, overrides = _sale_lines(session, data)
+        lines, overrides = sale_lines(session, data)
     approval = None
     if overrides and not holds(caller, PRICE_APPROVERS, data.store_id):
         if not data.approval_code:
@@ -410,14 +412,14 @@ def ring_up(
                 "their approval_code, or ring it as one"
             )
         approval = approval_for(session, keys, data.store_id, data.approval_code, now)
-    offer = None
-    if data.coupon_code is not None:
+    codes = ([data.coupon_code] if data.coupon_code is not None else []) + list(data.coupon_codes)
+    applied = Applied()
+    if codes:
         if data.kind == "return":
             raise InvalidInput(
                 "coupon_code: a return gives back what the sale's coupon took off; leave it out"
             )
-        offer = offer_for_sale(session, data.coupon_code, member_id, data.store_id, now)
-        apply_offer(session, offer, lines)
+        applied = apply_codes(session, codes, member_id, data.store_id, lines, now)
     total = sum((line.amount for line in lines), Decimal("0"))
     if total > MAX_TOTAL:
         raise InvalidInput(f"total: {total} is more than one till transaction may book ({MAX_TOTAL})")
@@ -430,7 +432,7 @@ def ring_up(
         kind=data.kind,
         total_amount=total,
         discount_amount=sum((line.discount_amount for line in lines), Decimal("0")),
-        coupon_code=offer.code if offer is not None else None,
+        coupon_code=applied.codes[0] if applied.codes else None,
         original_transaction_id=original.id if original else None,
         source="till",
         created_at=now,
@@ -454,9 +456,8 @@ def ring_up(
     _audit_overrides(session, txn, caller, approver, overrides, data.override_reason, now)
     if approval is not None:
         use_approval(session, approval, txn.id, now)
-    if offer is not None:
-        mark_redeemed(session, offer, txn.id, now)
+    redeem(session, applied, txn.id, now)
     if original is not None:
-        release_if_fully_returned(session, original.id)
+        after_return(session, original.id, now)
     _complete(session, txn, now)
     return receipt(session, txn)

@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from server.app import create_app
 from server.config import Settings
 from server.core.context import AppContext
-from server.db.tables import IssuedOffer, Member, Store
+from server.db.tables import Coupon, IssuedOffer, Member, Store
 from server.demo import service as demo
 from server.demo.generator import FEATURED_MEMBER_CARD, FEATURED_MEMBER_NAME
 from server.members.access import LookupLimit
@@ -167,5 +167,10 @@ def dormant_client_ready_for_offer(server: DemoServer, clients: Any) -> Any:
     with server.context.sessions() as session:
         lapse = update(IssuedOffer).where(IssuedOffer.member_id == dormant.member_id)
         session.execute(lapse.values(valid_until=date(2000, 1, 1)))
+        # Offers are reactivation coupons now; older ones stay in issued_offers.
+        lapse_coupons = update(Coupon).where(
+            Coupon.member_id == dormant.member_id, Coupon.source == "reactivation"
+        )
+        session.execute(lapse_coupons.values(valid_until=date(2000, 1, 1)))
         session.commit()
     return dormant

@@ -147,3 +147,16 @@ def test_next_birthday(birthday: dt.date, today: dt.date, expected: dt.date) -> 
 def test_birthday_today_is_said_as_today() -> None:
     said = points_for(ann(birthday=D(1985, 6, 15)))
     assert said["birthday"] == "Birthday today (15 Jun)."
+
+
+def test_a_coupon_expiring_within_three_days_is_a_point_in_the_members_language() -> None:
+    soon = ("生日券", "Birthday coupon", TODAY + dt.timedelta(days=3))
+    said = points_for(ann(expiring_coupon=soon))
+    day = f"{soon[2].day} {soon[2]:%b}"
+    assert said["coupon_expiring"] == f"Their coupon “Birthday coupon” expires in 3 days ({day})."
+    zh = points_for(ann("zh-CN", expiring_coupon=soon))["coupon_expiring"]
+    assert zh == f"TA的“生日券”3天后（{soon[2].month}月{soon[2].day}日）到期。"
+    today = points_for(ann(expiring_coupon=(soon[0], soon[1], TODAY)))["coupon_expiring"]
+    assert today == "Their coupon “Birthday coupon” expires today: remind them to use it."
+    later = points_for(ann(expiring_coupon=(soon[0], soon[1], TODAY + dt.timedelta(days=4))))
+    assert "coupon_expiring" not in later

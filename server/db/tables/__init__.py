@@ -2,6 +2,7 @@
 
 from server.db.tables.catalog import Product
 from server.db.tables.clienteling import IssuedOffer, TaskCompletion
+from server.db.tables.coupons import Coupon, CouponTemplate
 from server.db.tables.deployments import ModelDeployment
 from server.db.tables.imports import ImportRun
 from server.db.tables.loyalty import (
@@ -31,6 +32,8 @@ __all__ = [
     "ChatSession",
     "ChatTurn",
     "ConsultantAssignment",
+    "Coupon",
+    "CouponTemplate",
     "FloorCopyRun",
     "FloorEventBody",
     "FloorEventCounter",

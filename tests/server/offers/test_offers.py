@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.core.context import AppContext
-from server.db.tables import IssuedOffer
+from server.coupons.service import issue_coupon
+from server.db.tables import Coupon, CouponTemplate, Product
 from server.offers.codes import ALPHABET, new_code
 from server.recommendations.engine import Engine
 from tests.fixtures.factories import auth, make_member
@@ -23,7 +25,9 @@ CODE = re.compile(rf"^AISLE-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
 
 
 def _offers(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(IssuedOffer)) or 0)
+    session.expire_all()
+    stmt = select(func.count(Coupon.id)).where(Coupon.source == "reactivation")
+    return int(session.scalar(stmt) or 0)
 
 
 def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
@@ -62,9 +66,7 @@ def test_a_dormant_member_is_issued_the_recommenders_offer_once_per_key(
         capped.status_code == 409 and "already holds 1 unused reactivation offer" in capped.json()["detail"]
     )
     session.execute(
-        update(IssuedOffer)
-        .where(IssuedOffer.id == offer["id"])
-        .values(valid_until=NOW.date() - timedelta(days=1))
+        update(Coupon).where(Coupon.id == offer["id"]).values(valid_until=NOW.date() - timedelta(days=1))
     )
     session.commit()
     second = api.post(url, json={"idempotency_key": "phone-3:0008"}, headers=manager)
@@ -133,3 +135,87 @@ def test_twenty_parallel_issues_to_one_member_give_one_offer(
     answers = race(20, lambda i: api.post(url, json={"idempotency_key": f"tap-{i}"}, headers=clerk))
     assert sorted(a.status_code for a in answers) == [201] + [409] * 19, [a.text for a in answers]
     assert _offers(session) == 1
+
+
+def test_an_offer_is_a_coupon_the_till_redeems_and_the_member_sees(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    clerk = auth(context, shop.world.clerk_a)
+    offer = api.post(
+        f"/api/v1/members/{shop.dormant.id}/offers", json={"idempotency_key": "as-coupon"}, headers=clerk
+    ).json()
+    listed = api.get(
+        f"/api/v1/members/{shop.dormant.id}/coupons", params={"lang": "en"}, headers=clerk
+    ).json()
+    [coupon] = listed["items"]
+    assert (coupon["code"], coupon["source"], coupon["status"]) == (offer["code"], "reactivation", "open")
+    assert (coupon["terms"]["percent"], coupon["terms"]["categories"]) == (
+        offer["discount_percent"],
+        offer["categories"],
+    )
+    product = session.scalar(
+        select(Product).where(Product.category.in_(offer["categories"]), Product.active.is_(True)).limit(1)
+    )
+    assert product is not None
+    body = {
+        "store_id": shop.world.store_a.id,
+        "member_id": shop.dormant.id,
+        "lines": [{"sku": product.sku, "quantity": 1}],
+        "coupon_code": offer["code"],
+    }
+    headers = auth(context, shop.world.cashier_a) | {"Idempotency-Key": "offer-sale"}
+    sale = api.post("/api/v1/transactions", json=body, headers=headers)
+    assert sale.status_code == 201, sale.text
+    price = product.price.quantize(Decimal("0.01"))
+    off = (price * offer["discount_percent"] / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert Decimal(sale.json()["transaction"]["discount_amount"]) == off
+    used = api.get(
+        f"/api/v1/members/{shop.dormant.id}/coupons", params={"status": "used"}, headers=clerk
+    ).json()
+    assert [c["code"] for c in used["items"]] == [offer["code"]]
+
+
+def test_the_offer_reads_the_members_real_coupon_record(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    template = CouponTemplate(
+        name_zh="券",
+        name_en="Coupon",
+        purpose="campaign",
+        terms={"kind": "amount_off", "amount": "5.00"},
+        valid_days=30,
+        per_member_limit=5,
+    )
+    session.add(template)
+    session.flush()
+    for i in range(4):
+        issue_coupon(session, template.id, shop.dormant.id, key=f"old-{i}", source="automation", now=NOW)
+    session.commit()
+    clerk = auth(context, shop.world.clerk_a)
+    shown = api.get(f"/api/v1/members/{shop.dormant.id}/recommendations", headers=clerk).json()
+    reasons = " ".join(shown["reactivation_offer"]["reasons"])
+    assert "redeemed 0 of 4 coupons (0%)" in reasons or "4张优惠券用了0张（0%）" in reasons, reasons
+
+
+def test_a_coupon_about_to_lapse_is_a_talking_point(
+    api: TestClient, session: Session, context: AppContext, shop: Shop
+) -> None:
+    template = CouponTemplate(
+        name_zh="生日券",
+        name_en="Birthday coupon",
+        purpose="birthday",
+        terms={"kind": "percent_off", "percent": 15},
+        valid_days=2,
+        per_member_limit=1,
+    )
+    session.add(template)
+    session.flush()
+    issue_coupon(session, template.id, shop.regular.id, key="bday", source="automation", now=NOW)
+    session.commit()
+    clerk = auth(context, shop.world.clerk_a)
+    said = api.get(
+        f"/api/v1/members/{shop.regular.id}/recommendations", params={"lang": "en"}, headers=clerk
+    ).json()
+    points = {p["kind"]: p for p in said["talking_points"]}
+    assert "coupon_expiring" in points, said["talking_points"]
+    assert points["coupon_expiring"]["text"].startswith("Their coupon “Birthday coupon” expires in 2 days")

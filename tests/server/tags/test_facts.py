@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from server.db.tables import Coupon, CouponTemplate
 from server.tags.facts import (
     LineRow,
     MemberAggregates,
@@ -51,13 +52,16 @@ def test_facts_from_plain_rows() -> None:
     assert (facts["visits_30d"], facts["visits_90d"], facts["visits_365d"]) == (1, 2, 3)
     assert facts["purchases_365d"] == 4
     assert facts["average_basket_365d"] == Decimal("370.00")
-    assert facts["coupon_redemption_rate"] == 0.5
+    # No coupon was ever issued: the rate is unknown, not 0, and no rule on it fires.
+    assert facts["coupon_redemption_rate"] is None
     assert facts["days_since_last_purchase"] == 10 and facts["last_purchase_date"] == date(2024, 6, 20)
     assert facts["favourite_categories"] == ["garden", "jewellery", "home"]
     # paid 130 + 350 + 995 against 13 x 10 + 3 x 100 + 50 x 20 = 1430
     assert facts["price_index"] == round(1475 / 1430, 3) and facts["price_band"] == "mid"
     assert facts["new_product_share"] == round(130 / 1475, 3)
     assert (facts["birthday_month"], facts["is_birthday_month"], facts["tier"]) == (6, True, "loyal")
+    base.coupons_issued_365, base.coupons_redeemed_365 = 4, 3
+    assert member_facts(base, NOW, MEDIANS, ["coupon_redemption_rate"]) == {"coupon_redemption_rate": 0.75}
     assert facts["heat_index"] == 64 and facts["dormancy"] == "active"
     assert facts["persona"] == "balanced"
 
@@ -101,7 +105,8 @@ def test_the_set_based_facts_match_the_row_based_ones(session: Session) -> None:
     facts = compute_facts(session, NOW)
     a, b = facts[ann.id], facts[bob.id]
     assert (a["spend_30d"], a["spend_90d"], a["visits_90d"]) == (Decimal("185.00"), Decimal("485.00"), 2)
-    assert a["coupon_redemption_rate"] == round(2 / 3, 3)
+    # Sales paid with a code or a discount no longer count: only coupons issued and used do.
+    assert a["coupon_redemption_rate"] is None and b["coupon_redemption_rate"] is None
     assert a["favourite_categories"] == ["jewellery", "home"]
     assert a["new_product_share"] == round(130 / 480, 3)
     # paid 130 + 350 against 13 x 10 + 4 x 110 (median of 100 and 120) = 570
@@ -111,3 +116,44 @@ def test_the_set_based_facts_match_the_row_based_ones(session: Session) -> None:
     assert (a["heat_index"], b["heat_index"]) == (36, 0)
     assert (b["days_since_last_purchase"], b["dormancy"], b["tier"]) == (212, "dormant", "new")
     assert compute_facts(session, NOW, [bob.id]) == {bob.id: b}
+
+
+def _coupon(
+    session: Session, member_id: int, template_id: int, n: int, issued: datetime, used: datetime | None
+) -> None:
+    session.add(
+        Coupon(
+            template_id=template_id,
+            template_version=1,
+            member_id=member_id,
+            code=f"AISLE-TEST-{n:04d}",
+            idempotency_key=f"test:{n}",
+            source="automation",
+            name_zh="券",
+            name_en="Coupon",
+            terms={"kind": "amount_off", "amount": "5.00"},
+            valid_from=issued.date(),
+            valid_until=issued.date() + timedelta(days=30),
+            issued_at=issued,
+            redeemed_at=used,
+        )
+    )
+
+
+def test_the_redemption_rate_is_the_share_of_a_years_coupons_used(session: Session) -> None:
+    shop = Shop(session)
+    ann, bob = shop.member(), shop.member("Bob")
+    template = CouponTemplate(
+        name_zh="券", name_en="Coupon", purpose="campaign", terms={}, valid_days=30, per_member_limit=9
+    )
+    session.add(template)
+    session.flush()
+    _coupon(session, ann.id, template.id, 1, at(2024, 6, 1), at(2024, 6, 2))
+    _coupon(session, ann.id, template.id, 2, at(2024, 5, 1), at(2024, 5, 3))
+    _coupon(session, ann.id, template.id, 3, at(2024, 4, 1), None)
+    _coupon(session, ann.id, template.id, 4, at(2023, 5, 1), at(2023, 5, 2))  # over a year ago
+    _coupon(session, ann.id, template.id, 5, at(2024, 6, 29), at(2024, 7, 2))  # used after "now"
+    _coupon(session, bob.id, template.id, 6, at(2024, 6, 1), None)
+    session.flush()
+    facts = compute_facts(session, NOW, None, {"coupon_redemption_rate"})
+    assert (facts[ann.id]["coupon_redemption_rate"], facts[bob.id]["coupon_redemption_rate"]) == (0.5, 0.0)

@@ -1,4 +1,5 @@
-"""An issued offer's code at the till: checked, applied to the lines it covers, and used once.
+"""A reactivation offer issued before coupons existed (`issued_offers`), at the till: checked, applied to the
+lines it covers, and used once.
 
 The code must exist, belong to the member the sale is for, be within its validity, be good in this store
 (the issuing store's, or every store's when issued chain-wide) and not be used yet.
@@ -15,8 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput
+from server.coupons import legacy_repository as repo
 from server.db.tables import IssuedOffer, TransactionLine
-from server.offers import repository as repo
 
 CENT = Decimal("0.01")
 _NOT_FOUND = "coupon_code: no offer with this code for this member"
