@@ -81,6 +81,18 @@ def get_template(session: Session, template_id: int) -> CouponTemplate:
     return row
 
 
+def hold_template(session: Session, template_id: int) -> CouponTemplate:
+    """Lock the template for the rest of the unit of work, for a caller about to lock a member first.
+
+    Issuing takes the template before the member; a caller that must lock the member earlier (a points
+    exchange) takes the template here first so the order stays the same.
+    """
+    template = get_template(session, template_id)
+    serialise_member(session, None)
+    repo.lock_template(session, template.id)
+    return template
+
+
 def update_template(
     session: Session, caller: Staff, template_id: int, body: TemplateWrite, now: datetime
 ) -> CouponTemplate:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.core.words import counted
-from server.db.tables import MemberTier, PointsEntry, Product, Reward, RewardExchange, Staff
+from server.coupons.service import hold_template, issue_coupon
+from server.db.tables import CouponTemplate, MemberTier, PointsEntry, Product, Reward, RewardExchange, Staff
 from server.loyalty import repository as loyalty_repo
 from server.loyalty.activity_service import add_lot
 from server.loyalty.config import load_config
@@ -54,6 +55,12 @@ def create_reward(session: Session, data: RewardCreate, caller: Staff, now: date
     _check_terms(session, data)
     if data.product_id is not None and session.get(Product, data.product_id) is None:
         raise InvalidInput(f"product_id: product {data.product_id} not found")
+    if data.coupon_template_id is not None:
+        template = session.get(CouponTemplate, data.coupon_template_id)
+        if template is None:
+            raise InvalidInput(f"coupon_template_id: coupon template {data.coupon_template_id} not found")
+        if not template.active:
+            raise InvalidInput(f"coupon_template_id: coupon template {template.id} is switched off")
     if repo.by_code(session, data.code) is not None:
         raise Conflict(f"a reward with code {data.code!r} exists already")
     reward = Reward(**data.model_dump(), exchanged=0, created_at=now, updated_at=now, updated_by_id=caller.id)
@@ -155,8 +162,8 @@ def exchange(
             raise Conflict(f"idempotency key {key!r} was used for another exchange")
         return Exchanged(_reward(session, found.reward_id), found, None, replayed=True)
     reward = _reward(session, reward_id)
-    if reward.kind == "coupon":
-        raise InvalidInput("coupon rewards are issued by the coupon engine, which this server does not run")
+    if reward.coupon_template_id is not None:
+        hold_template(session, reward.coupon_template_id)  # template before member, as issuing does
     today = now.date()
     why = refusal(
         reward,
@@ -187,6 +194,19 @@ def exchange(
     if why:
         raise Conflict(f"{reward_name(reward, 'en')}: {why}")
     session.refresh(reward)
+    coupon = None
+    if reward.coupon_template_id is not None:
+        # A coupon the member cannot have (its own per-member limit) fails here and rolls the points back.
+        coupon = issue_coupon(
+            session,
+            reward.coupon_template_id,
+            member_id,
+            key=ledger_key,
+            source="points_exchange",
+            staff_id=caller.id,
+            store_id=store_id,
+            now=now,
+        ).coupon
     row = RewardExchange(
         member_id=member_id,
         reward_id=reward.id,
@@ -195,13 +215,14 @@ def exchange(
         name_en=reward.name_en,
         name_zh=reward.name_zh,
         points_entry_id=result.entry_id,
-        status="collected" if handed_over else "to_collect",
+        status="issued" if coupon is not None else "collected" if handed_over else "to_collect",
+        coupon_id=coupon.id if coupon is not None else None,
         store_id=store_id,
         staff_id=caller.id,
         idempotency_key=ledger_key,
         created_at=now,
-        collected_at=now if handed_over else None,
-        collected_by_id=caller.id if handed_over else None,
+        collected_at=now if handed_over and coupon is None else None,
+        collected_by_id=caller.id if handed_over and coupon is None else None,
     )
     session.add(row)
     session.flush()
@@ -235,6 +256,8 @@ def cancel(session: Session, row: RewardExchange, caller: Staff, reason: str, no
     session.refresh(row)
     if row.status == "cancelled":
         return False
+    if row.status == "issued":
+        raise Conflict(f"reward exchange {row.id} issued a coupon, which stays the member's until it lapses")
     if row.status != "to_collect":
         raise Conflict(
             f"reward exchange {row.id} is {row.status}: only a gift not yet handed over can be cancelled"

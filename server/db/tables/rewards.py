@@ -39,7 +39,7 @@ class Reward(Base):
     stock: Mapped[int | None] = mapped_column(Integer)
     exchanged: Mapped[int] = mapped_column(Integer, default=0)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
-    coupon_template_id: Mapped[int | None] = mapped_column(Integer)
+    coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_templates.id"))
     store_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # empty: every store
     tiers: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every tier
     per_member_limit: Mapped[int | None] = mapped_column(Integer)
@@ -75,7 +75,7 @@ class RewardExchange(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
-    coupon_id: Mapped[int | None] = mapped_column(Integer)
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     collected_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

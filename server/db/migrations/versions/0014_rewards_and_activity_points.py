@@ -1,7 +1,7 @@
 """rewards: a catalogue of gifts and coupons members exchange points for, and the exchanges
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 22:14:00.000000
 
 Points for check-ins and activities need no table: they are earn entries of the points ledger
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("stock", sa.Integer(), nullable=True),
         sa.Column("exchanged", sa.Integer(), nullable=False),
         sa.Column("product_id", _ID, nullable=True),
-        sa.Column("coupon_template_id", sa.Integer(), nullable=True),
+        sa.Column("coupon_template_id", _ID, nullable=True),
         sa.Column("store_ids", sa.JSON(), nullable=False),
         sa.Column("tiers", sa.JSON(), nullable=False),
         sa.Column("per_member_limit", sa.Integer(), nullable=True),
@@ -48,6 +48,11 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('gift', 'coupon')", name=op.f("ck_rewards_kind")),
         sa.CheckConstraint("points > 0", name=op.f("ck_rewards_points_positive")),
         sa.CheckConstraint("stock IS NULL OR stock >= 0", name=op.f("ck_rewards_stock_not_negative")),
+        sa.ForeignKeyConstraint(
+            ["coupon_template_id"],
+            ["coupon_templates.id"],
+            name=op.f("fk_rewards_coupon_template_id_coupon_templates"),
+        ),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], name=op.f("fk_rewards_product_id_products")),
         sa.ForeignKeyConstraint(["updated_by_id"], ["staff.id"], name=op.f("fk_rewards_updated_by_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rewards")),
@@ -67,7 +72,7 @@ def upgrade() -> None:
         sa.Column("store_id", _ID, nullable=False),
         sa.Column("staff_id", _ID, nullable=True),
         sa.Column("idempotency_key", sa.String(length=120), nullable=False),
-        sa.Column("coupon_id", sa.Integer(), nullable=True),
+        sa.Column("coupon_id", _ID, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("collected_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("collected_by_id", _ID, nullable=True),
@@ -83,6 +88,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["collected_by_id"], ["staff.id"], name=op.f("fk_reward_exchanges_collected_by_id_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_id"], ["coupons.id"], name=op.f("fk_reward_exchanges_coupon_id_coupons")
         ),
         sa.ForeignKeyConstraint(
             ["member_id"],
@@ -103,6 +111,7 @@ def upgrade() -> None:
             ["store_id"], ["stores.id"], name=op.f("fk_reward_exchanges_store_id_stores")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reward_exchanges")),
+        sa.UniqueConstraint("coupon_id", name=op.f("uq_reward_exchanges_coupon_id")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_reward_exchanges_idempotency_key")),
         sa.UniqueConstraint("points_entry_id", name=op.f("uq_reward_exchanges_points_entry_id")),
     )
