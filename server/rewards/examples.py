@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.tables import Product, Reward, TransactionLine
+from server.coupons.schemas import CouponTerms
+from server.db.tables import CouponTemplate, Product, Reward, TransactionLine
 
 # (code, kind, English, Chinese, points, stock, per-member limit)
 EXAMPLE_GIFTS = [
@@ -19,7 +20,7 @@ EXAMPLE_GIFTS = [
 
 
 def ensure_example_rewards(session: Session, now: datetime) -> int:
-    """Save the example gifts (and one catalogue product as a gift) when no reward exists at all."""
+    """Save the example gifts, one catalogue product as a gift and a coupon, when no reward exists at all."""
     if session.scalar(select(func.count(Reward.id))):
         return 0
     rows = [
@@ -63,6 +64,38 @@ def ensure_example_rewards(session: Session, now: datetime) -> int:
                 updated_at=now,
             )
         )
+    rows.append(_coupon_reward(session, now))
     session.add_all(rows)
     session.flush()
     return len(rows)
+
+
+def _coupon_reward(session: Session, now: datetime) -> Reward:
+    """10% off the next purchase (9折券) for 2,000 points, as a coupon template of its own."""
+    terms = CouponTerms(kind="percent_off", percent=10)
+    template = CouponTemplate(
+        name_zh="积分兑换9折券",
+        name_en="10% off, for points",
+        purpose="points_exchange",
+        terms=terms.money(),
+        valid_days=60,
+        per_member_limit=5,
+        issued_count=0,
+        version=1,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(template)
+    session.flush()
+    return Reward(
+        code="COUPON-10PCT",
+        kind="coupon",
+        name_en="10% off your next purchase",
+        name_zh="下次购物9折券",
+        points=2000,
+        coupon_template_id=template.id,
+        exchanged=0,
+        created_at=now,
+        updated_at=now,
+    )

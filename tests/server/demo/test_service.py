@@ -174,7 +174,7 @@ def test_set_up_generates_when_asked_and_reuses_it(context: AppContext, small_re
     assert authors and authors > 0
     # A clerk can show what points buy: bilingual gifts, one of them the chain's own best seller.
     assert len(gifts) >= 5 and all(en and zh for en, zh, _ in gifts)
-    assert sum(product is not None for *_, product in gifts) == 1
+    assert sum(product is not None for *_, product in gifts) == 1  # and a coupon for points
     after_first = counts(context.engine)
     # Without --generate the generated chain is reused, not topped up with the development data.
     second = service.set_up_demo(context)
