@@ -17,6 +17,7 @@ from server.db.tables.loyalty import (
     TierChange,
 )
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
+from server.db.tables.messaging import MessageConsent, MessageTemplate
 from server.db.tables.realtime import FloorCopyRun, FloorEventBody, FloorEventCounter, FloorStream
 from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
 from server.db.tables.staff import Staff, StaffRole
@@ -43,6 +44,8 @@ __all__ = [
     "MemberEvent",
     "MemberTag",
     "MemberTier",
+    "MessageConsent",
+    "MessageTemplate",
     "ModelDeployment",
     "OutboxMessage",
     "PointsAllocation",
