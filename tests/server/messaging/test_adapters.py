@@ -1,4 +1,4 @@
-"""Each provider adapter against a mock of its real API: signature present and right, idempotency key passed."""
+"""Each provider adapter against a mock of its real API: a right signature, the idempotency key passed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Caps and quiet hours are never violated: a property of the rules, and a randomised week of the dispatcher."""
+"""Caps and quiet hours are never broken: a property of the rules, and a randomised week of the dispatcher."""
 
 from __future__ import annotations
 

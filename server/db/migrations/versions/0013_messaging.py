@@ -57,7 +57,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("quiet_start", sa.String(length=5), nullable=False, server_default="21:00")
         )
-        batch_op.add_column(sa.Column("quiet_end", sa.String(length=5), nullable=False, server_default="09:00"))
+        batch_op.add_column(
+            sa.Column("quiet_end", sa.String(length=5), nullable=False, server_default="09:00")
+        )
     op.create_table(
         "message_templates",
         sa.Column("id", _ID, nullable=False),
