@@ -62,22 +62,29 @@ class Dispatcher:
         self.context, self.adapters, self.clock = context, adapters, clock
         self.settings = context.settings
         self.owner = owner_name()
+        self.held = 0  # rows of the last claim suppressed, failed or moved to a later time
         self.caps = limits.Caps(
             self.settings.messaging_marketing_per_day, self.settings.messaging_marketing_per_week
         )
 
     def run_once(self) -> int:
-        """One round: reconcile, claim a batch, send it; the number of messages claimed."""
-        self.reconcile(self.clock())
+        """One round: reconcile, claim a batch, send it; the number of messages sent or judged.
+
+        0 means nothing was due: the caller may wait before the next round."""
+        settled = self.reconcile(self.clock())
         claimed = self.claim(self.clock())
         if claimed:
             self.deliver(claimed)
-        return len(claimed)
+        return len(claimed) + settled + self.held
+
+    def claim(self, now: datetime) -> list[Claimed]:
+        """Claim and commit a batch of due messages (see the module docstring); `held` counts the rest."""
+        self.held = 0
+        return self._claim(now)
 
     # -- claiming ------------------------------------------------------------------------------------
 
-    def claim(self, now: datetime) -> list[Claimed]:
-        """Claim and commit a batch of due messages (see the module docstring)."""
+    def _claim(self, now: datetime) -> list[Claimed]:
         with session_scope(self.context.sessions) as session:
             serialise_member(session)  # SQLite: take the write lock before reading what is due
             rows = repo.due(session, now, self.settings.messaging_batch)
@@ -94,6 +101,8 @@ class Dispatcher:
                 claimed = self._judge(session, row, member, store, consultants.get(member.id), now)
                 if claimed is not None:
                     out.append(claimed)
+                else:
+                    self.held += 1
             return out
 
     def _judge(
