@@ -61,19 +61,43 @@ def consents(session: Session, member: Member) -> dict[str, dict[str, bool]]:
     return out
 
 
-def refusal(session: Session, member: Member, channel: str, kind: str) -> str | None:
-    """Why the member may not be sent a message of `kind` on `channel` now; None when they may."""
+Ledger = dict[tuple[int, str, str], MessageConsent]
+
+
+def ledgers(session: Session, member_ids: list[int]) -> Ledger:
+    """The entries in force for several members at once: (member, channel, class) -> entry."""
+    stmt = (
+        select(MessageConsent)
+        .where(MessageConsent.member_id.in_(sorted(set(member_ids))))
+        .order_by(MessageConsent.id)
+    )
+    return {(e.member_id, e.channel, e.purpose_class): e for e in session.scalars(stmt)}
+
+
+def refusal(
+    session: Session, member: Member, channel: str, kind: str, ledger: Ledger | None = None
+) -> str | None:
+    """Why the member may not be sent a message of `kind` on `channel` now; None when they may.
+
+    `ledger`: the entries in force, read in the same transaction (the dispatcher reads a batch's at once).
+    """
     purpose = purpose_of(kind)
     if purpose.name in EXEMPT:
         return None
-    service = latest(session, member.id, channel, "service")
+
+    def latest_of(purpose_class: str) -> MessageConsent | None:
+        if ledger is not None:
+            return ledger.get((member.id, channel, purpose_class))
+        return latest(session, member.id, channel, purpose_class)
+
+    service = latest_of("service")
     if service is not None and not service.granted:
         return f"the member opted out of {channel} entirely ({service.source})"
     if purpose.purpose_class == "service":
         return None
     if channel == "wechat":
         return "WeChat subscribe messages carry service notices only, never marketing"
-    marketing = latest(session, member.id, channel, "marketing")
+    marketing = latest_of("marketing")
     if marketing is None:
         return None if member.marketing_consent else "the member has not agreed to marketing messages"
     return (

@@ -63,6 +63,9 @@ class Dispatcher:
         self.settings = context.settings
         self.owner = owner_name()
         self.held = 0  # rows of the last claim suppressed, failed or moved to a later time
+        self._ledger: consent.Ledger = {}
+        self._templates: dict[tuple[str, str, int], str] = {}
+        self._sent: dict[tuple[int, str], list[datetime]] = {}
         self.caps = limits.Caps(
             self.settings.messaging_marketing_per_day, self.settings.messaging_marketing_per_week
         )
@@ -94,6 +97,9 @@ class Dispatcher:
             members = repo.members(session, [r.member_id for r in rows])
             stores = repo.stores(session, [r.store_id or members[r.member_id].home_store_id for r in rows])
             consultants = repo.primary_consultants(session, [r.member_id for r in rows])
+            # Read under the members' locks, in this transaction: consents and caps as they are now.
+            self._ledger = consent.ledgers(session, [r.member_id for r in rows])
+            self._sent = repo.sent_times_of(session, [r.member_id for r in rows], now - limits.WEEK)
             out = []
             for row in rows:
                 member = members[row.member_id]
@@ -118,7 +124,7 @@ class Dispatcher:
         if purpose.name == "otp" and row.expires_at is not None and row.expires_at <= now:
             self._close(session, row, "failed", "the code expired before it could be sent", now)
             return None
-        refused = consent.refusal(session, member, row.channel, row.kind)
+        refused = consent.refusal(session, member, row.channel, row.kind, self._ledger)
         if refused is not None:
             self._close(session, row, "suppressed", refused, now)
             return None
@@ -146,6 +152,8 @@ class Dispatcher:
         }
         if not repo.take(session, row.id, values):
             return None  # another dispatcher took it first
+        if purpose.purpose_class == "marketing":
+            self._sent.setdefault((row.member_id, row.channel), []).append(now)
         return Claimed(row.id, row.channel, message)
 
     def _later(
@@ -157,7 +165,7 @@ class Dispatcher:
             if until is not None:
                 return until, f"quiet hours in {store.name} until {store.quiet_end}"
         if marketing:
-            sent = repo.sent_times(session, row.member_id, row.channel, now - limits.WEEK)
+            sent = self._sent.get((row.member_id, row.channel), [])
             until = limits.capped_until(now, sent, self.caps)
             if until is not None:
                 return until, "the member's marketing cap is reached"
@@ -192,13 +200,16 @@ class Dispatcher:
             template = templates.current(session, purpose.name, row.lang)
             row.template_version = template.version
             row.body = templates.render(purpose, template.body, values, row.lang, currency)
-        else:
-            template = templates.version(session, purpose.name, row.lang or "zh", row.template_version)
+            self._templates[(purpose.name, row.lang, template.version)] = template.body
         lang = row.lang or "zh"
-        text = templates.render(purpose, template.body, values, lang, currency, secrets)
+        version = (purpose.name, lang, row.template_version or 1)
+        body = self._templates.get(version)
+        if body is None:  # a saved version never changes: read once per process
+            body = self._templates[version] = templates.version(session, *version).body
+        text = templates.render(purpose, body, values, lang, currency, secrets)
         params = {
             name: secrets.get(name) or templates.shown(values[name], purpose.allowed[name], lang, currency)
-            for name in templates.fields(template.body)
+            for name in templates.fields(body)
         }
         return Outgoing(
             row.dedup_key or f"outbox:{row.id}", member.id, row.channel, purpose.name, to, text, params, lang

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from server.db.session import core
 from server.db.tables import ConsultantAssignment, Member, OutboxMessage, Store
 from server.messaging.purposes import LEGACY_KINDS, PURPOSES
 
@@ -42,15 +43,22 @@ def lock_members(session: Session, member_ids: Iterable[int]) -> None:
         session.execute(_LOCK_MEMBERS, {"member_id": member_id})
 
 
+_TABLE = OutboxMessage.__table__
+_TAKES: dict[tuple[str, ...], Any] = {}
+
+
 def take(session: Session, row_id: int, values: dict[str, Any], status: str = "queued") -> bool:
     """Move one row on only if it is still in `status` (the atomic conditional UPDATE of a claim)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == status)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    names = tuple(sorted(values))
+    stmt = _TAKES.get(names)
+    if stmt is None:  # built once per set of columns: the claim runs it for every message
+        stmt = _TAKES[names] = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.status == bindparam("expected"))
+            .values({name: bindparam(f"v_{name}") for name in names})
+        )
+    params = {f"v_{k}": v for k, v in values.items()} | {"row_id": row_id, "expected": status}
+    return core(session).execute(stmt, params).rowcount == 1
 
 
 def finish(session: Session, row_id: int, owner: str, values: dict[str, Any]) -> bool:
@@ -64,6 +72,22 @@ def finish(session: Session, row_id: int, owner: str, values: dict[str, Any]) ->
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def sent_times_of(
+    session: Session, member_ids: Iterable[int], since: datetime
+) -> dict[tuple[int, str], list[datetime]]:
+    """(member, channel) -> when their marketing messages went out since `since`, for a batch at once."""
+    stmt = select(OutboxMessage.member_id, OutboxMessage.channel, OutboxMessage.sent_at).where(
+        OutboxMessage.member_id.in_(sorted(set(member_ids))),
+        OutboxMessage.sent_at > since,
+        OutboxMessage.status.in_(COUNTED),
+        OutboxMessage.kind.in_(MARKETING),
+    )
+    out: dict[tuple[int, str], list[datetime]] = {}
+    for member_id, channel, sent_at in session.execute(stmt):
+        out.setdefault((member_id, channel), []).append(sent_at)
+    return out
 
 
 def sent_times(session: Session, member_id: int, channel: str, since: datetime) -> list[datetime]:
