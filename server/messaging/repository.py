@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy import Table, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from server.db.session import core
@@ -43,7 +43,7 @@ def lock_members(session: Session, member_ids: Iterable[int]) -> None:
         session.execute(_LOCK_MEMBERS, {"member_id": member_id})
 
 
-_TABLE = OutboxMessage.__table__
+_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _TAKES: dict[tuple[str, ...], Any] = {}
 
 
@@ -86,7 +86,8 @@ def sent_times_of(
     )
     out: dict[tuple[int, str], list[datetime]] = {}
     for member_id, channel, sent_at in session.execute(stmt):
-        out.setdefault((member_id, channel), []).append(sent_at)
+        if sent_at is not None:
+            out.setdefault((member_id, channel), []).append(sent_at)
     return out
 
 
