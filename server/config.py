@@ -137,6 +137,9 @@ class Settings(BaseSettings):
         description="Per-provider send rate of one process (a token bucket); a chain with N workers "
         "sets each to its share. A provider not named is not limited.",
     )
+    messaging_send_threads: int = Field(
+        8, ge=1, le=64, description="Calls to an HTTP provider one dispatcher makes at once."
+    )
     messaging_webhook_secret: SecretStr | None = Field(
         None,
         description="Password of the providers' receipt and inbound-SMS webhooks (HTTP Basic, any user, "

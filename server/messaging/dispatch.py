@@ -20,6 +20,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +66,7 @@ class Dispatcher:
         self.held = 0  # rows of the last claim suppressed, failed or moved to a later time
         self._ledger: consent.Ledger = {}
         self._templates: dict[tuple[str, str, int], str] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self._sent: dict[tuple[int, str], list[datetime]] = {}
         self.caps = limits.Caps(
             self.settings.messaging_marketing_per_day, self.settings.messaging_marketing_per_week
@@ -221,18 +223,31 @@ class Dispatcher:
     # -- sending -------------------------------------------------------------------------------------
 
     def deliver(self, claimed: list[Claimed]) -> None:
-        """Send each claimed message, then record the outcomes under the claim."""
-        results: list[tuple[Claimed, SendResult]] = []
-        for item in claimed:
-            adapter = self.adapters.by_channel[item.channel]
-            self.adapters.take(adapter)
-            try:
-                result = adapter.send(item.message)
-            except Exception as exc:  # an adapter's bug must not lose the claim's bookkeeping
-                logger.exception("adapter %s failed", adapter.name)
-                result = SendResult("unknown", detail=f"the adapter failed: {type(exc).__name__}")
-            results.append((item, result))
+        """Send each claimed message, then record the outcomes under the claim.
+
+        Calls to an HTTP provider overlap (`messaging_send_threads`): each waits on the network, not on
+        us. The in-database channels (WeCom tasks, app push) and the console file go one at a time."""
+        remote = [c for c in claimed if getattr(self.adapters.by_channel[c.channel], "remote", False)]
+        local = [c for c in claimed if c not in remote]
+        results = [(item, self._send(item)) for item in local]
+        if remote:
+            results += zip(remote, self._pool().map(self._send, remote), strict=True)
         self.record(results)
+
+    def _send(self, item: Claimed) -> SendResult:
+        adapter = self.adapters.by_channel[item.channel]
+        self.adapters.take(adapter)
+        try:
+            return adapter.send(item.message)
+        except Exception as exc:  # an adapter's bug must not lose the claim's bookkeeping
+            logger.exception("adapter %s failed", adapter.name)
+            return SendResult("unknown", detail=f"the adapter failed: {type(exc).__name__}")
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            threads = self.settings.messaging_send_threads
+            self._executor = ThreadPoolExecutor(threads, thread_name_prefix="aisle-send")
+        return self._executor
 
     def record(self, results: list[tuple[Claimed, SendResult]]) -> None:
         """Store each send's outcome (see the state machine in docs/messaging.md)."""

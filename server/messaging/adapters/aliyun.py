@@ -57,6 +57,7 @@ class AliyunAdapter(WebhookOnly):
     """Sends SMS through Alibaba Cloud."""
 
     name = "aliyun"
+    remote = True  # an HTTP API: the dispatcher may overlap its calls
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ class TencentAdapter(WebhookOnly):
     """Sends SMS through Tencent Cloud."""
 
     name = "tencent"
+    remote = True  # an HTTP API: the dispatcher may overlap its calls
 
     def __init__(
         self,

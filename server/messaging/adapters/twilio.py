@@ -34,6 +34,7 @@ class TwilioAdapter:
     """Sends SMS through Twilio (or a compatible gateway)."""
 
     name = "twilio"
+    remote = True  # an HTTP API: the dispatcher may overlap its calls
 
     def __init__(
         self, sid: str, token: str, sender: str, base_url: str, callback_url: str, client: httpx.Client
