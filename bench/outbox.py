@@ -6,8 +6,9 @@ members with phone numbers (a tenth opted out of marketing SMS), and `--messages
 `enqueue`: service notices, marketing messages beyond the caps (2 a day) and one-time codes. A mock
 Twilio-compatible provider on loopback logs every send. Then the real processes send them: on SQLite
 `aisle serve` (its in-process dispatcher), on PostgreSQL one `aisle serve` with the dispatcher off and two
-`aisle worker`s. While they send, members reply "TD" through the signed inbound webhook; once a tenth of
-the messages were sent one dispatcher is killed with SIGKILL and started again. When nothing due is left and
+`aisle worker`s. While they send, members reply "TD" through the signed inbound webhook; once a third of
+what may go now was sent after the replies, one dispatcher is killed with SIGKILL and started again (at
+the end if it was all sent during the replies). When nothing due is left and
 every unknown message was reconciled, it counts, from the provider's log and the database, one JSON line
 per backend: {"backend", "messages", "sends_per_s", "duplicate_sends", "lost", "unknown_after_reconcile",
 "sent_after_opt_out", "quiet_hour_violations", "cap_violations", ...}. sends_per_s is measured from the
@@ -207,7 +208,17 @@ def build(url: str, data_dir: Path, messages: int, seed: int) -> dict[str, Any]:
             for i, m in enumerate(members)
         }
     engine.dispose()
-    return {"messages": n, "opted": opted, "zones": zones, "members": [m.id for m in members], "start": now}
+    open_members = sum(1 for i in range(len(members)) if i % len(stores) not in (1, 3))
+    opted_open = sum(1 for i, m in enumerate(members) if m.id in opted and i % len(stores) not in (1, 3))
+    expected = open_members * 6 - opted_open * 2 + (len(members) - open_members)
+    return {
+        "messages": n,
+        "expected": expected,
+        "opted": opted,
+        "zones": zones,
+        "members": [m.id for m in members],
+        "start": now,
+    }
 
 
 def _env(url: str, data_dir: Path, provider: Provider, port: int, dispatcher: bool) -> dict[str, str]:
@@ -300,9 +311,9 @@ def _drive(backend: str, url: str, data_dir: Path, args: argparse.Namespace) -> 
         for member_id in rng.sample(late, min(50, len(late))):
             acks[member_id] = opt_out(base, f"+86139{world['members'].index(member_id):08d}")
         replied_at, replied_count = time.time(), provider.count()
-        # About a third of what may go now (caps and quiet hours hold the rest back).
-        target = world["messages"] // 10
-        wait(lambda: provider.count() >= target, f"{target} sends", 300)
+        # A third of what may still go now (caps and quiet hours hold the rest back).
+        target = replied_count + max(1, (world["expected"] - replied_count) // 3)
+        wait(lambda: provider.count() >= target or _settled(engine), f"{target} sends", 300)
         victim = server if sqlite else workers[0]
         victim.send_signal(signal.SIGKILL)
         killed_at, sent_before = time.time(), provider.count()

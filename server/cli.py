@@ -117,8 +117,8 @@ def worker(
     context = AppContext.from_settings(get_settings())
     if migrate:
         migrations.upgrade(context.engine)
-    sent = work(context, once=once)
-    err.print(f"{sent} messages claimed")
+    handled = work(context, once=once)
+    err.print(f"{handled} messages sent or judged")
 
 
 @db_app.command("upgrade")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, or_, select, text, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.session import core
@@ -18,7 +18,6 @@ MARKETING = [p.name for p in PURPOSES.values() if p.purpose_class == "marketing"
 ]
 # A message that went out, or may have: it counts against the member's caps.
 COUNTED = ("sending", "sent", "delivered", "unknown")
-_LOCK_MEMBERS = text("SELECT id FROM members WHERE id = :member_id FOR UPDATE")
 
 
 def due(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
@@ -39,8 +38,8 @@ def lock_members(session: Session, member_ids: Iterable[int]) -> None:
     """Lock the members' rows (PostgreSQL) in id order, so caps and opt-outs are judged one at a time."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for member_id in sorted(set(member_ids)):
-        session.execute(_LOCK_MEMBERS, {"member_id": member_id})
+    wanted = sorted(set(member_ids))
+    session.execute(select(Member.id).where(Member.id.in_(wanted)).order_by(Member.id).with_for_update())
 
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]

@@ -83,7 +83,7 @@ async def run_dispatcher(app: FastAPI) -> AsyncIterator[Dispatcher | None]:
 
 
 def work(context: AppContext, once: bool = False) -> int:
-    """`aisle worker`: dispatch until SIGTERM/SIGINT (or one round with `once`); messages claimed."""
+    """`aisle worker`: dispatch until SIGTERM/SIGINT (or one round with `once`); messages handled."""
     dispatcher = dispatcher_for(context)
     stop = threading.Event()
     if not once:
