@@ -170,9 +170,10 @@ def unsubscribe_token(keys: Keys, member_id: int, channel: str) -> str:
 def read_token(keys: Keys, token: str) -> tuple[int, str]:
     """The (member id, channel) a token names; 422 for a token that was not signed here."""
     payload, _, mac = token.partition(".")
-    if not payload or not hmac.compare_digest(mac, _mac(keys, payload)):
+    if not payload or not mac.isascii() or not hmac.compare_digest(mac, _mac(keys, payload)):
         raise InvalidInput("this unsubscribe link is not valid")
-    member, _, channel = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().partition(":")
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    member, _, channel = raw.partition(":")  # signed by us: well formed
     return int(member), channel
 
 
