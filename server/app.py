@@ -22,6 +22,7 @@ from server.core.openapi import document_errors
 from server.core.sealing import seal_clear_text
 from server.db.checkpoint import background_checkpoints
 from server.health.readiness import watch_jobs
+from server.messaging.runner import run_dispatcher
 from server.realtime.service import run_floor
 from server.recommendations import floor_chat
 from server.recommendations.lifecycle import run_recommender
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         jobs = watch_jobs(app)  # GET /health/ready: the tasks these blocks start, and whether they still run
         async with background_checkpoints(engine), run_floor(app) as floor, run_recommender(app):
             floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat
-            async with jobs.serving():
+            async with run_dispatcher(app), jobs.serving():
                 yield
 
     app = FastAPI(

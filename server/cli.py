@@ -1,4 +1,4 @@
-"""The `aisle` command line: serve, demo, import, app, db."""
+"""The `aisle` command line: serve, worker, demo, import, app, db."""
 
 from __future__ import annotations
 
@@ -102,6 +102,23 @@ def serve(
     app = create_app(settings, context=context)
     config = uvicorn.Config(app, host=host or settings.host, port=port or settings.port, **SERVE_OPTIONS)  # type: ignore[arg-type]
     serve_until_stopped(uvicorn.Server(config))
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, help="One round (claim, send, reconcile) and exit."),
+    migrate: bool = typer.Option(False, help="Bring the database schema up to date first."),
+) -> None:
+    """Send the outbox's messages (a chain runs several; its servers set AISLE_MESSAGING_DISPATCHER=false)."""
+    from server.core.context import AppContext
+    from server.db import migrate as migrations
+    from server.messaging.runner import work
+
+    context = AppContext.from_settings(get_settings())
+    if migrate:
+        migrations.upgrade(context.engine)
+    handled = work(context, once=once)
+    err.print(f"{handled} messages sent or judged")
 
 
 @db_app.command("upgrade")

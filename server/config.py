@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,6 +96,87 @@ class Settings(BaseSettings):
         "and serves it chain-wide, unless its held-back recall@10 is more than model_max_drop below the "
         "served version's (then it waits for `aisle models promote --force`).",
     )
+    # Messages to members (server/messaging, docs/messaging.md). Nothing is sent to a real provider
+    # until one is configured: the console adapter writes each message to <data_dir>/messages.jsonl.
+    messaging_sms_provider: Literal["console", "aliyun", "tencent", "twilio"] = Field(
+        "console", description="Who delivers SMS: console (a file in data_dir), aliyun, tencent or twilio."
+    )
+    messaging_wechat_provider: Literal["console", "wechat"] = Field(
+        "console", description="Who delivers WeChat subscribe messages: console or wechat."
+    )
+    messaging_console_file: Path | None = Field(
+        None, description="The console adapter's JSON-lines file; default <data_dir>/messages.jsonl."
+    )
+    messaging_dispatcher: bool = Field(
+        True, description="Run the outbox dispatcher inside `aisle serve` (a chain runs `aisle worker`s)."
+    )
+    messaging_default_lang: Literal["zh", "en"] = Field(
+        "zh", description="Language of a member whose locale the templates do not cover."
+    )
+    messaging_batch: int = Field(100, ge=1, le=1000, description="Messages one dispatcher claims at once.")
+    messaging_poll_seconds: float = Field(1.0, gt=0, le=60, description="Idle dispatcher's poll interval.")
+    messaging_claim_seconds: float = Field(
+        120.0, ge=1, description="How long a claim lasts; a send still claimed after it becomes `unknown`."
+    )
+    messaging_max_tries: int = Field(5, ge=1, le=20, description="Transient failures before `failed`.")
+    messaging_backoff_seconds: float = Field(
+        30.0, ge=0, description="First retry's delay; each further retry waits twice as long."
+    )
+    messaging_reconcile_grace_seconds: float = Field(
+        900.0,
+        ge=0,
+        description="An `unknown` message the provider still does not know this long after its claim "
+        "expired was never received, and is queued again with the same idempotency key.",
+    )
+    messaging_marketing_per_day: int = Field(
+        2, ge=0, description="Marketing messages per member, channel and 24 hours."
+    )
+    messaging_marketing_per_week: int = Field(6, ge=0, description="... and per 7 days.")
+    messaging_rate_per_second: dict[str, float] = Field(
+        default_factory=lambda: {"aliyun": 100.0, "tencent": 100.0, "twilio": 50.0, "wechat": 50.0},
+        description="Per-provider send rate of one process (a token bucket); a chain with N workers "
+        "sets each to its share. A provider not named is not limited.",
+    )
+    messaging_send_threads: int = Field(
+        8, ge=1, le=64, description="Calls to an HTTP provider one dispatcher makes at once."
+    )
+    messaging_webhook_secret: SecretStr | None = Field(
+        None,
+        description="Password of the providers' receipt and inbound-SMS webhooks (HTTP Basic, any user, "
+        "or the X-Aisle-Webhook-Secret header); Twilio's are checked by its own signature instead.",
+    )
+    messaging_public_url: str = Field(
+        "", description="The server's public base URL, for unsubscribe links and status callbacks."
+    )
+    messaging_http_timeout: float = Field(10.0, gt=0, le=120, description="Seconds per provider call.")
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: SecretStr | None = None
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_templates: dict[str, str] = Field(
+        default_factory=dict, description="Purpose -> Alibaba Cloud SMS template code ('*' for the rest)."
+    )
+    aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    tencent_secret_id: str = ""
+    tencent_secret_key: SecretStr | None = None
+    tencent_sms_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_templates: dict[str, str] = Field(
+        default_factory=dict, description="Purpose -> Tencent Cloud SMS template id ('*' for the rest)."
+    )
+    tencent_region: str = "ap-guangzhou"
+    tencent_endpoint: str = "https://sms.tencentcloudapi.com"
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str = ""
+    twilio_base_url: str = Field(
+        "https://api.twilio.com", description="Twilio's API (or a Twilio-compatible gateway)."
+    )
+    wechat_app_id: str = ""
+    wechat_app_secret: SecretStr | None = None
+    wechat_templates: dict[str, str] = Field(
+        default_factory=dict, description="Purpose -> WeChat subscribe-message template id."
+    )
+    wechat_base_url: str = "https://api.weixin.qq.com"
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False

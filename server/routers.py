@@ -16,6 +16,7 @@ from server.health.router import router as health_router
 from server.interactions.router import router as interactions_router
 from server.loyalty.router import router as loyalty_router
 from server.members.router import router as members_router
+from server.messaging.router import router as messaging_router
 from server.offers.router import router as offers_router
 from server.products.router import router as products_router
 from server.profile.router import router as profile_router
@@ -50,6 +51,7 @@ HTTP_ROUTERS: list[APIRouter] = [
     recommendations_router,
     arrivals_router,
     deployments_router,
+    messaging_router,
 ]
 
 

@@ -95,6 +95,8 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         # Tests that need the recommender build it on first use; most never do.
         recommender_warm_up=False,
         search_threads=0,  # leave the model tests in this process their threads
+        # Tests that send messages run a dispatcher themselves (tests/server/messaging).
+        messaging_dispatcher=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

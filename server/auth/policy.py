@@ -130,6 +130,20 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("POST", "/models/experiments"): HQ,
     ("POST", "/models/experiments/{experiment}/stop"): HQ,
     ("GET", "/models/experiments/{experiment}/report"): HQ,
+    # Messages to members: HQ writes the templates, store managers read and preview them; the outbox is
+    # seen by managers (their stores) and HQ; consents are floor work; providers call the webhooks.
+    ("GET", "/messaging/templates"): MANAGERS | HQ,
+    ("GET", "/messaging/templates/{purpose}/{lang}/versions"): MANAGERS | HQ,
+    ("PUT", "/messaging/templates/{purpose}/{lang}"): HQ,
+    ("POST", "/messaging/templates/{purpose}/{lang}/preview"): MANAGERS | HQ,
+    ("GET", "/messaging/messages"): MANAGERS | HQ,
+    ("GET", "/members/{member_id}/consents"): FLOOR_READ,
+    ("POST", "/members/{member_id}/consents"): FLOOR | {CASHIER},  # members often say so at the till
+    ("POST", "/members/{member_id}/messages"): MANAGERS,
+    ("GET", "/messaging/unsubscribe/{token}"): PUBLIC,  # the member's own link, signed
+    ("POST", "/messaging/unsubscribe/{token}"): PUBLIC,
+    ("POST", "/messaging/webhooks/{provider}/receipts"): PUBLIC,  # the provider's signature or secret
+    ("POST", "/messaging/webhooks/{provider}/inbound"): PUBLIC,
     # The live floor's socket: arrivals carry recommendations and talking points, which is floor work.
     (WEBSOCKET, "/ws/floor"): FLOOR,
 }

@@ -172,6 +172,8 @@ def _send_code(
             f"Your code to redeem {counted(points, 'point')} ({value}) is {{code}}. "
             f"It expires in {counted(rules.code_minutes, 'minute')}. Staff will never ask for it by phone."
         ),
+        # The outbox renders the member's own-language template from these (server/messaging).
+        variables={"points": points, "value": str(value), "minutes": rules.code_minutes},
         secret_encrypted=keys.encrypt(code),
         secret_hash=code_hash(keys, key, points, code),
         reference=key,

@@ -172,22 +172,28 @@ class MemberEvent(Base):
 
 
 class OutboxMessage(Base):
-    """A message to a member waiting to be sent (SMS, WeChat ...); a sender process delivers it.
+    """One message to a member (SMS, WeChat, WeCom task, app push) and where it is in the outbox.
 
-    A one-time code never lies in clear text: `secret_encrypted` is for the sender to fill into `body`,
-    `secret_hash` (a keyed hash) is what the redemption checks the typed code against.
+    States: queued -> sending -> sent -> delivered | failed | unknown | suppressed (docs/messaging.md).
+    `dedup_key` is the message's idempotency key and the provider's out-id / session context: the same
+    key always finds this row. A one-time code never lies in clear text: `secret_encrypted` is filled
+    into the body only in the provider call, `secret_hash` (a keyed hash) is what the redemption checks.
     """
 
     __tablename__ = "message_outbox"
     __table_args__ = (
         Index("ix_message_outbox_status_time", "status", "created_at"),
         Index("ix_message_outbox_member_time", "member_id", "created_at"),
+        Index("ix_message_outbox_status_due", "status", "due_at"),
+        Index("ix_message_outbox_member_sent", "member_id", "channel", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20), default="sms")
+    # The purpose (otp, birthday, campaign ...); two older names stay: redemption_code, points_expiring.
     kind: Mapped[str] = mapped_column(String(30))
+    # The text with secret variables left as {placeholders}: what staff may see.
     body: Mapped[str] = mapped_column(Text)
     secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     secret_hash: Mapped[str | None] = mapped_column(String(64))
@@ -196,12 +202,27 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default="queued")
     dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the member replied or clicked through: a signal for the heat index.
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The template's variables (secret ones are in secret_encrypted, never here).
+    variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lang: Mapped[str | None] = mapped_column(String(5))
+    template_version: Mapped[int | None] = mapped_column(Integer)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    # Not to be sent before: a retry's back-off or the end of the store's quiet hours.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_owner: Mapped[str | None] = mapped_column(String(80))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Send attempts the provider refused for a transient reason (back-off counts these).
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LookupAudit(Base):

@@ -20,4 +20,7 @@ class Store(Base):
     city: Mapped[str] = mapped_column(String(100), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    # No marketing message reaches a member of the store between these local times ("HH:MM").
+    quiet_start: Mapped[str] = mapped_column(String(5), default="21:00", server_default="21:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,190 @@
+"""Messaging over HTTP: templates, the outbox, consents, one-off sends, unsubscribing, provider webhooks."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from server.auth.deps import CurrentStaff
+from server.core.bounds import Id
+from server.core.clock import NowDep
+from server.core.deps import ContextDep, KeysDep, SessionDep
+from server.core.errors import InvalidInput, NotFound, Unauthorized
+from server.core.pagination import Page, PageDep
+from server.messaging import consent, receipts, service, templates
+from server.messaging.adapters.base import WebhookCall
+from server.messaging.adapters.registry import Adapters
+from server.messaging.runner import get_adapters
+from server.messaging.schemas import (
+    ConsentCreate,
+    ConsentRead,
+    MessageRead,
+    PreviewCreate,
+    PreviewRead,
+    SendCreate,
+    TemplateRead,
+    TemplateSave,
+    WebhookRead,
+)
+
+router = APIRouter(tags=["messaging"])
+Lang = Literal["zh", "en"]
+
+
+@router.get("/messaging/templates")
+def list_templates(caller: CurrentStaff, session: SessionDep) -> list[TemplateRead]:
+    """The template in force for every purpose, in Chinese and English, with the variables each may use."""
+    return service.all_templates(session)
+
+
+@router.get("/messaging/templates/{purpose}/{lang}/versions")
+def template_versions(
+    purpose: str, lang: Lang, caller: CurrentStaff, session: SessionDep
+) -> list[TemplateRead]:
+    """Every saved version of a template, newest first."""
+    return [service.template_read(t) for t in templates.versions(session, purpose, lang)]
+
+
+@router.put("/messaging/templates/{purpose}/{lang}")
+def save_template(
+    purpose: str, lang: Lang, body: TemplateSave, caller: CurrentStaff, session: SessionDep, now: NowDep
+) -> TemplateRead:
+    """Save a new version (HQ); 422 names an unknown variable or a format the text cannot take."""
+    return service.template_read(templates.save(session, purpose, lang, body.body, caller.id, now))
+
+
+@router.post("/messaging/templates/{purpose}/{lang}/preview")
+def preview_template(
+    purpose: str, lang: Lang, body: PreviewCreate, caller: CurrentStaff, session: SessionDep
+) -> PreviewRead:
+    """The text a member you may open would read, with their data; codes masked."""
+    return service.preview(session, caller, purpose, lang, body)
+
+
+@router.get("/messaging/messages")
+def list_messages(
+    caller: CurrentStaff,
+    session: SessionDep,
+    page: PageDep,
+    member_id: Annotated[Id | None, Query()] = None,
+    status: Annotated[str | None, Query(max_length=12)] = None,
+) -> Page[MessageRead]:
+    """The outbox, newest first, with each message's state and why it failed or was held back."""
+    items, total = service.messages(session, caller, page, member_id, status)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/members/{member_id}/consents")
+def member_consents(member_id: Id, caller: CurrentStaff, session: SessionDep) -> ConsentRead:
+    """Which channels may carry marketing and service messages to the member now."""
+    return service.consent_of(session, caller, member_id)
+
+
+@router.post("/members/{member_id}/consents")
+def change_consent(
+    member_id: Id, body: ConsentCreate, caller: CurrentStaff, session: SessionDep, now: NowDep
+) -> ConsentRead:
+    """Record a consent given or withdrawn (staff of the member's store); an opt-out stops queued messages."""
+    return service.set_consent(session, caller, member_id, body, now)
+
+
+@router.post("/members/{member_id}/messages", status_code=201)
+def send_message(
+    member_id: Id, body: SendCreate, caller: CurrentStaff, session: SessionDep, now: NowDep
+) -> MessageRead:
+    """Queue a campaign message to one member (their store's manager or an admin); same key, same message."""
+    return service.send_one(session, caller, member_id, body, now)
+
+
+_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>退订 / Unsubscribe</title></head>
+<body style="font-family:sans-serif;max-width:30em;margin:2em auto">{content}</body></html>"""
+
+
+@router.get("/messaging/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(token: str, keys: KeysDep) -> HTMLResponse:
+    """Ask the member to confirm they want no more marketing messages on this channel."""
+    consent.read_token(keys, token)
+    form = (
+        f"<p>确定不再接收营销消息吗？</p><p>Stop receiving marketing messages?</p>"
+        f'<form method="post" action="{html.escape(token)}">'
+        '<button type="submit">退订 / Unsubscribe</button></form>'
+    )
+    return HTMLResponse(_PAGE.format(content=form), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/messaging/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe(token: str, keys: KeysDep, session: SessionDep, now: NowDep) -> HTMLResponse:
+    """Opt the member out of marketing on the link's channel."""
+    member_id, channel = consent.read_token(keys, token)
+    consent.record(session, member_id, channel, "marketing", False, "unsubscribe_link", now)
+    done = "<p>已退订，您将不再收到营销消息。</p><p>You will receive no more marketing messages.</p>"
+    return HTMLResponse(_PAGE.format(content=done), headers={"Cache-Control": "no-store"})
+
+
+async def _call(request: Request) -> WebhookCall:
+    body = await request.body()
+    form: dict[str, str] = {}
+    payload: object = None
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = {k: str(v) for k, v in (await request.form()).items()}
+    elif body:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise InvalidInput("the webhook body is not JSON") from None
+    return WebhookCall(str(request.url), dict(request.headers), body, form, payload)
+
+
+def _checked(request: Request, context: ContextDep, provider: str, call: WebhookCall) -> object:
+    adapters = get_adapters(request.app)
+    assert isinstance(adapters, Adapters)
+    adapter = adapters.named(provider)
+    if adapter is None:
+        raise NotFound(f"no provider {provider!r} is configured here")
+    secret = context.settings.messaging_webhook_secret
+    if not adapter.verify(call, secret.get_secret_value() if secret is not None else None):
+        raise Unauthorized("the webhook call is not signed with the configured secret")
+    return adapter
+
+
+@router.post("/messaging/webhooks/{provider}/receipts")
+async def provider_receipts(provider: str, request: Request, context: ContextDep, now: NowDep) -> WebhookRead:
+    """Delivery reports from a provider, applied once however often they are sent."""
+    call = await _call(request)
+    adapter = _checked(request, context, provider, call)
+    try:
+        found = adapter.receipts(call)  # type: ignore[attr-defined]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput(f"unreadable receipts: {exc}") from None
+
+    def apply() -> receipts.Applied:
+        with context.sessions.begin() as session:
+            return receipts.apply_receipts(session, provider, found, now)
+
+    applied = await run_in_threadpool(apply)
+    return WebhookRead(received=applied.received, changed=applied.changed)
+
+
+@router.post("/messaging/webhooks/{provider}/inbound")
+async def provider_inbound(provider: str, request: Request, context: ContextDep, now: NowDep) -> WebhookRead:
+    """Texts members sent back: TD/退订/STOP/T/unsubscribe opts them out of marketing SMS."""
+    call = await _call(request)
+    adapter = _checked(request, context, provider, call)
+    try:
+        found = adapter.inbound(call)  # type: ignore[attr-defined]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput(f"unreadable reply: {exc}") from None
+    region = context.settings.default_phone_region
+
+    def apply() -> receipts.Applied:
+        with context.sessions.begin() as session:
+            return receipts.apply_replies(session, context.keys, region, found, now)
+
+    applied = await run_in_threadpool(apply)
+    return WebhookRead(received=applied.received, changed=applied.changed)
