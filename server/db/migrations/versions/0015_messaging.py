@@ -1,7 +1,7 @@
 """messaging: the outbox's states, claims and providers; templates; the consent ledger; quiet hours
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 22:30:00.000000
 
 message_outbox gains what a sender needs (variables, language, template version, due time, the claim,
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
