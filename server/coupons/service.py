@@ -22,11 +22,13 @@ from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.core.pagination import PageParams
 from server.core.words import counted
 from server.coupons import repository as repo
+from server.coupons import words
 from server.coupons.codes import new_code
 from server.coupons.schemas import CouponTerms, TemplateWrite
 from server.db.session import serialise_member
 from server.db.tables import Coupon, CouponTemplate, Member, Product, Staff, Store
 from server.members.access import member_for
+from server.messaging.outbox import enqueue, member_lang
 
 SOURCES = frozenset({"clerk", "batch", "automation", "points_exchange", "reactivation"})
 CODE_ATTEMPTS = 5
@@ -235,7 +237,24 @@ def issue_with_terms(
         if raced is None:
             raise Conflict("the coupon code was taken at the same moment; try again") from exc
         return _replay(raced, member_id, key)
+    _announce(session, row, now)
     return Issued(row)
+
+
+def _announce(session: Session, coupon: Coupon, now: datetime) -> None:
+    """Tell the member what they got and its code, in their language, committed with the coupon."""
+    member = session.get(Member, coupon.member_id)
+    assert member is not None
+    lang = member_lang(member)
+    gift_id = coupon.terms.get("gift_product_id")
+    gift = session.get(Product, gift_id) if gift_id else None
+    variables = {
+        "coupon_name": words.name(coupon, lang),
+        "coupon_value": words.value(coupon, lang, gift.name if gift else None),
+        "coupon_code": coupon.code,
+        "expires_on": coupon.valid_until,
+    }
+    enqueue(session, coupon.member_id, "coupon_issued", variables, key=f"coupon-issued:{coupon.id}", now=now)
 
 
 def issue_by_clerk(

@@ -45,10 +45,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "{expires_on}. Reply STOP to opt out.",
     },
     "coupon_issued": {
-        "zh": "【{store_name}】{member_name}，您获得{coupon_amount}优惠券（券码{coupon_code}），"
-        "{expires_on}前有效。",
-        "en": "{store_name}: {member_name}, you have a {coupon_amount} coupon (code {coupon_code}), valid "
-        "until {expires_on}.",
+        "zh": "【{store_name}】{member_name}，您获得{coupon_name}：{coupon_value}（券码{coupon_code}），"
+        "{expires_on}前有效，结账时出示券码即可使用。",
+        "en": "{store_name}: {member_name}, you have a coupon, {coupon_name}: {coupon_value} (code "
+        "{coupon_code}), valid until {expires_on}. Show the code at the till.",
     },
     "replenishment": {
         "zh": "【{store_name}】{member_name}，您常用的{product_name}该补货了，欢迎到店选购。回复TD退订",

@@ -1,7 +1,7 @@
 """Putting a message in the outbox: `enqueue`, which other packages call inside their own transaction.
 
-    enqueue(session, member_id, "coupon_issued", {"coupon_amount": "20", "coupon_code": "C-1",
-            "expires_on": "2027-01-31"}, key="coupon:123:issued", now=now)
+    enqueue(session, member_id, "coupon_issued", {"coupon_name": "Welcome gift", "coupon_value": "20 off",
+            "coupon_code": "C-1", "expires_on": "2027-01-31"}, key="coupon-issued:123", now=now)
 
 writes one `queued` row (nothing is sent before the caller commits) and returns it; calling again with
 the same key returns the same row. The text is rendered now from the template in the member's

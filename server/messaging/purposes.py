@@ -48,7 +48,7 @@ PURPOSES: dict[str, Purpose] = {
         Purpose(
             "coupon_issued",
             "service",
-            {"coupon_amount": "money", "coupon_code": "str", "expires_on": "date"},
+            {"coupon_name": "str", "coupon_value": "str", "coupon_code": "str", "expires_on": "date"},
         ),
         Purpose("replenishment", "marketing", {"product_name": "str"}),
         Purpose("first_order", "marketing", {"coupon_amount": "money"}),
