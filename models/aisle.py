@@ -84,7 +84,7 @@ class AisleRecommender(Recommender):
         copurchase_dimensions: int = 64,
         candidates: int = 200,
         mixed_candidates: int = 100,
-        explore_siblings: bool = False,
+        explore_siblings: bool = True,
         ranker_l2: float = 50.0,
         ranker_members: int = 5000,
         ranker: str = "trees",

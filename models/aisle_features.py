@@ -72,8 +72,10 @@ class FeatureParams:
     # members, and the trees score a hundred fewer rows for each clerk's request.
     mixed_candidates: int = 100
     # the explore ranker also reads the member's weight on the item's one-word-apart variants
-    # (models.siblings); the all-items pool never computes it, so that list is as without it
-    explore_siblings: bool = False
+    # (models.siblings); the all-items pool never computes it, so that list is as without it.
+    # Validation explore-only recall@10 +0.0012 / +0.0025 / +0.0023 on seeds 0 / 1 / 2, all-items
+    # recall@10 the same (docs/model-quality.md, seventh pass).
+    explore_siblings: bool = True
 
 
 def explore_names(params: FeatureParams) -> tuple[str, ...]:

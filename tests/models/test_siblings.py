@@ -40,7 +40,7 @@ def test_siblings_differ_in_one_word() -> None:
 def test_siblings_change_the_explore_list_only(tmp_path: Path) -> None:
     data = _variants()
     users, days = np.arange(300), np.full(300, 40)
-    off = AisleRecommender(encoder=FakeEncoder(), trees=20).fit(data)
+    off = AisleRecommender(encoder=FakeEncoder(), trees=20, explore_siblings=False).fit(data)
     on = AisleRecommender(encoder=FakeEncoder(), trees=20, explore_siblings=True).fit(data)
     assert on._fitted_signals().items.siblings.nnz == 120  # 20 products of 3 colours, 2 siblings each
     np.testing.assert_array_equal(
@@ -64,12 +64,15 @@ def test_siblings_change_the_explore_list_only(tmp_path: Path) -> None:
 def test_a_version_saved_before_siblings_serves_as_before(tmp_path: Path) -> None:
     data = _variants()
     users, days = np.arange(300), np.full(300, 40)
-    old = AisleRecommender(encoder=FakeEncoder(), trees=20).fit(data)
+    old = AisleRecommender(encoder=FakeEncoder(), trees=20, explore_siblings=False).fit(data)
     folder = old.save(tmp_path / "old")
-    # as an older version wrote it: no explore_siblings in its manifest, no sibling arrays
+    # as an older version wrote it: no explore_siblings in its manifest (now on by default), no sibling arrays
     manifest_path = next(p for p in folder.iterdir() if p.suffix == ".json")
     manifest = json.loads(manifest_path.read_text())
     del manifest["params"]["explore_siblings"]
+    for key in ("model.items.sibling_indptr", "model.items.sibling_indices"):
+        manifest["arrays"].remove(key)
+        (folder / f"{key}.npy").unlink()
     manifest_path.write_text(json.dumps(manifest))
     loaded = AisleRecommender.load(folder)
     assert loaded.get_params()["explore_siblings"] is False
