@@ -71,10 +71,8 @@ class FeatureParams:
     # recall@10 0.2209 against 0.2207 (4,206 visits, docs/model-quality.md), a top 10 changed for 0.5% of
     # members, and the trees score a hundred fewer rows for each clerk's request.
     mixed_candidates: int = 100
-    # the explore ranker also reads the member's weight on the item's one-word-apart variants
-    # (models.siblings); the all-items pool never computes it, so that list is as without it.
-    # Validation explore-only recall@10 +0.0012 / +0.0025 / +0.0023 on seeds 0 / 1 / 2, all-items
-    # recall@10 the same (docs/model-quality.md, seventh pass).
+    # the explore ranker also reads the member's weight on items' one-word-apart variants (models.siblings),
+    # never the all-items pool: validation explore-only +0.0020 (docs/model-quality.md, seventh pass)
     explore_siblings: bool = True
 
 
