@@ -16,16 +16,18 @@ are fixed at fit time.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
 from models.aisle_features import (
     EXPLORE,
-    EXPLORE_COLUMNS,
     FEATURES,
     FeatureParams,
     MemberRows,
     Signals,
+    explore_columns,
+    explore_names,
     fit_signals,
     member_rows,
 )
@@ -82,6 +84,7 @@ class AisleRecommender(Recommender):
         copurchase_dimensions: int = 64,
         candidates: int = 200,
         mixed_candidates: int = 100,
+        explore_siblings: bool = True,
         ranker_l2: float = 50.0,
         ranker_members: int = 5000,
         ranker: str = "trees",
@@ -125,6 +128,7 @@ class AisleRecommender(Recommender):
             copurchase_dimensions=copurchase_dimensions,
             candidates=candidates,
             mixed_candidates=mixed_candidates,
+            explore_siblings=explore_siblings,
         )
         self.ranker_l2 = ranker_l2
         self.ranker_members = ranker_members
@@ -150,7 +154,7 @@ class AisleRecommender(Recommender):
         self.text_usability: TextUsability = FULL_TEXT  # of the catalogue last fitted (models.text_usability)
         self._signals: Signals | None = None
         self.weights = _weights(FEATURES, PRIOR)
-        self.explore_weights = _weights(EXPLORE, EXPLORE_PRIOR)
+        self.explore_weights = _weights(explore_names(self.features), EXPLORE_PRIOR)
 
     def get_params(self) -> dict[str, JSONValue]:
         """The constructor arguments (the encoder is not one: it is only needed to fit)."""
@@ -167,6 +171,7 @@ class AisleRecommender(Recommender):
             "copurchase_dimensions": p.copurchase_dimensions,
             "candidates": p.candidates,
             "mixed_candidates": p.mixed_candidates,
+            "explore_siblings": p.explore_siblings,
             "ranker_l2": self.ranker_l2,
             "ranker_members": self.ranker_members,
             "ranker": self.ranker,
@@ -218,7 +223,7 @@ class AisleRecommender(Recommender):
         rng = np.random.default_rng(self.seed)
         chosen = np.sort(rng.permutation(eligible)[: self.ranker_members])
         self.weights = _weights(FEATURES, PRIOR)
-        self.explore_weights = _weights(EXPLORE, EXPLORE_PRIOR)
+        self.explore_weights = _weights(explore_names(self.features), EXPLORE_PRIOR)
         self._trees = self._explore_trees = None
         if len(chosen):
             last = b.user_indptr[chosen + 1] - 1
@@ -273,7 +278,7 @@ class AisleRecommender(Recommender):
         sizes = np.array([max(len(t), 1) for t in targets], dtype=np.float64)
         stage("explore ranker", 0.4)
         x, member, label = self._examples(signals, users, targets, days, explore=True)
-        prior = _weights(EXPLORE, EXPLORE_PRIOR)
+        prior = _weights(explore_names(self.features), EXPLORE_PRIOR)
         self.explore_weights = fit_listwise(x, member, label, prior, self.ranker_l2)
         if self.explore_ranker != "linear":
             weight = self._group_weight(member, label, sizes)
@@ -290,7 +295,7 @@ class AisleRecommender(Recommender):
         """The ranker's input: every feature, or the explore ranker's (trend zeroed unless wanted)."""
         if not explore:
             return x
-        x = x[:, EXPLORE_COLUMNS]
+        x = x[:, explore_columns(self.features)]
         if not self.explore_trend:
             x[:, EXPLORE.index("trend_new")] = 0.0
         return x
@@ -428,10 +433,14 @@ class AisleRecommender(Recommender):
         trees, explore_trees = arrays.pop("trees", None), arrays.pop("explore_trees", None)
         self._trees = None if trees is None else TreeRanker.from_array(trees)
         self._explore_trees = None if explore_trees is None else TreeRanker.from_array(explore_trees)
-        for ranker, width in ((self._trees, len(FEATURES)), (self._explore_trees, len(EXPLORE))):
+        if self.features.explore_siblings and len(self.explore_weights) == len(EXPLORE):
+            # saved before the sibling column (its manifest has no explore_siblings): serve as it was
+            self.features = replace(self.features, explore_siblings=False)
+        explore_width = len(explore_names(self.features))
+        for ranker, width in ((self._trees, len(FEATURES)), (self._explore_trees, explore_width)):
             if ranker is not None and ranker.n_features != width:
                 raise ValueError("the saved trees do not match this version's features")
-        if len(self.weights) != len(FEATURES) or len(self.explore_weights) != len(EXPLORE):
+        if len(self.weights) != len(FEATURES) or len(self.explore_weights) != explore_width:
             raise ValueError("the saved ranker weights do not match this version's features")
         self._signals = Signals.from_arrays(arrays, self.n_users, self.n_items)
         if len(self._signals.items.item_repeat) != self.n_items:

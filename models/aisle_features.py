@@ -20,13 +20,14 @@ similarity of the item to the member's taste in text and in co-purchase space.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import scipy.sparse as sp
 
 from models.dataset import Baskets, Dataset
 from models.encoder import normalise_rows
+from models.siblings import sibling_items, sibling_weight
 from models.taste import copurchase_vectors, ease_weights, next_basket_weights, popular_items
 
 REPEAT: tuple[str, ...] = ("seen", "decayed", "frequency", "recency", "cycle", "cycle_sq", "own_cycle")
@@ -38,6 +39,8 @@ FEATURES += NEW_ONLY
 # member_repeat_new is the same for all of a member's new items: it shifts them against the bought ones only
 EXPLORE = tuple(f"{s}_new" for s in SHARED) + ("item_repeat_new", "text", "copurchase")
 EXPLORE_COLUMNS = np.array([FEATURES.index(f) for f in EXPLORE])
+# with `explore_siblings`, the explore pool's one column after FEATURES (the all-items pool never has it)
+SIBLINGS = "siblings"
 SMOOTHING = 5.0  # pseudo-observations pulling per-member and per-item rates towards the overall rate
 DEFAULT_GAP_DAYS = 30.0  # typical days between visits when no member has two
 # the co-purchase base score that picks a member's never-bought candidates
@@ -68,6 +71,20 @@ class FeatureParams:
     # recall@10 0.2209 against 0.2207 (4,206 visits, docs/model-quality.md), a top 10 changed for 0.5% of
     # members, and the trees score a hundred fewer rows for each clerk's request.
     mixed_candidates: int = 100
+    # the explore ranker also reads the member's weight on items' one-word-apart variants (models.siblings),
+    # never the all-items pool: validation explore-only +0.0020 (docs/model-quality.md, seventh pass)
+    explore_siblings: bool = True
+
+
+def explore_names(params: FeatureParams) -> tuple[str, ...]:
+    """The explore ranker's columns under these params: EXPLORE, then the sibling weight if on."""
+    return EXPLORE + ((SIBLINGS,) if params.explore_siblings else ())
+
+
+def explore_columns(params: FeatureParams) -> np.ndarray:
+    """Where the explore ranker's columns are in an explore pool's features."""
+    extra = [len(FEATURES)] if params.explore_siblings else []
+    return np.r_[EXPLORE_COLUMNS, extra].astype(np.int64)
 
 
 @dataclass
@@ -184,6 +201,9 @@ class ItemSignals:
     copurchase: np.ndarray  # (items, c) co-purchase item vectors
     weekly: np.ndarray  # (weeks + 1, items) float32 cumulative sales by week from the first day
     rates: np.ndarray  # [overall member repeat rate, typical days between visits, first day]
+    # models.siblings as CSR rows; the defaults (a version saved without them, or no text): none
+    sibling_indptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    sibling_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def __post_init__(self) -> None:
         self.ease = np.ascontiguousarray(self.ease, dtype=np.float32)
@@ -198,6 +218,10 @@ class ItemSignals:
         self.scored_position[self.scored] = np.arange(len(self.scored))
         self._dense_position = np.full(n_items, -1, dtype=np.int64)
         self._dense_position[self.dense] = np.arange(len(self.dense))
+        self.siblings = sp.csr_matrix((n_items, n_items), dtype=np.float32)
+        if len(self.sibling_indptr) == n_items + 1:
+            ones = np.ones(len(self.sibling_indices), dtype=np.float32)
+            self.siblings = sp.csr_matrix((ones, self.sibling_indices, self.sibling_indptr), (n_items,) * 2)
 
     @property
     def overall_repeat(self) -> float:
@@ -270,7 +294,12 @@ def fit_item_signals(
     line_week = np.repeat(week, np.diff(b.basket_indptr))
     sales = np.bincount(line_week * n_items + b.items, minlength=n_weeks * n_items).reshape(n_weeks, n_items)
     weekly = np.vstack([np.zeros((1, n_items)), np.cumsum(sales, axis=0)]).astype(np.float32)
+    siblings: dict[str, np.ndarray] = {}
+    if params.explore_siblings and np.any(text):  # text off or unreadable: no siblings, a zero column
+        found = sibling_items([str(t) for t in dataset.item_texts])
+        siblings = {"sibling_indptr": found.indptr.astype(np.int64), "sibling_indices": found.indices}
     return ItemSignals(
+        **siblings,  # type: ignore[arg-type]
         item_repeat=item_repeat,
         item_cycle=item_cycle,
         popularity=popularity / max(popularity.max(initial=0.0), 1e-12),
@@ -374,7 +403,8 @@ class Signals:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], n_users: int, n_items: int) -> Signals:
         """Rebuild from `to_arrays` output."""
-        items = ItemSignals(**{f.name: arrays[f"items.{f.name}"] for f in fields(ItemSignals)})
+        stored = (f.name for f in fields(ItemSignals) if f"items.{f.name}" in arrays)  # older: no siblings
+        items = ItemSignals(**{name: arrays[f"items.{name}"] for name in stored})
         indices, indptr = arrays["members.indices"], arrays["members.indptr"]
         values: dict[str, object] = {}
         for f in fields(MemberRows):
@@ -470,7 +500,8 @@ class Signals:
         # days from the last visit to this one; without the visit day, the member's usual gap
         until_visit = member_gap if days is None else np.asarray(days, dtype=np.float64) - rows.last_visit_day
         until_visit = np.maximum(until_visit, 0.0)
-        x = np.zeros((len(member), len(FEATURES)), dtype=np.float32)
+        width = len(FEATURES) + (1 if explore_only and params.explore_siblings else 0)
+        x = np.zeros((len(member), width), dtype=np.float32)
         visits = np.maximum(rows.visits, 1.0)
         repeat_rate = (rows.rebuys + SMOOTHING * s.overall_repeat) / (rows.later_lines + SMOOTHING)
         for name in SHARED:
@@ -492,6 +523,8 @@ class Signals:
             x[new, _COLUMN[column]] = np.einsum("ij,ij->i", taste[member[new]], vectors[item[new]])
         if own.any():
             x[own] = self._repeat_features(rows, kept, until_visit, member_gap, x[own], repeat_rate, visits)
+        if width > len(FEATURES):
+            x[:, len(FEATURES)] = sibling_weight(rows.decayed, s.siblings, member, item)
         return Pool(member=member, item=item, own=own, x=x)
 
     def _candidate_scores(

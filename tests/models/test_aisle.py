@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from models.aisle import EXPLORE_PRIOR, PRIOR, AisleRecommender
-from models.aisle_features import EXPLORE, FEATURES
+from models.aisle_features import FEATURES, explore_names
 from models.dataset import Dataset
 from models.encoder import TextEncoder
 from models.ranker import TreeRanker
@@ -107,7 +107,9 @@ class TestAisle(RecommenderContract):
         short = Dataset.from_baskets([[[1, 2], [1, 3]], [[2, 4], [2, 5]], [[4], [1]]], n_items=6)
         model = AisleRecommender(encoder=FakeEncoder()).fit(short)
         np.testing.assert_array_equal(model.weights, prior)
-        np.testing.assert_array_equal(model.explore_weights, [EXPLORE_PRIOR.get(n, 0.0) for n in EXPLORE])
+        np.testing.assert_array_equal(
+            model.explore_weights, [EXPLORE_PRIOR.get(n, 0.0) for n in explore_names(model.features)]
+        )
         assert (model.recommend(np.array([0]), 2)[0] >= 0).all()
 
     def test_never_bought_item_is_found_by_its_description(self, data: Dataset) -> None:
