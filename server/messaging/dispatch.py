@@ -32,7 +32,7 @@ from server.db.session import serialise_member, session_scope
 from server.db.tables import Member, OutboxMessage, Store
 from server.messaging import consent, limits, templates
 from server.messaging import repository as repo
-from server.messaging.adapters.base import Outgoing, SendResult
+from server.messaging.adapters.base import Known, Match, Outgoing, SendResult
 from server.messaging.adapters.registry import Adapters
 from server.messaging.outbox import common_values, member_lang, open_secrets
 from server.messaging.purposes import EXEMPT, purpose_of
@@ -226,13 +226,22 @@ class Dispatcher:
         """Send each claimed message, then record the outcomes under the claim.
 
         Calls to an HTTP provider overlap (`messaging_send_threads`): each waits on the network, not on
-        us. The in-database channels (WeCom tasks, app push) and the console file go one at a time."""
+        us. One member's messages on one channel go one after another, oldest row first, so that when a
+        provider without our keys (Twilio) is asked after a crash, messages with the same text are matched
+        to rows in the order they went out. The in-database channels (WeCom tasks, app push) and the
+        console file go one at a time."""
         remote = [c for c in claimed if getattr(self.adapters.by_channel[c.channel], "remote", False)]
         local = [c for c in claimed if c not in remote]
         results = [(item, self._send(item)) for item in local]
-        if remote:
-            results += zip(remote, self._pool().map(self._send, remote), strict=True)
+        groups: dict[tuple[int, str], list[Claimed]] = {}
+        for item in sorted(remote, key=lambda c: c.row_id):
+            groups.setdefault((item.message.member_id, item.channel), []).append(item)
+        for sent in self._pool().map(self._send_in_turn, groups.values()):
+            results += sent
         self.record(results)
+
+    def _send_in_turn(self, items: list[Claimed]) -> list[tuple[Claimed, SendResult]]:
+        return [(item, self._send(item)) for item in items]
 
     def _send(self, item: Claimed) -> SendResult:
         adapter = self.adapters.by_channel[item.channel]
@@ -311,14 +320,23 @@ class Dispatcher:
                 checks.append((row, self._message(session, row, member, stores.get(row.store_id or 0), to)))
         for row, message in checks:
             adapter = self.adapters.by_channel[row.channel]
-            known = adapter.query(message, row.provider_id, row.sent_at)
+            with session_scope(self.context.sessions) as session:
+                taken = repo.provider_ids_to(session, row)
+            known = adapter.query(message, row.provider_id, row.sent_at, taken)
             with session_scope(self.context.sessions) as session:
                 settled += self._settle(session, row, known, now)
         return settled
 
-    def _settle(self, session: Session, row: OutboxMessage, known: str, now: datetime) -> int:
+    def _settle(self, session: Session, row: OutboxMessage, found: Known | Match, now: datetime) -> int:
+        known: str = found if isinstance(found, str) else found.status
         if known in ("sent", "delivered"):
-            done = {"finished_at": now} if known == "delivered" else {}
+            done: dict[str, object] = {"finished_at": now} if known == "delivered" else {}
+            if isinstance(found, Match):
+                if found.provider_id in repo.provider_ids_to(session, row):
+                    known = "unknown"  # another row settled on it meanwhile: look again later
+                else:
+                    done["provider_id"] = found.provider_id
+        if known in ("sent", "delivered"):
             return int(repo.take(session, row.id, {"status": known, "reason": None} | done, status="unknown"))
         if known == "failed":
             return int(

@@ -153,6 +153,17 @@ def unknown(session: Session, now: datetime, limit: int) -> list[OutboxMessage]:
     return list(session.scalars(stmt))
 
 
+def provider_ids_to(session: Session, row: OutboxMessage) -> frozenset[str]:
+    """Provider ids other messages to the same member on the same channel already hold."""
+    stmt = select(OutboxMessage.provider_id).where(
+        OutboxMessage.member_id == row.member_id,
+        OutboxMessage.channel == row.channel,
+        OutboxMessage.id != row.id,
+        OutboxMessage.provider_id.is_not(None),
+    )
+    return frozenset(str(p) for p in session.scalars(stmt))
+
+
 def by_receipt(
     session: Session, key: str | None, provider: str, provider_id: str | None
 ) -> OutboxMessage | None:

@@ -21,6 +21,7 @@ import httpx
 from server.messaging.adapters.base import (
     Inbound,
     Known,
+    Match,
     Outcome,
     Outgoing,
     Receipt,
@@ -114,7 +115,13 @@ class AliyunAdapter(WebhookOnly):
         outcome: Outcome = "transient" if code.startswith(TRANSIENT) else "failed"
         return SendResult(outcome, detail=f"{code}: {body.get('Message', '')}"[:300])
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
         """QuerySendDetails for the number on the day of the send, matched by OutId."""
         day = (sent_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d")
         extra = {"PhoneNumber": national(message.to), "SendDate": day, "PageSize": "50", "CurrentPage": "1"}

@@ -22,6 +22,18 @@ Known = Literal["sent", "delivered", "failed", "not_found", "unknown"]
 
 
 @dataclass(frozen=True)
+class Match:
+    """A message the provider knows only by its address and text: its status and the provider's id.
+
+    The dispatcher records the id, so a second message with the same text to the same address cannot
+    be settled by the same provider message (`taken`).
+    """
+
+    status: Known
+    provider_id: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message as a provider needs it."""
 
@@ -82,8 +94,15 @@ class Adapter(Protocol):
         """Hand the message over; never raises for the provider's answers."""
         ...
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
-        """What the provider knows of the message with this key (or provider id)."""
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
+        """What the provider knows of the message with this key (or provider id); `taken` are provider
+        ids already recorded for other messages, which a match by text must skip."""
         ...
 
     def receipts(self, call: WebhookCall) -> list[Receipt]:

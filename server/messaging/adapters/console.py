@@ -18,6 +18,7 @@ from server.db.base import utcnow
 from server.messaging.adapters.base import (
     Inbound,
     Known,
+    Match,
     Outgoing,
     Receipt,
     SendResult,
@@ -67,7 +68,13 @@ class ConsoleAdapter(WebhookOnly):
         with self.path.open(encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
         """Sent when the file holds the key."""
         return "sent" if any(line.get("key") == message.key for line in self.lines()) else "not_found"
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.db.base import utcnow
 from server.db.session import session_scope
 from server.db.tables import FloorEventBody, Member, MemberEvent
-from server.messaging.adapters.base import Known, Outgoing, SendResult, WebhookOnly
+from server.messaging.adapters.base import Known, Match, Outgoing, SendResult, WebhookOnly
 from server.realtime import store
 from server.realtime.events import Envelope
 
@@ -60,7 +60,13 @@ class WeComAdapter(WebhookOnly):
         except IntegrityError:
             return SendResult("unknown", detail="the task was raised at the same time")
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
         """Delivered once the consultant marked the task done; sent while it is open."""
         with session_scope(self.sessions) as session:
             stmt = select(MemberEvent.acknowledged_at).where(MemberEvent.dedup_key == f"wecom:{message.key}")
@@ -102,7 +108,13 @@ class PushAdapter(WebhookOnly):
             self.fan_out(envelopes)
         return SendResult("accepted", provider_id=event_id)
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
         """Sent when the event is in the log."""
         with session_scope(self.sessions) as session:
             found = session.get(FloorEventBody, str(uuid.uuid5(KEYS, message.key)))

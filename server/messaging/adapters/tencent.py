@@ -21,6 +21,7 @@ import httpx
 from server.messaging.adapters.base import (
     Inbound,
     Known,
+    Match,
     Outcome,
     Outgoing,
     Receipt,
@@ -132,7 +133,13 @@ class TencentAdapter(WebhookOnly):
         final: Outcome = "transient" if code.startswith(TRANSIENT) else "failed"
         return SendResult(final, detail=f"{code}: {first.get('Message', '')}"[:300])
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
         """PullSmsSendStatusByPhoneNumber since the send, matched by SessionContext (or serial number)."""
         begin = (sent_at or datetime.now(UTC)) - timedelta(hours=1)
         body = {

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import httpx
@@ -19,6 +20,7 @@ import httpx
 from server.messaging.adapters.base import (
     Inbound,
     Known,
+    Match,
     Outgoing,
     Receipt,
     SendResult,
@@ -59,8 +61,15 @@ class TwilioAdapter:
             return SendResult("failed", body.get("sid"), str(body.get("error_message") or body.get("status")))
         return SendResult("accepted", provider_id=body.get("sid"))
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
-        """The message's status by its sid, else the messages to the number since the send with its text."""
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
+        """The message's status by its sid, else a message to the number since the send with its text
+        whose sid no other outbox row holds (Twilio keeps no key of ours to look up)."""
         try:
             if provider_id:
                 url = self.base.removesuffix(".json") + f"/{provider_id}.json"
@@ -75,9 +84,12 @@ class TwilioAdapter:
             answer.raise_for_status()
         except httpx.HTTPError:
             return "unknown"
-        for item in answer.json().get("messages", []):
-            if item.get("body") == message.text:
-                return _known(item.get("status"))
+        # Oldest first (Twilio lists newest first): rows are reconciled oldest first, in sending order.
+        items = sorted(answer.json().get("messages", []), key=lambda m: _sent_time(m.get("date_created")))
+        for item in items:
+            sid = item.get("sid")
+            if item.get("body") == message.text and sid and sid not in taken:
+                return Match(_known(item.get("status")), str(sid))
         return "not_found"
 
     def verify(self, call: WebhookCall, secret: str | None) -> bool:
@@ -119,3 +131,11 @@ def _known(status: object) -> Known:
     if status in FAILED:
         return "failed"
     return "sent"
+
+
+def _sent_time(value: object) -> datetime:
+    """Twilio's RFC 2822 date_created; the list's own order is kept where it is missing."""
+    try:
+        return parsedate_to_datetime(str(value)) if value else datetime.min.replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ import httpx
 
 from server.messaging.adapters import aliyun, tencent
 from server.messaging.adapters.aliyun import AliyunAdapter
-from server.messaging.adapters.base import Outgoing, WebhookCall
+from server.messaging.adapters.base import Match, Outgoing, WebhookCall
 from server.messaging.adapters.tencent import TencentAdapter
 from server.messaging.adapters.twilio import TwilioAdapter
 
@@ -129,7 +129,19 @@ def test_twilio_posts_with_basic_auth_and_the_key_in_the_status_callback() -> No
     form = parse_qs(seen[0].content.decode())
     assert form["StatusCallback"] == [f"{callback}?key=otp%3Ar-1"] and form["To"] == ["+8613800138000"]
     assert seen[0].headers["Authorization"] == "Basic " + base64.b64encode(b"AC1:tok").decode()
-    assert adapter.query(MESSAGE, None, WHEN) == "delivered"
+    assert adapter.query(MESSAGE, None, WHEN) == Match("delivered", "SM1")
+
+
+def test_twilio_matches_a_text_once_so_a_twin_message_is_never_taken_for_sent() -> None:
+    # Two outbox rows with the same text to the same number, one answer lost each: Twilio holds one.
+    def api(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json={"messages": [{"sid": "SM7", "body": MESSAGE.text, "status": "sent"}]}
+        )
+
+    adapter = TwilioAdapter("AC1", "tok", "+1", "https://api.twilio.com", "", _client(api))
+    assert adapter.query(MESSAGE, None, WHEN) == Match("sent", "SM7")
+    assert adapter.query(MESSAGE, None, WHEN, taken=frozenset({"SM7"})) == "not_found"
 
 
 def test_twilio_webhooks_are_checked_by_their_signature() -> None:

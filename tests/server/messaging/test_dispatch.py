@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.core.context import AppContext
 from server.db.tables import Member, OutboxMessage
-from server.messaging.adapters.base import Known, Outgoing, SendResult
+from server.messaging.adapters.base import Known, Match, Outgoing, SendResult
 from server.messaging.adapters.console import ConsoleAdapter
 from server.messaging.dispatch import Dispatcher
 from server.messaging.outbox import enqueue
@@ -49,8 +49,14 @@ class Spy:
             self.seen.append((row.status, row.claim_owner))
         return self.inner.send(message)
 
-    def query(self, message: Outgoing, provider_id: str | None, sent_at: datetime | None) -> Known:
-        return self.inner.query(message, provider_id, sent_at)
+    def query(
+        self,
+        message: Outgoing,
+        provider_id: str | None,
+        sent_at: datetime | None,
+        taken: frozenset[str] = frozenset(),
+    ) -> Known | Match:
+        return self.inner.query(message, provider_id, sent_at, taken)
 
 
 def test_the_claim_is_committed_before_the_provider_is_called(
