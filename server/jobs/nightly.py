@@ -54,7 +54,11 @@ def run_nightly(session: Session, now: datetime) -> NightlyReport:
         return time.perf_counter()
 
     started = time.perf_counter()
-    # Expiry first: the tier review and the tag facts should see today's balances.
+    # Birthday coupons first: issuing locks the coupon template before the member, and expiry below
+    # locks members, so issuing later would take the locks in the other order.
+    report.notices["birthday"] = greet_birthdays(session, now)
+    started = timed("birthdays")
+    # Expiry next: the tier review and the tag facts should see today's balances.
     report.points_expired = expire_points(session, now)
     started = timed("points_expiry")
     report.tiers = review_tiers(session, now)
@@ -68,8 +72,7 @@ def run_nightly(session: Session, now: datetime) -> NightlyReport:
     report.benefit_reminders = remind_benefits(session, now, queued=report.notices)
     report.follow_up_reminders = remind_follow_ups(session, now)
     started = timed("reminders")
-    report.notices["birthday"] = greet_birthdays(session, now)
     report.notices["member_day"] = announce_member_day(session, now)
-    timed("notices")
+    timed("member_day")
     session.flush()
     return report

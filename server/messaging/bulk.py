@@ -76,6 +76,7 @@ def enqueue_many(session: Session, notices: Sequence[Notice], *, now: datetime) 
         if not fresh:
             continue
         ids = sorted({n.member_id for n in fresh})
+        held = {i for i in ids if Session.identity_key(Member, i) in session.identity_map}
         members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))}
         if missing := [i for i in ids if i not in members]:
             raise NotFound(f"member {missing[0]} does not exist")
@@ -111,6 +112,10 @@ def enqueue_many(session: Session, notices: Sequence[Notice], *, now: datetime) 
                 }
             )
         added += _insert(session, rows, fresh, now)
+        # A million members must not pile up in the session: let go of those this chunk loaded.
+        for member in members.values():
+            if member.id not in held:
+                session.expunge(member)
     return added
 
 

@@ -52,7 +52,8 @@ def test_nightly_runs_every_step_and_is_idempotent(session: Session) -> None:
         "retag",
         "heat_alerts",
         "reminders",
-        "notices",
+        "birthdays",
+        "member_day",
     }
     tiers = session.execute(select(MemberTier.tier, MemberTier.spend).order_by(MemberTier.member_id)).all()
     assert [(t, str(s)) for t, s in tiers] == [("growing", "600.00"), ("loyal", "2400.00")]

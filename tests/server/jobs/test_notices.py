@@ -134,8 +134,10 @@ def test_member_day_is_announced_the_evening_before_to_every_member_in_chunks(se
     mei = _zh(shop.member("王美"))
     others = [shop.member(f"Member {n}", consent=n % 2 == 0) for n in range(44)]
     assert announce_member_day(session, at(2024, 6, 6, 2), chunk=10) == 0  # the 7th is no member day
+    session.expunge_all()  # as in the nightly job, where no member is loaded yet
     with _statements(session) as seen:
         assert announce_member_day(session, at(2024, 6, 7, 2), chunk=10) == 45
+    assert not any(isinstance(row, Member) for row in session.identity_map.values())  # none kept
     # Five chunks of at most ten: one insert and a handful of reads each, however many members a chunk has.
     assert sum(s.startswith("INSERT INTO message_outbox") for s in seen) == 5
     assert len(seen) <= 5 * 12 + 2
