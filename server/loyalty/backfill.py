@@ -3,7 +3,8 @@
 Idempotent: a transaction with a ledger entry is done. Members with no ledger yet (all of them after an
 import) are replayed in memory (`server.loyalty.replay`) and written with a few bulk inserts; a member who
 already has entries gets their missing transactions through `apply_transaction`, one by one, in time
-order. Historic tier changes are recorded but raise no consultant events: they are not news.
+order. Historic tier changes are recorded but raise no consultant events (on the replay path) and send
+the member no message: they are not news.
 `server.jobs.catch_up` follows it with the nightly pass as of the day after the data ends.
 """
 
@@ -87,7 +88,7 @@ def backfill_loyalty(session: Session, now: datetime) -> BackfillReport:
     if fresh:
         _replay(session, fresh, now, report)
     for t in (t for t in txns if t.member_id in with_ledger):
-        outcome = apply_transaction(session, t.id, t.occurred_at)
+        outcome = apply_transaction(session, t.id, t.occurred_at, notify=False)
         report.one_by_one += 1
         if outcome is not None and not outcome.replayed:
             report.points_earned += max(outcome.entry.points, 0) if t.kind == "sale" else 0

@@ -12,6 +12,7 @@ from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.benefits import BenefitStatus, reminders, status, statuses
 from server.loyalty.config import benefit_rows, definition, load_config
+from server.messaging.bulk import Notice, enqueue_many
 
 LOOKBACK_DAYS = 400  # longer than any benefit period
 
@@ -82,19 +83,32 @@ def use_benefit(
     return usage
 
 
-def remind_benefits(session: Session, now: datetime, within_days: int = 14) -> int:
-    """Raise a consultant event for each benefit with uses left that lapse within `within_days`; new ones."""
-    defs = [definition(r) for r in benefit_rows(session) if r.quota is not None]
+def remind_benefits(
+    session: Session, now: datetime, within_days: int = 14, queued: dict[str, int] | None = None
+) -> int:
+    """Raise a consultant event for each benefit with uses left that lapse within `within_days`, and queue
+    the member's message for the same fact (under the event's key); the number of new events.
+
+    `queued` (the nightly report's tally) gets the number of member messages under "benefit_expiry".
+    """
+    rows = [r for r in benefit_rows(session) if r.quota is not None]
+    defs, names = [definition(r) for r in rows], {r.code: r.name for r in rows}
     tiers = sorted({t for d in defs for t in d.tiers})
     if not tiers:
         return 0
     members = repo.members_in_tiers(session, tiers)
     used = repo.benefit_uses(session, None, now - timedelta(days=LOOKBACK_DAYS))
-    events = []
+    events, notices = [], []
     for member_id, birthday, joined_on, tier in members:
         states = statuses(defs, tier, now.date(), used.get(member_id, []), birthday, joined_on)
         for r in reminders(states, now.date(), within_days):
             key = f"benefit-expiring:{member_id}:{r.code}:{r.expires_on.isoformat()}"
             payload = {"benefit": r.code, "remaining": r.remaining, "expires_on": r.expires_on.isoformat()}
             events.append(NewEvent(member_id, "benefit_expiring", r.text, now, key, payload))
-    return raise_events(session, events)
+            variables = {"benefit_name": names[r.code], "expires_on": r.expires_on.isoformat()}
+            notices.append(Notice(member_id, "benefit_expiry", variables, key))
+    raised = raise_events(session, events)
+    added = enqueue_many(session, notices, now=now)
+    if queued is not None:
+        queued["benefit_expiry"] = queued.get("benefit_expiry", 0) + added
+    return raised

@@ -156,6 +156,14 @@ def _matches(rule: Multiplier, ctx: SaleContext) -> bool:
     return False
 
 
+def is_member_day(rules: EarnRules, on: date) -> bool:
+    """Whether `on` is a member day of the earn rules (a day of the month or a weekday)."""
+    return any(
+        isinstance(r, MemberDayMultiplier) and (on.day == r.day_of_month or on.weekday() == r.weekday)
+        for r in rules.multipliers
+    )
+
+
 def _name(rule: Multiplier) -> str:
     return rule.label or f"{rule.kind} x{rule.factor.normalize():f}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -13,11 +14,12 @@ from server.core.words import counted
 from server.db.base import money
 from server.db.queries import chunks
 from server.db.session import serialise_member
-from server.db.tables import Member, MemberTier, OutboxMessage, PointsEntry, TierChange
+from server.db.tables import Member, MemberTier, PointsEntry, TierChange
 from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
 from server.loyalty.config import load_config
 from server.loyalty.tiers import Growth, decide
+from server.messaging.bulk import Notice, enqueue_many
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -29,6 +31,7 @@ class TierReview:
     reviewed: int
     upgraded: int
     downgraded: int
+    notices: int = 0  # tier-change messages queued for members
 
 
 def review_tiers(session: Session, now: datetime) -> TierReview:
@@ -44,7 +47,8 @@ def review_tiers(session: Session, now: datetime) -> TierReview:
             )
         )
     }
-    inserts, updates, changes, events = [], [], [], []
+    inserts, updates, events = [], [], []
+    changes: list[dict[str, Any]] = []
     up = down = 0
     for member_id in states.keys() | growths.keys():
         spend, visits = growths.get(member_id, (Decimal("0"), 0))
@@ -82,11 +86,16 @@ def review_tiers(session: Session, now: datetime) -> TierReview:
         session.execute(insert(MemberTier), inserts)
     if updates:
         session.execute(update(MemberTier), updates)
+    notices = []
     if changes:
-        session.execute(insert(TierChange), changes)
+        stmt = insert(TierChange).returning(TierChange.id, sort_by_parameter_order=True)
+        for change, change_id in zip(changes, session.scalars(stmt, changes), strict=True):
+            names = {"old_tier": change["from_tier"], "new_tier": change["to_tier"]}
+            notices.append(Notice(change["member_id"], "tier_change", names, f"tier-change:{change_id}"))
     raise_events(session, events)
+    notified = enqueue_many(session, notices, now=now)
     session.expire_all()  # the bulk writes bypassed any MemberTier already loaded in this session
-    return TierReview(len(states.keys() | growths.keys()), up, down)
+    return TierReview(len(states.keys() | growths.keys()), up, down, notified)
 
 
 def expire_points(session: Session, now: datetime) -> int:
@@ -119,8 +128,13 @@ def expire_points(session: Session, now: datetime) -> int:
     return sum(remaining for _, _, remaining in due)
 
 
-def remind_expiring_points(session: Session, now: datetime, within_days: int = 30) -> int:
-    """Tell consultants (and consenting members) about points expiring soon; the number of new reminders."""
+def remind_expiring_points(
+    session: Session, now: datetime, within_days: int = 30, queued: dict[str, int] | None = None
+) -> int:
+    """Tell consultants and members about points expiring soon; the number of new consultant reminders.
+
+    `queued` (the nightly report's tally) gets the number of member messages queued under "points_expiry".
+    """
     rows = repo.expiring_by_member(session, now.date(), within_days)
     events = [
         NewEvent(
@@ -134,28 +148,17 @@ def remind_expiring_points(session: Session, now: datetime, within_days: int = 3
         for member_id, first, points in rows
     ]
     raised = raise_events(session, events)
-    consenting: set[int] = set()
-    for part in chunks(sorted(m for m, _, _ in rows)):
-        stmt = select(Member.id).where(Member.id.in_(part), Member.marketing_consent.is_(True))
-        consenting.update(session.scalars(stmt))
-    keys = {f"points-expiring:{m}:{first.isoformat()}" for m, first, _ in rows if m in consenting}
-    sent: set[str] = set()
-    for key_part in chunks(sorted(keys)):
-        sent.update(
-            session.scalars(select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(key_part)))
+    # The member's message in their language; consent, caps and quiet hours are the dispatcher's to judge.
+    notices = [
+        Notice(
+            member_id,
+            "points_expiry",
+            {"points": points, "expires_on": first.isoformat()},
+            f"points-expiring:{member_id}:{first.isoformat()}",
         )
-    messages = [
-        {
-            "member_id": m,
-            "channel": "sms",
-            "kind": "points_expiring",
-            "body": f"{points} of your points expire on {first.isoformat()}. Use them in store before then.",
-            "dedup_key": f"points-expiring:{m}:{first.isoformat()}",
-            "created_at": now,
-        }
-        for m, first, points in rows
-        if f"points-expiring:{m}:{first.isoformat()}" in keys - sent
+        for member_id, first, points in rows
     ]
-    if messages:
-        session.execute(insert(OutboxMessage), messages)
+    added = enqueue_many(session, notices, now=now)
+    if queued is not None:
+        queued["points_expiry"] = queued.get("points_expiry", 0) + added
     return raised

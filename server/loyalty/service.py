@@ -39,6 +39,7 @@ from server.loyalty.returns import (
     plan_return,
 )
 from server.loyalty.tiers import Growth, Progress, TierDecision, Trigger, decide, growth, progress
+from server.messaging.outbox import enqueue
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,16 @@ class PointsOutcome:
 
 
 def apply_transaction(
-    session: Session, transaction_id: int, now: datetime, idempotency_key: str | None = None
+    session: Session,
+    transaction_id: int,
+    now: datetime,
+    idempotency_key: str | None = None,
+    notify: bool = True,
 ) -> PointsOutcome | None:
-    """Earn points for a sale or reverse them for a return, then re-judge the tier; None if anonymous."""
+    """Earn points for a sale or reverse them for a return, then re-judge the tier; None if anonymous.
+
+    `notify` False (a backfill of old history) tells the member nothing of a tier change: it is not news.
+    """
     txn = session.get(Transaction, transaction_id)
     if txn is None:
         raise NotFound(f"transaction {transaction_id} not found")
@@ -74,7 +82,8 @@ def apply_transaction(
         else _reverse(session, txn, now, key, config)
     )
     trigger: Trigger = "purchase" if kind == "earn" else "return"
-    return PointsOutcome(entry, False, update_tier(session, member, trigger, now, config, txn.id))
+    decision = update_tier(session, member, trigger, now, config, txn.id, notify)
+    return PointsOutcome(entry, False, decision)
 
 
 def _current_tier(session: Session, member: Member, config: LoyaltyConfig) -> tuple[MemberTier | None, str]:
@@ -176,6 +185,7 @@ def update_tier(
     now: datetime,
     config: LoyaltyConfig | None = None,
     transaction_id: int | None = None,
+    notify: bool = True,
 ) -> TierDecision:
     """Re-judge one member's tier from their growth in the window; record and announce any change."""
     config = config or load_config(session)
@@ -184,7 +194,7 @@ def update_tier(
     acts = repo.tier_activities(session, member.id, now, ladder.window_days)
     g = growth(acts, ladder.window_days, now.date())
     decision = decide(ladder, current, _since(state, member), g, trigger, now)
-    record_tier(session, member.id, state, decision, g, now, trigger, transaction_id)
+    record_tier(session, member.id, state, decision, g, now, trigger, transaction_id, notify)
     return decision
 
 
@@ -197,27 +207,32 @@ def record_tier(
     now: datetime,
     trigger: Trigger,
     transaction_id: int | None = None,
+    notify: bool = True,
 ) -> None:
-    """Store a member's tier state; a change also gets a tier-change record and a consultant event."""
+    """Store a member's tier state; a change also gets a tier-change record, a consultant event and
+    (unless `notify` is False) the member's tier_change message."""
     if state is None:
         state = MemberTier(member_id=member_id, tier=decision.new, since=now)
         session.add(state)
     state.reviewed_at, state.spend, state.visits = now, g.spend, g.visits
     if decision.changed:
         state.tier, state.since = decision.new, now
-        session.add(
-            TierChange(
-                member_id=member_id,
-                from_tier=decision.current,
-                to_tier=decision.new,
-                trigger=trigger,
-                reason=decision.reason,
-                transaction_id=transaction_id,
-                occurred_at=now,
-            )
+        change = TierChange(
+            member_id=member_id,
+            from_tier=decision.current,
+            to_tier=decision.new,
+            trigger=trigger,
+            reason=decision.reason,
+            transaction_id=transaction_id,
+            occurred_at=now,
         )
+        session.add(change)
+        session.flush()
         payload = {"from": decision.current, "to": decision.new, "trigger": trigger}
         raise_events(session, [NewEvent(member_id, "tier_change", decision.reason, now, None, payload)])
+        if notify:  # under a key of this change: a replayed call cannot send it twice
+            names = {"old_tier": decision.current, "new_tier": decision.new}
+            enqueue(session, member_id, "tier_change", names, key=f"tier-change:{change.id}", now=now)
     session.flush()
 
 

@@ -18,6 +18,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "{store_name}: happy birthday, {member_name}! A {coupon_amount} birthday voucher is waiting "
         "for you in store. Reply STOP to opt out.",
     },
+    "birthday_greeting": {
+        "zh": "【{store_name}】{member_name}，祝您生日快乐！期待您的光临。回复TD退订",
+        "en": "{store_name}: happy birthday, {member_name}! We look forward to seeing you. "
+        "Reply STOP to opt out.",
+    },
     "tier_change": {
         "zh": "【{store_name}】{member_name}，您的会员等级已由{old_tier}变更为{new_tier}。",
         "en": "{store_name}: {member_name}, your membership tier changed from {old_tier} to {new_tier}.",

@@ -76,11 +76,23 @@ def has_consultant(session: Session, member_id: int) -> bool:
     return session.scalars(stmt.limit(1)).first() is not None
 
 
-def pick_channel(session: Session, member: Member, purpose: Purpose) -> str:
-    """SMS when the member has a phone number it may carry this purpose on, else the consultant's app."""
-    if member.phone_encrypted is not None and consent.refusal(session, member, "sms", purpose.name) is None:
+def pick_channel(
+    session: Session,
+    member: Member,
+    purpose: Purpose,
+    ledger: consent.Ledger | None = None,
+    looked_after: bool | None = None,
+) -> str:
+    """SMS when the member has a phone number it may carry this purpose on, else the consultant's app.
+
+    `ledger` and `looked_after`: the consents and whether a consultant is assigned, read for a batch.
+    """
+    has_phone = member.phone_encrypted is not None
+    if has_phone and consent.refusal(session, member, "sms", purpose.name, ledger) is None:
         return "sms"
-    if has_consultant(session, member.id) and consent.refusal(session, member, "push", purpose.name) is None:
+    if looked_after is None:
+        looked_after = has_consultant(session, member.id)
+    if looked_after and consent.refusal(session, member, "push", purpose.name, ledger) is None:
         return "push"
     return "sms"  # the dispatcher records why it cannot go
 
@@ -128,7 +140,7 @@ def enqueue(
         kind=spec.name,
         body=body,
         variables=values,
-        secret_encrypted=seal_secrets(keys_of(session), secrets),
+        secret_encrypted=seal_secrets(keys_of(session), secrets) if secrets else None,
         lang=lang,
         template_version=template.version,
         store_id=store_id,

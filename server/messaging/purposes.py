@@ -39,7 +39,10 @@ PURPOSES: dict[str, Purpose] = {
     p.name: p
     for p in (
         Purpose("otp", "service", {"code": "secret", "points": "int", "value": "money", "minutes": "int"}),
-        Purpose("birthday", "marketing", {"coupon_amount": "money"}),
+        # Two purposes, so that every template's variables are always given: the greeting with the
+        # birthday voucher, and the plain greeting when no birthday coupon template is active.
+        Purpose("birthday", "marketing", {"coupon_amount": "money", "coupon_code": "str"}),
+        Purpose("birthday_greeting", "marketing", {}),
         Purpose("tier_change", "service", {"old_tier": "str", "new_tier": "str"}),
         Purpose("points_expiry", "marketing", {"points": "int", "expires_on": "date"}),
         Purpose("benefit_expiry", "marketing", {"benefit_name": "str", "expires_on": "date"}),

@@ -46,7 +46,15 @@ def test_nightly_runs_every_step_and_is_idempotent(session: Session) -> None:
     assert report.points_expired == 3000  # the last lot (24 April) expired on 23 June
     assert report.tiers is not None and (report.tiers.reviewed, report.tiers.upgraded) == (2, 0)
     assert report.tags is not None and report.tags.added == 1  # the old timer is dormant
-    assert set(report.seconds) == {"points_expiry", "tier_review", "retag", "heat_alerts", "reminders"}
+    assert set(report.seconds) == {
+        "points_expiry",
+        "tier_review",
+        "retag",
+        "heat_alerts",
+        "reminders",
+        "birthdays",
+        "member_day",
+    }
     tiers = session.execute(select(MemberTier.tier, MemberTier.spend).order_by(MemberTier.member_id)).all()
     assert [(t, str(s)) for t, s in tiers] == [("growing", "600.00"), ("loyal", "2400.00")]
     before = _counts(session)

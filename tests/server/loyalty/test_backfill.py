@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from server.db.tables import (
     Member,
     MemberTier,
+    OutboxMessage,
     PointsEntry,
     Product,
     TierChange,
@@ -128,6 +129,9 @@ def test_the_bulk_replay_books_what_the_till_would_have_booked(session: Session)
         for m, t, s in session.execute(select(MemberTier.member_id, MemberTier.tier, MemberTier.spend))
     }
     assert states[fresh.id] == states[known.id] == ("new", "0.00")
+    # Old history is not news: neither path tells the member of its tier changes.
+    told = select(OutboxMessage.id).where(OutboxMessage.kind == "tier_change")
+    assert session.scalars(told).first() is None
     assert pending(session, at(2024, 6, 1)) == 0
     assert backfill_loyalty(session, at(2024, 6, 1)).transactions == 0  # nothing left to do
 

@@ -16,6 +16,7 @@ from server.loyalty.config import save_setting
 from server.loyalty.redemption import redeem_points
 from server.loyalty.review import expire_points, remind_expiring_points
 from server.loyalty.service import apply_transaction, points_summary
+from server.messaging.consent import refusal
 from tests.server.loyalty.rows import Shop, at
 
 
@@ -82,8 +83,11 @@ def test_expiring_points_are_announced_once(session: Session) -> None:
         (ann.id, staff.id, "80 points expire from 2024-04-10"),
         (bob.id, None, "1 point expires from 2024-04-10"),  # as the phone words it (alert.points_expiring)
     }
-    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "points_expiring")).all()
-    assert [m.member_id for m in messages] == [ann.id]  # only the member who agreed to messages
+    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "points_expiry")).all()
+    # Both are queued; the dispatcher judges consent when it claims them, so Bob's will not go out.
+    assert sorted(m.member_id for m in messages) == sorted([ann.id, bob.id])
+    assert refusal(session, bob, "sms", "points_expiry") == "the member has not agreed to marketing messages"
+    assert refusal(session, ann, "sms", "points_expiry") is None
 
 
 def test_the_ledger_only_grows(session: Session) -> None:
