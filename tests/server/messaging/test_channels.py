@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,15 +14,8 @@ from server.messaging.adapters.base import Outgoing
 from server.messaging.outbox import enqueue
 from server.tasks.done import complete
 from tests.fixtures.factories import World
+from tests.fixtures.waiting import wait_until
 from tests.server.messaging.conftest import Clock, Dispatchers
-
-
-def _wait(check: Callable[[], bool], what: str) -> None:
-    for _ in range(400):
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_aisle_serve_runs_the_dispatcher_and_readiness_lists_it(
@@ -47,7 +37,7 @@ def test_aisle_serve_runs_the_dispatcher_and_readiness_lists_it(
             found = session.get(OutboxMessage, row.id)
             return found is not None and found.status == "sent"
 
-        _wait(sent, "the in-process dispatcher to send the message")
+        wait_until(sent, "the in-process dispatcher to send the message")
 
 
 def _consultant(session: Session, member: Member, world: World) -> None:

@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -190,11 +190,3 @@ def presence_clock(monkeypatch: pytest.MonkeyPatch) -> SteppedClock:
     stepped = SteppedClock()
     monkeypatch.setattr(presence_module, "time", stepped)
     return stepped
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    """Poll `condition` until it holds (the server handles a closed socket at its own pace)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout:g} s for {what}, which never came"
-        time.sleep(0.01)

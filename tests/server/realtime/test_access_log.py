@@ -13,6 +13,7 @@ from websockets.sync.client import connect
 
 from server.core.context import AppContext
 from tests.fixtures.factories import World
+from tests.fixtures.waiting import wait_until
 from tests.server.realtime.conftest import (
     WAIT,
     close_code,
@@ -21,7 +22,6 @@ from tests.server.realtime.conftest import (
     open_floor,
     serve,
     token_for,
-    wait_until,
 )
 
 PHONE = "13912345678"

@@ -11,6 +11,7 @@ from server.auth.roles import Role
 from server.core.context import AppContext
 from server.realtime import store
 from tests.fixtures.factories import World, make_staff
+from tests.fixtures.waiting import wait_until
 from tests.server.realtime.conftest import (
     LiveServer,
     SteppedClock,
@@ -21,7 +22,6 @@ from tests.server.realtime.conftest import (
     publish,
     serve,
     token_for,
-    wait_until,
 )
 
 
