@@ -14,6 +14,7 @@ from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
+from server.core.idempotency import request_key
 from server.core.pagination import Page, PageDep
 from server.core.words import counted
 from server.loyalty import repository as repo
@@ -133,9 +134,7 @@ def redeem(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> Any:
     """Spend points at the till; at or above the code threshold the first call sends the member a code."""
-    key = body.idempotency_key or idempotency_key
-    if not key:
-        raise InvalidInput("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+    key = request_key(body.idempotency_key, idempotency_key)
     require(caller, TILL_ROLES, body.store_id)
     member_for(session, caller, member_id)
     code = body.code.strip() if body.code else None

@@ -14,6 +14,7 @@ from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
+from server.core.idempotency import request_key
 from server.core.pagination import Page, PageDep
 from server.core.words import counted
 from server.db.tables import Reward, RewardExchange
@@ -160,9 +161,7 @@ def exchange(
     idempotency_key: Annotated[str | None, Header(max_length=80)] = None,
 ) -> Any:
     """Exchange points for a reward (积分兑换); a large exchange first sends the member a code."""
-    key = body.idempotency_key or idempotency_key
-    if not key:
-        raise InvalidInput("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+    key = request_key(body.idempotency_key, idempotency_key)
     store_id = till_store(caller, body.store_id)
     if store_id is None:
         raise InvalidInput("store_id: say which store the member exchanges in")

@@ -12,6 +12,7 @@ from server.core.bounds import Id
 from server.core.clock import NowDep
 from server.core.deps import ContextDep, SessionDep
 from server.core.errors import InvalidInput
+from server.core.idempotency import request_key
 from server.core.pagination import Page, PageDep
 from server.coupons.schemas import QuoteCreate, QuotedCoupon, QuoteLineRead, QuoteRead
 from server.members.deps import LookupLimitDep
@@ -109,9 +110,7 @@ def ring_up(
     idempotency_key: Annotated[str | None, Header(max_length=60)] = None,
 ) -> TillReceipt:
     """Book a sale or return (cashier, clerk or store manager of the store); points, tier and tags follow."""
-    key = body.idempotency_key or idempotency_key
-    if not key:
-        raise InvalidInput("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+    key = request_key(body.idempotency_key, idempotency_key)
     if body.idempotency_key and idempotency_key and body.idempotency_key != idempotency_key:
         raise InvalidInput("the Idempotency-Key header and the idempotency_key field differ")
     result = till.ring_up(

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.bench.runner import run_bench
 from tests.conftest import PG_URL
 
-ROOT = Path(__file__).resolve().parents[2]
 MUST_BE_ZERO = (
     "overdrafts",
     "quota_overruns",
@@ -29,15 +24,7 @@ def test_the_integrity_bench_counts_nothing_wrong(backend: str) -> None:
         pytest.skip("AISLE_TEST_POSTGRES_URL is not set")
     args = ["--members", "2", "--sales", "60", "--clients", "20"]
     args += ["--url", PG_URL] if backend == "postgres" else []
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "integrity.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures, _ = run_bench("integrity", args)
     assert figures["requests"] > 300 and figures["answered_before_kill"] >= 20
     assert {k: figures[k] for k in MUST_BE_ZERO} == dict.fromkeys(MUST_BE_ZERO, 0)
     # The server it stopped with SIGTERM ended as `aisle serve` does, with exit status 0 (not -15).

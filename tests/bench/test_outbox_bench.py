@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from tests.bench.runner import run_bench
 from tests.conftest import PG_URL
 
-ROOT = Path(__file__).resolve().parents[2]
 MUST_BE_ZERO = (
     "duplicate_sends",
     "lost",
@@ -27,15 +22,7 @@ def test_the_outbox_bench_counts_no_violation(backend: str) -> None:
     if backend == "postgresql" and not PG_URL:
         pytest.skip("AISLE_TEST_POSTGRES_URL is not set")
     args = ["--backend", backend, "--messages", "1000", "--url", PG_URL or ""]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "outbox.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures, _ = run_bench("outbox", args)
     assert figures["backend"] == backend and figures["provider_sends"] > 100
     assert {k: figures[k] for k in MUST_BE_ZERO} == dict.fromkeys(MUST_BE_ZERO, 0)
     assert figures["statuses"].get("suppressed", 0) > 0  # opt-outs were exercised

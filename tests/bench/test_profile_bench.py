@@ -4,15 +4,12 @@ and the server it starts stops on SIGTERM with exit 0 (it used to abort: exit 13
 from __future__ import annotations
 
 import csv
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.bench.runner import run_bench
 from tests.server.importer.conftest import HEADER
 
-ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["RED", "BLUE", "HEART", "CANDLE", "MUG", "LANTERN", "TIN", "BAG", "VASE", "FRAME"]
 
 
@@ -38,19 +35,10 @@ def test_the_profile_bench_ends_cleanly_and_says_where_the_time_goes(tmp_path: P
     data = small_file(tmp_path / "small.csv")
     # HOME: the embeddings the bench caches go to this test's folder, not the user's.
     env = {**os.environ, "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "profile_latency.py"), "--data", str(data)]
-        + ["--members", "50", "--runs", "40"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "terminate called" not in done.stderr
-    assert "where it goes" in done.stderr
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["--data", str(data), "--members", "50", "--runs", "40"]
+    figures, stderr = run_bench("profile_latency", args, timeout=900, env=env)
+    assert "terminate called" not in stderr
+    assert "where it goes" in stderr
     assert figures["server_exit"] == 0
     assert figures["member_lines"] == 500
     breakdown = {"app_p99", "gc_max", "transport_client_p99", "service_p99"} - set(figures["where_ms"])
