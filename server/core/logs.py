@@ -3,7 +3,8 @@
 A query can hold a looked-up phone number (`/members/lookup?phone=…`) and, from phones of an older
 version, the floor socket's 12-hour token; access logs are kept, shipped and read far more widely than
 the database. So the values of every query are replaced by "…" before a line is written, and any
-bearer token (an `Authorization` or `Sec-WebSocket-Protocol` header, logged at debug level) is cut out.
+bearer token (an `Authorization` or `Sec-WebSocket-Protocol` header, logged at debug level) and an
+unsubscribe link's token are cut out.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error")
 HIDDEN = "…"
 _BEARER = re.compile(r"(?i)\b(bearer[ .])[^\s,;\"']+")
+# A member's unsubscribe link carries its signed token in the path (a link in an SMS has no header).
+_PATH_TOKEN = re.compile(r"(/messaging/unsubscribe/)[^/?\s\"]+")
 
 
 def redact_target(target: str) -> str:
@@ -31,6 +34,7 @@ def redact(text: str) -> str:
     """`text` without query values (when it is a request target) and without bearer tokens."""
     if text.startswith("/") and "?" in text:
         text = redact_target(text)
+    text = _PATH_TOKEN.sub(lambda m: m.group(1) + HIDDEN, text)
     return _BEARER.sub(lambda m: m.group(1) + HIDDEN, text)
 
 

@@ -102,8 +102,10 @@ def send_message(
 
 
 _PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>退订 / Unsubscribe</title></head>
-<body style="font-family:sans-serif;max-width:30em;margin:2em auto">{content}</body></html>"""
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>退订 / Unsubscribe</title>
+<style>body{{font-family:sans-serif;font-size:1.1em;line-height:1.5;max-width:30em;margin:2em auto;
+padding:0 1.2em}} button{{font-size:1em;padding:.7em 1.4em;min-width:12em}}</style></head>
+<body>{content}</body></html>"""
 
 
 @router.get("/messaging/unsubscribe/{token}", response_class=HTMLResponse)

@@ -16,6 +16,11 @@ from server.core.logs import Redact, redact
         ("/api/v1/ws/floor?token=eyJ.a.b&since=4", "/api/v1/ws/floor?token=…&since=…"),
         ("/api/v1/members?q=13900000000&limit=5&flag", "/api/v1/members?q=…&limit=…&…"),
         ("/api/v1/health", "/api/v1/health"),
+        ("/api/v1/messaging/unsubscribe/MTIz.c21z.a2V5", "/api/v1/messaging/unsubscribe/…"),
+        (
+            '"POST /api/v1/messaging/unsubscribe/MTIz.c21z HTTP/1.1" 200',
+            '"POST /api/v1/messaging/unsubscribe/… HTTP/1.1" 200',
+        ),
         (
             "Sec-WebSocket-Protocol: aisle.v1, bearer.eyJhbGc.eyJzdWI.c2ln",
             "Sec-WebSocket-Protocol: aisle.v1, bearer.…",
