@@ -1,5 +1,13 @@
 """All ORM tables, one module per table family; importing this package registers them all."""
 
+from server.db.tables.automations import (
+    AutomationEvent,
+    Journey,
+    JourneyEnrolment,
+    JourneyStep,
+    JourneyStoreSwitch,
+    JourneyVersion,
+)
 from server.db.tables.catalog import Product
 from server.db.tables.clienteling import IssuedOffer, TaskCompletion
 from server.db.tables.coupons import Coupon, CouponTemplate
@@ -28,6 +36,12 @@ from server.db.tables.tags import MemberTag, TagRule
 from server.db.tables.transactions import PriceApproval, PriceOverride, Transaction, TransactionLine
 
 __all__ = [
+    "AutomationEvent",
+    "Journey",
+    "JourneyEnrolment",
+    "JourneyStep",
+    "JourneyStoreSwitch",
+    "JourneyVersion",
     "Benefit",
     "BenefitUsage",
     "ChatSession",
