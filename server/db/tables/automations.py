@@ -51,8 +51,9 @@ class Journey(Base):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     # draft (never published), active, paused.
     status: Mapped[str] = mapped_column(String(10), default="draft")
-    # The version new members enter; members already in stay on the one they entered.
-    live_version_id: Mapped[int | None] = mapped_column(ForeignKey("journey_versions.id", use_alter=True))
+    # The version new members enter; members already in stay on the one they entered. (No foreign key:
+    # versions point at their journey, and a cycle of keys would need ALTERs SQLite cannot do.)
+    live_version_id: Mapped[int | None] = mapped_column(BigId)
     # The definition being edited (validated when saved, published as a new version).
     draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A chain journey runs only for members of stores that switched it on (seed journeys start off).
