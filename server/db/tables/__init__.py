@@ -2,6 +2,7 @@
 
 from server.db.tables.automations import (
     AutomationEvent,
+    AutomationSweep,
     Journey,
     JourneyEnrolment,
     JourneyStep,
@@ -37,6 +38,7 @@ from server.db.tables.transactions import PriceApproval, PriceOverride, Transact
 
 __all__ = [
     "AutomationEvent",
+    "AutomationSweep",
     "Journey",
     "JourneyEnrolment",
     "JourneyStep",

@@ -38,6 +38,17 @@ class AutomationEvent(Base):
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class AutomationSweep(Base):
+    """A date trigger's sweep for one day (`birthday:1:2027-03-04`): whoever inserts the row runs it."""
+
+    __tablename__ = "automation_sweeps"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Journey(Base):
     """A journey: its name, whose it is (a store's, or the chain's when `store_id` is empty), its state."""
 
@@ -116,6 +127,8 @@ class JourneyEnrolment(Base):
     goal_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revenue: Mapped[Any] = mapped_column(Numeric(14, 2), default=0)
+    # What later steps may use: the trigger's values, a coupon issued on the way (its code, value, expiry).
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str] = mapped_column(String(40), default="")
 

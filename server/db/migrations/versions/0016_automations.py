@@ -21,6 +21,15 @@ _TIME = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.create_table(
+        "automation_sweeps",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("ran_at", _TIME, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_automation_sweeps")),
+        sa.UniqueConstraint("key", name=op.f("uq_automation_sweeps_key")),
+    )
+    op.create_table(
         "journeys",
         sa.Column("id", _ID, nullable=False),
         sa.Column("slug", sa.String(length=60), nullable=False),
@@ -134,6 +143,7 @@ def upgrade() -> None:
         sa.Column("revenue", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("ended_at", _TIME, nullable=True),
         sa.Column("end_reason", sa.String(length=40), nullable=False),
+        sa.Column("context", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["journey_id"],
             ["journeys.id"],
@@ -206,3 +216,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_journeys_store_id"))
 
     op.drop_table("journeys")
+    op.drop_table("automation_sweeps")
