@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from server.arrivals.rehearsal import rehearse_on_warm_up
+from server.automations.runner import run_journeys
 from server.config import Settings, get_settings
 from server.core.clock import app_now
 from server.core.context import AppContext
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
         jobs = watch_jobs(app)  # GET /health/ready: the tasks these blocks start, and whether they still run
         async with background_checkpoints(engine), run_floor(app) as floor, run_recommender(app):
             floor.handlers[floor_chat.FRAME_TYPE] = floor_chat.answer_chat
-            async with run_dispatcher(app), jobs.serving():
+            async with run_dispatcher(app), run_journeys(app), jobs.serving():
                 yield
 
     app = FastAPI(

@@ -96,6 +96,26 @@ class Settings(BaseSettings):
         "and serves it chain-wide, unless its held-back recall@10 is more than model_max_drop below the "
         "served version's (then it waits for `aisle models promote --force`).",
     )
+    # Automations (server/automations, docs/automations.md): journeys run in `aisle serve` and `aisle worker`.
+    automations_runner: bool = Field(
+        True, description="Run the journey worker inside `aisle serve` (a chain runs `aisle worker`s)."
+    )
+    automations_global_holdout_percent: float = Field(
+        5.0, ge=0, le=50, description="Share of members (by a stable hash) no journey sends anything to."
+    )
+    automations_holdout_salt: str = Field(
+        "aisle",
+        min_length=1,
+        max_length=64,
+        description="Mixed into the control-group hash; change it to "
+        "draw new control groups (members already in journeys keep theirs).",
+    )
+    automations_step_batch: int = Field(
+        1000, ge=1, le=20000, description="Due steps one worker runs at once."
+    )
+    automations_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="Idle journey worker's poll interval."
+    )
     # Messages to members (server/messaging, docs/messaging.md). Nothing is sent to a real provider
     # until one is configured: the console adapter writes each message to <data_dir>/messages.jsonl.
     messaging_sms_provider: Literal["console", "aliyun", "tencent", "twilio"] = Field(

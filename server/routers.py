@@ -9,6 +9,7 @@ from server.arrivals.router import router as arrivals_router
 from server.assignments.router import router as assignments_router
 from server.auth.policy import route_policy
 from server.auth.router import router as auth_router
+from server.automations.router import router as automations_router
 from server.coupons.router import router as coupons_router
 from server.deployments.router import router as deployments_router
 from server.events.router import router as events_router
@@ -47,6 +48,7 @@ HTTP_ROUTERS: list[APIRouter] = [
     tasks_router,
     offers_router,
     coupons_router,
+    automations_router,
     events_router,
     recommendations_router,
     arrivals_router,

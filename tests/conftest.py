@@ -97,6 +97,8 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         search_threads=0,  # leave the model tests in this process their threads
         # Tests that send messages run a dispatcher themselves (tests/server/messaging).
         messaging_dispatcher=False,
+        # ... and journeys' work, as of the moments they choose (tests/server/automations).
+        automations_runner=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

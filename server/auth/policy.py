@@ -96,6 +96,21 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("GET", "/members/{member_id}/offers"): FLOOR_READ,
     ("POST", "/members/{member_id}/offers"): FLOOR,
     # Coupons: HQ keeps the templates; the floor issues them; the till quotes and redeems them.
+    # Journeys (automations): a store manager keeps their store's and switches the chain's for it; an admin
+    # keeps the chain's; an HQ analyst reads, simulates and reports (the services check which store).
+    ("GET", "/journeys"): MANAGERS | {ANALYST},
+    ("POST", "/journeys"): MANAGERS,
+    ("POST", "/journeys/validate"): MANAGERS | {ANALYST},
+    ("POST", "/journeys/audience"): MANAGERS | {ANALYST},
+    ("GET", "/journeys/{journey_id}"): MANAGERS | {ANALYST},
+    ("PUT", "/journeys/{journey_id}"): MANAGERS,
+    ("GET", "/journeys/{journey_id}/versions"): MANAGERS | {ANALYST},
+    ("POST", "/journeys/{journey_id}/publish"): MANAGERS,
+    ("POST", "/journeys/{journey_id}/pause"): MANAGERS,
+    ("POST", "/journeys/{journey_id}/resume"): MANAGERS,
+    ("PUT", "/journeys/{journey_id}/stores/{store_id}"): MANAGERS,
+    ("POST", "/journeys/{journey_id}/simulate"): MANAGERS | {ANALYST},
+    ("GET", "/journeys/{journey_id}/report"): MANAGERS | {ANALYST},
     ("GET", "/coupons/templates"): FLOOR_READ,
     ("POST", "/coupons/templates"): ADMINS,
     ("GET", "/coupons/templates/{template_id}"): FLOOR_READ,

@@ -87,7 +87,7 @@ class WaitNode(_Strict):
     id: str
     type: Literal["wait"]
     days: int = Field(0, ge=0, le=365)
-    hours: int = Field(0, ge=0, le=23)
+    hours: int = Field(0, ge=0, le=720)
     minutes: int = Field(0, ge=0, le=59)
     until_time: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     next: str | None = None

@@ -150,14 +150,24 @@ def issue_coupon(
     staff_id: int | None = None,
     store_id: int | None = None,
     now: datetime,
+    announce: bool = True,
 ) -> Issued:
     """Issue the member a coupon of the template under `key` (the same key gives the same coupon).
 
-    409 when the template is inactive or over, the member holds `per_member_limit` of it (open or
-    used) or the template's total limit is reached; the reason says which. Flushes, never commits.
+    `announce=False` leaves out the 'coupon issued' message (a journey that words its own). 409 when the
+    template is inactive or over, the member holds `per_member_limit` of it (open or used) or the
+    template's total limit is reached; the reason says which. Flushes, never commits.
     """
     return issue_with_terms(
-        session, template_id, member_id, key=key, source=source, staff_id=staff_id, store_id=store_id, now=now
+        session,
+        template_id,
+        member_id,
+        key=key,
+        source=source,
+        staff_id=staff_id,
+        store_id=store_id,
+        now=now,
+        announce=announce,
     )
 
 
@@ -174,6 +184,7 @@ def issue_with_terms(
     terms: CouponTerms | None = None,
     valid_days: int | None = None,
     note: dict[str, Any] | None = None,
+    announce: bool = True,
 ) -> Issued:
     """`issue_coupon` with terms made for this member (a reactivation offer's percent and categories).
 
@@ -237,7 +248,8 @@ def issue_with_terms(
         if raced is None:
             raise Conflict("the coupon code was taken at the same moment; try again") from exc
         return _replay(raced, member_id, key)
-    _announce(session, row, now)
+    if announce:
+        _announce(session, row, now)
     return Issued(row)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.db.queries import chunks
-from server.db.tables import Member, MemberEvent
+from server.db.tables import Member, MemberEvent, Staff, StaffRole
 
 
 def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
@@ -60,3 +60,21 @@ def acknowledge_by_key(session: Session, dedup_key: str, now: datetime) -> None:
         .where(MemberEvent.dedup_key == dedup_key, MemberEvent.acknowledged_at.is_(None))
         .values(acknowledged_at=now)
     )
+
+
+def home_store_managers(session: Session, member_ids: set[int]) -> dict[int, int]:
+    """Member id -> an active manager of the member's home store (the longest-serving), where there is one."""
+    if not member_ids:
+        return {}
+    out: dict[int, int] = {}
+    for part in chunks(sorted(member_ids)):
+        stmt = (
+            select(Member.id, Staff.id)
+            .join(StaffRole, StaffRole.store_id == Member.home_store_id)
+            .join(Staff, Staff.id == StaffRole.staff_id)
+            .where(Member.id.in_(part), StaffRole.role == "store_manager", Staff.active.is_(True))
+            .order_by(Member.id, Staff.id)
+        )
+        for member_id, staff_id in session.execute(stmt):
+            out.setdefault(member_id, staff_id)
+    return out

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.automations.events import NewEvent as AutomationEvent
+from server.automations.events import emit_many
 from server.events import repository as repo
 from server.signals.heat import WEEKS, HeatSettings, heat_alert, history_start, weekly_heat
 from server.signals.repository import daily_activity, primary_consultants
@@ -26,8 +28,10 @@ class NewEvent:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def raise_events(session: Session, events: Sequence[NewEvent]) -> int:
-    """Store events addressed to each member's primary consultant, skipping keys already raised; the count."""
+def raise_events(session: Session, events: Sequence[NewEvent], managers_stand_in: bool = False) -> int:
+    """Store events addressed to each member's primary consultant, skipping keys already raised; the count.
+
+    With `managers_stand_in`, a member without a consultant's event goes to their store's manager."""
     seen = repo.existing_keys(session, [e.dedup_key for e in events if e.dedup_key])
     fresh: list[NewEvent] = []
     for event in events:
@@ -38,6 +42,8 @@ def raise_events(session: Session, events: Sequence[NewEvent]) -> int:
     if not fresh:
         return 0
     consultants = primary_consultants(session, {e.member_id for e in fresh})
+    if managers_stand_in:
+        consultants |= repo.home_store_managers(session, {e.member_id for e in fresh} - consultants.keys())
     rows = [
         {
             "member_id": e.member_id,
@@ -71,4 +77,13 @@ def raise_heat_alerts(session: Session, now: datetime, settings: HeatSettings | 
                     {"weekly": list(alert.values), "week_end": alert.week_end.isoformat()},
                 )
             )
-    return raise_events(session, events)
+    emit_many(
+        session,
+        [
+            AutomationEvent(
+                "heat_alert", e.member_id, e.dedup_key or "", now, None, {"weeks": len(e.payload["weekly"])}
+            )
+            for e in events
+        ],
+    )
+    return raise_events(session, events, managers_stand_in=True)

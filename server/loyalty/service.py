@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from server.automations.events import emit
 from server.core.errors import Conflict, NotFound
 from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction
 from server.events.service import NewEvent, raise_events
@@ -230,6 +231,16 @@ def record_tier(
         session.flush()
         payload = {"from": decision.current, "to": decision.new, "trigger": trigger}
         raise_events(session, [NewEvent(member_id, "tier_change", decision.reason, now, None, payload)])
+        ladder = load_config(session).ladder
+        up = ladder.index(decision.new) > ladder.index(decision.current)
+        emit(
+            session,
+            "tier_changed",
+            member_id,
+            key=f"tier_changed:{change.id}",
+            occurred_at=now,
+            payload={"old": decision.current, "new": decision.new, "direction": "up" if up else "down"},
+        )
         if notify:  # under a key of this change: a replayed call cannot send it twice
             names = {"old_tier": decision.current, "new_tier": decision.new}
             enqueue(session, member_id, "tier_change", names, key=f"tier-change:{change.id}", now=now)

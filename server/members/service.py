@@ -20,6 +20,7 @@ from server.auth.scope import (
     require_any_role,
     visible_store_ids,
 )
+from server.automations.events import emit
 from server.core.cards import luhn_digit
 from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, NotFound
@@ -141,6 +142,21 @@ def create_member(
     return repository.add_member(session, member)
 
 
+def announce_joined(session: Session, member: Member, source: str) -> None:
+    """Journeys that start on joining (a first-order nudge) see the new member, in the same transaction.
+
+    Called where a person joins (a clerk, the member page), not by imports of existing members."""
+    emit(
+        session,
+        "registered",
+        member.id,
+        key=f"registered:{member.id}",
+        occurred_at=utcnow(),
+        store_id=member.home_store_id,
+        payload={"source": source},
+    )
+
+
 def view(keys: Keys, caller: Staff, member: Member, interests: tuple[str, ...] = ()) -> MemberView:
     """The member with the phone in full for the home store's manager or an admin, masked otherwise."""
     if member.phone_encrypted is None:
@@ -186,6 +202,7 @@ def create_member_as(
         marketing_consent=marketing_consent,
         locale=locale,
     )
+    announce_joined(session, member, "staff")
     if categories:
         set_interests(session, member.id, categories, staff_id=caller.id, now=utcnow())
     return view(keys, caller, member, tuple(categories))

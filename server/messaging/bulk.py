@@ -41,6 +41,7 @@ class Notice:
     purpose: str
     variables: dict[str, Any]
     key: str
+    channel: str | None = None  # None: the member's usual channel for the purpose
 
 
 def _known(session: Session, part: Sequence[Notice]) -> set[str]:
@@ -97,7 +98,8 @@ def enqueue_many(session: Session, notices: Sequence[Notice], *, now: datetime) 
             rows.append(
                 {
                     "member_id": member.id,
-                    "channel": pick_channel(session, member, spec, ledger, member.id in looked_after),
+                    "channel": n.channel
+                    or pick_channel(session, member, spec, ledger, member.id in looked_after),
                     "kind": spec.name,
                     "body": templates.render(spec, template.body, values, lang, currency),
                     "variables": values,

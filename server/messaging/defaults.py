@@ -61,9 +61,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "Reply STOP to opt out.",
     },
     "first_order": {
-        "zh": "【{store_name}】{member_name}，感谢您的首次购物！下次到店可享{coupon_amount}优惠。回复TD退订",
-        "en": "{store_name}: thank you for your first purchase, {member_name}! {coupon_amount} off your "
-        "next visit. Reply STOP to opt out.",
+        "zh": "【{store_name}】{member_name}，欢迎加入！首单可享{coupon_amount}优惠，结账时出示会员码即可使用。回复TD退订",
+        "en": "{store_name}: welcome, {member_name}! {coupon_amount} off your first order: show your member "
+        "code at the till. Reply STOP to opt out.",
     },
     "campaign": {
         "zh": "【{store_name}】{text} 回复TD退订",

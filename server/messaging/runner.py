@@ -83,19 +83,27 @@ async def run_dispatcher(app: FastAPI) -> AsyncIterator[Dispatcher | None]:
 
 
 def work(context: AppContext, once: bool = False) -> int:
-    """`aisle worker`: dispatch until SIGTERM/SIGINT (or one round with `once`); messages handled."""
+    """`aisle worker`: send messages and run journeys until SIGTERM/SIGINT (or one round with `once`);
+    messages, events and steps handled."""
+    from server.automations.runner import JourneyWorker
+
     dispatcher = dispatcher_for(context)
+    journeys = JourneyWorker(context)
     stop = threading.Event()
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     total = 0
     while not stop.is_set():
-        try:
-            claimed = dispatcher.run_once()
-        except Exception:
-            logger.exception("the message dispatcher's round failed")
-            claimed = 0
+        claimed = 0
+        for name, round_ in (
+            ("message dispatcher", dispatcher.run_once),
+            ("journey worker", journeys.run_once),
+        ):
+            try:
+                claimed += round_()
+            except Exception:
+                logger.exception("the %s's round failed", name)
         total += claimed
         if once:
             break

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.automations.events import NewEvent, emit_many
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import TagRule
 from server.loyalty.config import load_config
@@ -209,7 +210,30 @@ def retag(session: Session, now: datetime, member_ids: list[int] | None = None) 
                         "explanation": evaluate(rule, member, now).explain(),
                     }
                 )
-    gone = [tag_id for key, (tag_id, _) in existing.items() if key not in keep]
+    gone_keys = [key for key in existing if key not in keep]
+    gone = [existing[key][0] for key in gone_keys]
+    names = {row.id: row.name for row, _ in rules}
+    # Journeys on a tag's arrival or departure: one event per change, keyed by the day it was seen.
+    day = now.date().isoformat()
+    emit_many(
+        session,
+        [
+            NewEvent(
+                "tag_added",
+                a["member_id"],
+                f"tag_added:{a['member_id']}:{a['tag']}:{day}",
+                now,
+                None,
+                {"tag": a["tag"]},
+            )
+            for a in adds
+        ]
+        + [
+            NewEvent("tag_removed", m, f"tag_removed:{m}:{names[r]}:{day}", now, None, {"tag": names[r]})
+            for m, r in gone_keys
+            if r in names
+        ],
+    )
     member_tags.remove_tags(session, gone)
     member_tags.add_tags(session, adds)
     repo.refresh_tags(session, refresh)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
 from server.auth.scope import TILL_ROLES, holds, require
+from server.automations.events import emit
 from server.core.crypto import Keys
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.coupons.redemption import Applied, after_return, apply_codes, redeem
@@ -327,6 +328,16 @@ def _complete(session: Session, txn: Transaction, now: datetime) -> None:
     """Points, tier, tags and attribution of a member's transaction (each finds what it already did)."""
     if txn.member_id is None:
         return
+    if txn.kind == "sale":  # journeys' purchase triggers and goals; the key makes a replay a no-op
+        emit(
+            session,
+            "purchased",
+            txn.member_id,
+            key=f"purchased:{txn.id}",
+            occurred_at=txn.occurred_at,
+            store_id=txn.store_id,
+            payload={"transaction_id": txn.id, "amount": str(txn.total_amount)},
+        )
     apply_transaction(session, txn.id, now)
     retag_member(session, txn.member_id, now)
     attribute_sale(session, txn.id)  # credits the clerk and model version of a recommendation it fulfils
