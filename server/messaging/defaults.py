@@ -61,7 +61,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "Reply STOP to opt out.",
     },
     "first_order": {
-        "zh": "【{store_name}】{member_name}，欢迎加入！首单可享{coupon_amount}优惠，结账时出示会员码即可使用。回复TD退订",
+        "zh": "【{store_name}】{member_name}，欢迎加入！首单可享{coupon_amount}优惠，"
+        "结账时出示会员码即可使用。回复TD退订",
         "en": "{store_name}: welcome, {member_name}! {coupon_amount} off your first order: show your member "
         "code at the till. Reply STOP to opt out.",
     },

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from server.auth.roles import Role
 from server.automations.engine import EngineSettings
 from server.automations.events import emit
 from server.automations.holdout import arm
 from server.db.tables import Coupon, JourneyEnrolment, JourneyStep, Member, MemberEvent, MemberTag
 from tests.fixtures.factories import make_staff, make_transaction
 from tests.server.automations.conftest import JOURNEYS, NOW, Chain, drain
-from server.auth.roles import Role
 
 FIRST_ORDER: dict[str, Any] = {
     "trigger": {"type": "event", "event": "registered"},
