@@ -122,7 +122,8 @@ class Settings(BaseSettings):
         "console", description="Who delivers SMS: console (a file in data_dir), aliyun, tencent or twilio."
     )
     messaging_wechat_provider: Literal["console", "wechat"] = Field(
-        "console", description="Who delivers WeChat subscribe messages: console or wechat."
+        "console",
+        description="Who delivers WeChat template messages (service notices only): console or wechat.",
     )
     messaging_console_file: Path | None = Field(
         None, description="The console adapter's JSON-lines file; default <data_dir>/messages.jsonl."
@@ -194,7 +195,15 @@ class Settings(BaseSettings):
     wechat_app_id: str = ""
     wechat_app_secret: SecretStr | None = None
     wechat_templates: dict[str, str] = Field(
-        default_factory=dict, description="Purpose -> WeChat subscribe-message template id."
+        default_factory=dict, description="Purpose -> the official account's template message id."
+    )
+    wechat_template_fields: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Purpose -> {our variable: the WeChat template's keyword}, e.g. "
+        '{"tier_change": {"new_tier": "keyword1"}}; a variable not named goes under its own name.',
+    )
+    wechat_callback_token: SecretStr | None = Field(
+        None, description="The Token set in the official account's server configuration (callback checks)."
     )
     wechat_base_url: str = "https://api.weixin.qq.com"
     host: str = "127.0.0.1"

@@ -155,8 +155,13 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("GET", "/members/{member_id}/consents"): FLOOR_READ,
     ("POST", "/members/{member_id}/consents"): FLOOR | {CASHIER},  # members often say so at the till
     ("POST", "/members/{member_id}/messages"): MANAGERS,
+    # A member's WeChat openid is bound at the till or on the floor, by staff of the member's store.
+    ("GET", "/members/{member_id}/wechat"): FLOOR_READ | {CASHIER},
+    ("PUT", "/members/{member_id}/wechat"): FLOOR | {CASHIER},
+    ("DELETE", "/members/{member_id}/wechat"): FLOOR | {CASHIER},
     ("GET", "/messaging/unsubscribe/{token}"): PUBLIC,  # the member's own link, signed
     ("POST", "/messaging/unsubscribe/{token}"): PUBLIC,
+    ("GET", "/messaging/webhooks/{provider}/receipts"): PUBLIC,  # WeChat's echostr check, signed
     ("POST", "/messaging/webhooks/{provider}/receipts"): PUBLIC,  # the provider's signature or secret
     ("POST", "/messaging/webhooks/{provider}/inbound"): PUBLIC,
     # The live floor's socket: arrivals carry recommendations and talking points, which is floor work.

@@ -26,7 +26,7 @@ from server.core.crypto import Keys
 from server.core.errors import InvalidInput
 from server.db.session import serialise_member
 from server.db.tables import Member, MessageConsent, OutboxMessage
-from server.messaging.purposes import CHANNELS, EXEMPT, LEGACY_KINDS, PURPOSES, purpose_of
+from server.messaging.purposes import CHANNELS, EXEMPT, LEGACY_KINDS, PURPOSES, channel_refusal, purpose_of
 
 SOURCES = ("till", "app", "member_page", "sms_reply", "unsubscribe_link", "import")
 Class = Literal["marketing", "service"]
@@ -95,8 +95,9 @@ def refusal(
         return f"the member opted out of {channel} entirely ({service.source})"
     if purpose.purpose_class == "service":
         return None
-    if channel == "wechat":
-        return "WeChat subscribe messages carry service notices only, never marketing"
+    never = channel_refusal(purpose, channel)
+    if never is not None:
+        return never
     marketing = latest_of("marketing")
     if marketing is None:
         return None if member.marketing_consent else "the member has not agreed to marketing messages"

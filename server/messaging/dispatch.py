@@ -35,7 +35,7 @@ from server.messaging import repository as repo
 from server.messaging.adapters.base import Known, Match, Outgoing, SendResult
 from server.messaging.adapters.registry import Adapters
 from server.messaging.outbox import common_values, member_lang, open_secrets
-from server.messaging.purposes import EXEMPT, purpose_of
+from server.messaging.purposes import EXEMPT, channel_refusal, purpose_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Dispatcher:
         self.owner = owner_name()
         self.held = 0  # rows of the last claim suppressed, failed or moved to a later time
         self._ledger: consent.Ledger = {}
+        self._openids: dict[int, bytes] = {}
         self._templates: dict[tuple[str, str, int], str] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._sent: dict[tuple[int, str], list[datetime]] = {}
@@ -99,6 +100,7 @@ class Dispatcher:
             members = repo.members(session, [r.member_id for r in rows])
             stores = repo.stores(session, [r.store_id or members[r.member_id].home_store_id for r in rows])
             consultants = repo.primary_consultants(session, [r.member_id for r in rows])
+            self._openids = self._wechat_ids(session, rows)
             # Read under the members' locks, in this transaction: consents and caps as they are now.
             self._ledger = consent.ledgers(session, [r.member_id for r in rows])
             self._sent = repo.sent_times_of(session, [r.member_id for r in rows], now - limits.WEEK)
@@ -126,6 +128,10 @@ class Dispatcher:
         if purpose.name == "otp" and row.expires_at is not None and row.expires_at <= now:
             self._close(session, row, "failed", "the code expired before it could be sent", now)
             return None
+        never = channel_refusal(purpose, row.channel)  # whatever was queued: WeChat never carries marketing
+        if never is not None:
+            self._close(session, row, "suppressed", never, now)
+            return None
         refused = consent.refusal(session, member, row.channel, row.kind, self._ledger)
         if refused is not None:
             self._close(session, row, "suppressed", refused, now)
@@ -137,7 +143,8 @@ class Dispatcher:
                 return None
         to = self._address(row.channel, member, consultant)
         if to is None:
-            self._close(session, row, "failed", f"the member cannot be reached on {row.channel}", now)
+            why = ": no WeChat binding" if row.channel == "wechat" else ""
+            self._close(session, row, "failed", f"the member cannot be reached on {row.channel}{why}", now)
             return None
         message = self._message(session, row, member, store, to)
         values = {
@@ -178,7 +185,14 @@ class Dispatcher:
             return str(consultant) if consultant is not None else None
         if channel == "sms" and member.phone_encrypted is not None:
             return self.context.keys.decrypt(member.phone_encrypted)
+        if channel == "wechat" and member.id in self._openids:
+            return self.context.keys.decrypt(self._openids[member.id])
         return None
+
+    def _wechat_ids(self, session: Session, rows: list[OutboxMessage]) -> dict[int, bytes]:
+        """The openids (for the configured official account) of the members of WeChat rows."""
+        wanted = [r.member_id for r in rows if r.channel == "wechat"]
+        return repo.bound_openids(session, wanted, self.settings.wechat_app_id) if wanted else {}
 
     def _message(
         self, session: Session, row: OutboxMessage, member: Member, store: Store | None, to: str
@@ -313,6 +327,7 @@ class Dispatcher:
             members = repo.members(session, [r.member_id for r in rows])
             stores = repo.stores(session, [r.store_id for r in rows])
             consultants = repo.primary_consultants(session, [r.member_id for r in rows])
+            self._openids = self._wechat_ids(session, rows)
             checks = []
             for row in rows:
                 member = members[row.member_id]

@@ -26,7 +26,7 @@ from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import ConsultantAssignment, Member, OutboxMessage, Store
 from server.messaging import consent, templates
-from server.messaging.purposes import CHANNELS, LANGS, Purpose, check_variables, purpose_of
+from server.messaging.purposes import CHANNELS, LANGS, Purpose, channel_refusal, check_variables, purpose_of
 
 DEFAULT_LANG = "zh"
 
@@ -127,6 +127,9 @@ def enqueue(
         raise NotFound(f"member {member_id} does not exist")
     if channel is not None and channel not in CHANNELS:
         raise InvalidInput(f"channel: use one of {', '.join(CHANNELS)}, got {channel!r}")
+    never = channel_refusal(spec, channel) if channel is not None else None
+    if never is not None:  # asked for explicitly: say so now rather than suppress it later
+        raise InvalidInput(f"channel: {never}")
     store_id = store_id if store_id is not None else member.home_store_id
     store = session.get(Store, store_id) if store_id is not None else None
     plain, secrets = split_secrets(spec, check_variables(spec, variables))

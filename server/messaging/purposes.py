@@ -61,6 +61,15 @@ PURPOSES: dict[str, Purpose] = {
 # Kinds the loyalty package wrote before templates existed, and the purpose they are.
 LEGACY_KINDS = {"redemption_code": "otp", "points_expiring": "points_expiry"}
 EXEMPT = frozenset({"otp"})  # a code the member asked for at the till: no cap, no quiet hours
+# WeChat's rules for template messages allow service notices only: marketing there gets an account banned.
+SERVICE_ONLY = frozenset({"wechat"})
+
+
+def channel_refusal(purpose: Purpose, channel: str) -> str | None:
+    """Why `purpose` may never go on `channel` whatever the member agreed to; None when it may."""
+    if channel in SERVICE_ONLY and purpose.purpose_class == "marketing":
+        return f"WeChat template messages carry service notices only, never marketing ({purpose.name})"
+    return None
 
 
 def purpose_of(name: str) -> Purpose:

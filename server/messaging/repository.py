@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.db.session import core
-from server.db.tables import ConsultantAssignment, Member, OutboxMessage, Store
+from server.db.tables import ConsultantAssignment, Member, MemberChannelIdentity, OutboxMessage, Store
 from server.messaging.purposes import LEGACY_KINDS, PURPOSES
 
 MARKETING = [p.name for p in PURPOSES.values() if p.purpose_class == "marketing"] + [
@@ -181,3 +181,30 @@ def by_receipt(
 
 
 RETRY_CHECK = timedelta(seconds=60)
+
+
+def bound_openids(session: Session, member_ids: Sequence[int], app_id: str) -> dict[int, bytes]:
+    """Member id -> their encrypted WeChat openid for the official account `app_id` (bound now)."""
+    stmt = select(MemberChannelIdentity.member_id, MemberChannelIdentity.openid_encrypted).where(
+        MemberChannelIdentity.member_id.in_(sorted(set(member_ids))),
+        MemberChannelIdentity.channel == "wechat",
+        MemberChannelIdentity.app_id == app_id,
+        MemberChannelIdentity.unbound_at.is_(None),
+    )
+    return {member_id: blob for member_id, blob in session.execute(stmt)}
+
+
+def binding(
+    session: Session, app_id: str, *, member_id: int | None = None, openid_hash: str | None = None
+) -> MemberChannelIdentity | None:
+    """The WeChat binding in force for a member, or for an openid (by its keyed hash), on `app_id`."""
+    stmt = select(MemberChannelIdentity).where(
+        MemberChannelIdentity.channel == "wechat",
+        MemberChannelIdentity.app_id == app_id,
+        MemberChannelIdentity.unbound_at.is_(None),
+    )
+    if member_id is not None:
+        stmt = stmt.where(MemberChannelIdentity.member_id == member_id)
+    if openid_hash is not None:
+        stmt = stmt.where(MemberChannelIdentity.openid_hash == openid_hash)
+    return session.scalars(stmt.limit(1)).first()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from server.auth.deps import CurrentStaff
@@ -16,7 +16,7 @@ from server.core.clock import NowDep
 from server.core.deps import ContextDep, KeysDep, SessionDep
 from server.core.errors import InvalidInput, NotFound, Unauthorized
 from server.core.pagination import Page, PageDep
-from server.messaging import consent, receipts, service, templates
+from server.messaging import consent, identities, receipts, service, templates
 from server.messaging.adapters.base import WebhookCall
 from server.messaging.adapters.registry import Adapters
 from server.messaging.runner import get_adapters
@@ -30,6 +30,8 @@ from server.messaging.schemas import (
     TemplateRead,
     TemplateSave,
     WebhookRead,
+    WeChatBindingRead,
+    WeChatBindingSave,
 )
 
 router = APIRouter(tags=["messaging"])
@@ -101,6 +103,39 @@ def send_message(
     return service.send_one(session, caller, member_id, body, now)
 
 
+@router.get("/members/{member_id}/wechat")
+def wechat_binding(
+    member_id: Id, caller: CurrentStaff, session: SessionDep, context: ContextDep
+) -> WeChatBindingRead:
+    """The member's WeChat binding for the chain's official account (404 when there is none)."""
+    found = identities.current(session, context.settings.wechat_app_id, caller, member_id)
+    return identities.read(context.keys, found)
+
+
+@router.put("/members/{member_id}/wechat")
+def bind_wechat(
+    member_id: Id,
+    body: WeChatBindingSave,
+    caller: CurrentStaff,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> WeChatBindingRead:
+    """Bind the member's openid (staff of their store); 409 when another member holds that openid."""
+    app_id = context.settings.wechat_app_id
+    row = identities.bind(session, context.keys, app_id, caller, member_id, body, now)
+    return identities.read(context.keys, row)
+
+
+@router.delete("/members/{member_id}/wechat", status_code=204)
+def unbind_wechat(
+    member_id: Id, caller: CurrentStaff, session: SessionDep, context: ContextDep, now: NowDep
+) -> Response:
+    """Unbind the member's openid (staff of their store); WeChat messages to them then fail."""
+    identities.unbind(session, context.settings.wechat_app_id, caller, member_id, now)
+    return Response(status_code=204)
+
+
 _PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>退订 / Unsubscribe</title>
 <style>body{{font-family:sans-serif;font-size:1.1em;line-height:1.5;max-width:30em;margin:2em auto;
@@ -133,9 +168,10 @@ async def _call(request: Request) -> WebhookCall:
     body = await request.body()
     form: dict[str, str] = {}
     payload: object = None
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
         form = {k: str(v) for k, v in (await request.form()).items()}
-    elif body:
+    elif body and "xml" not in kind:  # WeChat posts XML: its adapter reads the raw body
         try:
             payload = json.loads(body)
         except ValueError:
@@ -155,8 +191,19 @@ def _checked(request: Request, context: ContextDep, provider: str, call: Webhook
     return adapter
 
 
-@router.post("/messaging/webhooks/{provider}/receipts")
-async def provider_receipts(provider: str, request: Request, context: ContextDep, now: NowDep) -> WebhookRead:
+@router.get("/messaging/webhooks/{provider}/receipts", response_class=PlainTextResponse)
+async def provider_echo(provider: str, request: Request, context: ContextDep) -> PlainTextResponse:
+    """A provider checking its callback URL (WeChat's echostr), signed as its callbacks are."""
+    call = WebhookCall(str(request.url), dict(request.headers), b"", {}, None)
+    adapter = _checked(request, context, provider, call)
+    echo = getattr(adapter, "echo", None)
+    if echo is None:
+        raise NotFound(f"provider {provider!r} checks no callback URL")
+    return PlainTextResponse(echo(call))
+
+
+@router.post("/messaging/webhooks/{provider}/receipts", response_model=WebhookRead)
+async def provider_receipts(provider: str, request: Request, context: ContextDep, now: NowDep) -> Any:
     """Delivery reports from a provider, applied once however often they are sent."""
     call = await _call(request)
     adapter = _checked(request, context, provider, call)
@@ -170,6 +217,9 @@ async def provider_receipts(provider: str, request: Request, context: ContextDep
             return receipts.apply_receipts(session, provider, found, now)
 
     applied = await run_in_threadpool(apply)
+    answer = getattr(adapter, "webhook_answer", None)
+    if answer is not None:  # WeChat wants "success" and would retry (or tell the member) on anything else
+        return PlainTextResponse(answer)
     return WebhookRead(received=applied.received, changed=applied.changed)
 
 

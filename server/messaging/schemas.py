@@ -101,3 +101,21 @@ class WebhookRead(BaseModel):
 
     received: int
     changed: int
+
+
+class WeChatBindingSave(BaseModel):
+    """A member's openid for the chain's official account (from its OAuth page or the till's scan)."""
+
+    openid: str = Field(min_length=6, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    source: Literal["till", "app", "member_page", "import"] = "till"
+
+
+class WeChatBindingRead(BaseModel):
+    """A member's WeChat binding; the openid is never shown in full."""
+
+    member_id: int
+    app_id: str
+    openid_masked: str
+    source: str
+    bound_at: datetime
+    bound_by_id: int | None

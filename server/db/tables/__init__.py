@@ -27,7 +27,7 @@ from server.db.tables.loyalty import (
     TierChange,
 )
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
-from server.db.tables.messaging import MessageConsent, MessageTemplate
+from server.db.tables.messaging import MemberChannelIdentity, MessageConsent, MessageTemplate
 from server.db.tables.realtime import FloorCopyRun, FloorEventBody, FloorEventCounter, FloorStream
 from server.db.tables.recommendations import ChatSession, ChatTurn, Recommendation, RecommendationFeedback
 from server.db.tables.rewards import Reward, RewardExchange
@@ -61,6 +61,7 @@ __all__ = [
     "LookupAudit",
     "LoyaltySetting",
     "Member",
+    "MemberChannelIdentity",
     "MemberEvent",
     "MemberTag",
     "MemberTier",

@@ -1,10 +1,10 @@
-"""Messaging: the templates members' messages are written from, and the consent ledger."""
+"""Messaging: the templates members' messages are written from, the consent ledger, members' WeChat ids."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, BigId, UTCDateTime, utcnow
@@ -42,3 +42,49 @@ class MessageConsent(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+BOUND = text("unbound_at IS NULL")
+
+
+class MemberChannelIdentity(Base):
+    """A member's id on a channel's app (their WeChat openid for our official account), bound by staff.
+
+    The openid is an identifier like a phone number: stored encrypted, with a keyed hash for the
+    uniqueness check, never in clear text. Unbinding sets `unbound_at`, so the history stays.
+    """
+
+    __tablename__ = "member_channel_identities"
+    __table_args__ = (
+        # One member per openid of an app, and one openid per member and app, among the bindings in force.
+        Index(
+            "uq_member_channel_identities_bound_openid",
+            "channel",
+            "app_id",
+            "openid_hash",
+            unique=True,
+            sqlite_where=BOUND,
+            postgresql_where=BOUND,
+        ),
+        Index(
+            "uq_member_channel_identities_bound_member",
+            "member_id",
+            "channel",
+            "app_id",
+            unique=True,
+            sqlite_where=BOUND,
+            postgresql_where=BOUND,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    app_id: Mapped[str] = mapped_column(String(64))
+    openid_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    openid_hash: Mapped[str] = mapped_column(String(64))
+    # till, app, member_page, import
+    source: Mapped[str] = mapped_column(String(20))
+    bound_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

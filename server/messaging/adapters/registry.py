@@ -16,6 +16,7 @@ from server.messaging.adapters.console import ConsoleAdapter
 from server.messaging.adapters.internal import PushAdapter, WeComAdapter
 from server.messaging.adapters.tencent import TencentAdapter
 from server.messaging.adapters.twilio import TwilioAdapter
+from server.messaging.adapters.wechat import WeChatAdapter
 from server.messaging.limits import TokenBucket
 from server.realtime.events import Envelope
 
@@ -56,7 +57,7 @@ def build_adapters(
     sms: Adapter = console
     provider = settings.messaging_sms_provider
     if provider == "aliyun":
-        _need(settings, "aliyun_access_key_id", "aliyun_access_key_secret", "aliyun_sms_sign_name")
+        _need(settings, "SMS", "aliyun_access_key_id", "aliyun_access_key_secret", "aliyun_sms_sign_name")
         sms = AliyunAdapter(
             settings.aliyun_access_key_id,
             _secret(settings.aliyun_access_key_secret),
@@ -67,7 +68,12 @@ def build_adapters(
         )
     elif provider == "tencent":
         _need(
-            settings, "tencent_secret_id", "tencent_secret_key", "tencent_sms_app_id", "tencent_sms_sign_name"
+            settings,
+            "SMS",
+            "tencent_secret_id",
+            "tencent_secret_key",
+            "tencent_sms_app_id",
+            "tencent_sms_sign_name",
         )
         sms = TencentAdapter(
             settings.tencent_secret_id,
@@ -80,7 +86,7 @@ def build_adapters(
             client,
         )
     elif provider == "twilio":
-        _need(settings, "twilio_account_sid", "twilio_auth_token", "twilio_from")
+        _need(settings, "SMS", "twilio_account_sid", "twilio_auth_token", "twilio_from")
         base = settings.messaging_public_url.rstrip("/")
         sms = TwilioAdapter(
             settings.twilio_account_sid,
@@ -90,9 +96,21 @@ def build_adapters(
             f"{base}{WEBHOOK_PATH}/twilio/receipts" if base else "",
             client,
         )
+    wechat: Adapter = console
+    if settings.messaging_wechat_provider == "wechat":
+        _need(settings, "WeChat", "wechat_app_id", "wechat_app_secret")
+        wechat = WeChatAdapter(
+            settings.wechat_app_id,
+            _secret(settings.wechat_app_secret),
+            settings.wechat_templates,
+            settings.wechat_template_fields,
+            _secret(settings.wechat_callback_token),
+            settings.wechat_base_url,
+            client,
+        )
     by_channel: dict[str, Adapter] = {
         "sms": sms,
-        "wechat": console,
+        "wechat": wechat,
         "wecom": WeComAdapter(sessions),
         "push": PushAdapter(sessions, fan_out),
     }
@@ -101,7 +119,7 @@ def build_adapters(
     return Adapters(by_channel, buckets)
 
 
-def _need(settings: Settings, *names: str) -> None:
+def _need(settings: Settings, channel: str, *names: str) -> None:
     missing = [f"AISLE_{n.upper()}" for n in names if not getattr(settings, n)]
     if missing:
-        raise ConfigurationError(f"the SMS provider needs {', '.join(missing)}")
+        raise ConfigurationError(f"the {channel} provider needs {', '.join(missing)}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.db import migrate, tables  # noqa: F401
@@ -219,4 +221,32 @@ def test_copies_pending_or_filed_before_0010_become_stream_runs_and_come_back(db
         (1, 1, 5, [[1, "e-1"], [2, "e-2"], [3, "e-3"], [5, "e-4"]]),
         (2, 2, 3, [[2, "e-1"], [3, "e-3"]]),
     ]
+    eng.dispose()
+
+
+def test_0016_binds_an_openid_to_one_member_at_a_time_and_downgrades(db_url: str) -> None:
+    eng = make_engine(db_url)
+    migrate.upgrade(eng, "0016")
+    at = "2026-12-08 10:00:00+00:00"
+    bind = text(
+        "INSERT INTO member_channel_identities (member_id, channel, app_id, openid_encrypted, openid_hash,"
+        " source, bound_at, unbound_at) VALUES (:m, 'wechat', 'wx-app', :blob, :h, 'till', :at, :until)"
+    )
+    with eng.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO members (id, name, gender, joined_on, marketing_consent, locale, created_at,"
+                " updated_at) VALUES (1, 'A', 'unknown', '2026-01-01', false, 'zh', :at, :at),"
+                " (2, 'B', 'unknown', '2026-01-01', false, 'zh', :at, :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(bind, {"m": 1, "blob": b"x", "h": "hash-1", "at": at, "until": at})  # unbound
+        conn.execute(bind, {"m": 2, "blob": b"x", "h": "hash-1", "at": at, "until": None})
+    with pytest.raises(IntegrityError), eng.begin() as conn:  # the openid is bound to member 2 now
+        conn.execute(bind, {"m": 1, "blob": b"x", "h": "hash-1", "at": at, "until": None})
+    migrate.downgrade(eng, "0015")
+    assert "member_channel_identities" not in inspect(eng).get_table_names()
+    migrate.upgrade(eng)
+    assert "member_channel_identities" in inspect(eng).get_table_names()
     eng.dispose()
