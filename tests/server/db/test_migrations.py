@@ -224,9 +224,9 @@ def test_copies_pending_or_filed_before_0010_become_stream_runs_and_come_back(db
     eng.dispose()
 
 
-def test_0016_binds_an_openid_to_one_member_at_a_time_and_downgrades(db_url: str) -> None:
+def test_0017_binds_an_openid_to_one_member_at_a_time_and_downgrades(db_url: str) -> None:
     eng = make_engine(db_url)
-    migrate.upgrade(eng, "0016")
+    migrate.upgrade(eng, "0017")
     at = "2026-12-08 10:00:00+00:00"
     bind = text(
         "INSERT INTO member_channel_identities (member_id, channel, app_id, openid_encrypted, openid_hash,"
@@ -245,7 +245,7 @@ def test_0016_binds_an_openid_to_one_member_at_a_time_and_downgrades(db_url: str
         conn.execute(bind, {"m": 2, "blob": b"x", "h": "hash-1", "at": at, "until": None})
     with pytest.raises(IntegrityError), eng.begin() as conn:  # the openid is bound to member 2 now
         conn.execute(bind, {"m": 1, "blob": b"x", "h": "hash-1", "at": at, "until": None})
-    migrate.downgrade(eng, "0015")
+    migrate.downgrade(eng, "0016")
     assert "member_channel_identities" not in inspect(eng).get_table_names()
     migrate.upgrade(eng)
     assert "member_channel_identities" in inspect(eng).get_table_names()
