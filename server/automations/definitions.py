@@ -127,7 +127,14 @@ class SendNode(_Strict):
     purpose: str
     channel: str | None = Field(None, description="empty: the member's usual channel for the purpose")
     values: dict[str, str] = Field(default_factory=dict, description="fixed values of template variables")
+    # The same, in the member's language (a campaign's own words); they win over `values`.
+    values_zh: dict[str, str] = Field(default_factory=dict)
+    values_en: dict[str, str] = Field(default_factory=dict)
     next: str | None = None
+
+    def given(self) -> set[str]:
+        """Variables the step gives for every member (in both languages, or language-free)."""
+        return set(self.values) | (set(self.values_zh) & set(self.values_en))
 
 
 class CouponNode(_Strict):
@@ -366,9 +373,12 @@ def _check_node(node: Any, where: str) -> None:
             raise DefinitionError(
                 f"{where}.channel", "WeChat carries service notices only; a marketing message cannot go there"
             )
-        for name in node.values:
-            if name not in spec.variables:
-                raise DefinitionError(f"{where}.values.{name}", f"the {node.purpose} template has no {name}")
+        for field_name in ("values", "values_zh", "values_en"):
+            for name in getattr(node, field_name):
+                if name not in spec.variables:
+                    raise DefinitionError(
+                        f"{where}.{field_name}.{name}", f"the {node.purpose} template has no {name}"
+                    )
     elif isinstance(node, WaitNode):
         if node.days == node.hours == node.minutes == 0 and node.until_time is None:
             raise DefinitionError(where, "a wait needs a duration or a time of day")
@@ -418,7 +428,7 @@ def _check_values(definition: Definition, nodes: dict[str, Any], index: dict[str
         out = known | COUPON_VALUES if isinstance(node, CouponNode) else known
         if isinstance(node, SendNode):
             spec = purpose_of(node.purpose)
-            missing = sorted(set(spec.variables) - out - set(node.values))
+            missing = sorted(set(spec.variables) - out - node.given())
             if missing:
                 raise DefinitionError(
                     f"nodes[{index[node_id]}].values",

@@ -41,6 +41,7 @@ from server.db.tables import (
     Store,
 )
 from server.messaging.bulk import Notice, enqueue_many
+from server.messaging.outbox import member_lang
 from server.messaging.purposes import purpose_of
 from server.signals.repository import primary_consultants
 from server.tags.evaluation import compile_rule, facts_used
@@ -465,7 +466,9 @@ def wait_until(node: d.WaitNode, now: datetime, store: Store | None) -> datetime
 def _send(batch: Batch, enrolment: JourneyEnrolment, node: d.SendNode, key: str) -> Done:
     spec = purpose_of(node.purpose)
     values: dict[str, Any] = {}
-    known = dict(enrolment.context or {}) | dict(node.values)
+    member = batch.members[enrolment.member_id]
+    own = node.values_zh if member_lang(member) == "zh" else node.values_en
+    known = dict(enrolment.context or {}) | dict(node.values) | dict(own)
     if "product_name" in spec.variables and "product_name" not in known and known.get("product_id"):
         product = batch.session.get(Product, known["product_id"])
         if product is not None:
@@ -494,8 +497,7 @@ def _coupon(batch: Batch, enrolment: JourneyEnrolment, node: d.CouponNode, key: 
         announce=node.announce,
     )
     coupon = issued.coupon
-    member = batch.members[enrolment.member_id]
-    lang = "zh" if (member.locale or "").startswith("zh") else "en"
+    lang = member_lang(batch.members[enrolment.member_id])
     context = dict(enrolment.context or {})
     context.update(
         coupon_id=coupon.id,

@@ -76,9 +76,10 @@ def _lift(x: Lift) -> LiftRead:
 
 
 @router.get("")
-def list_journeys(caller: CurrentStaff, session: SessionDep) -> list[JourneyRead]:
-    """The chain's journeys and the caller's stores'."""
-    return [_read(session, j) for j in service.list_journeys(session, caller)]
+def list_journeys(caller: CurrentStaff, session: SessionDep, now: NowDep) -> list[JourneyRead]:
+    """The chain's journeys (the seed journeys among them, switched off until a store turns one on) and
+    the caller's stores'."""
+    return [_read(session, j) for j in service.list_journeys(session, caller, now)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -21,6 +21,7 @@ from server.automations import repository as repo
 from server.automations.engine import EngineSettings, wait_until
 from server.automations.holdout import arm, branch
 from server.automations.lift import Arm, Lift, lift
+from server.automations.seeds import ensure_seed_journeys
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.db.tables import CouponTemplate, Journey, JourneyStoreSwitch, JourneyVersion, Member, Staff, Store
 from server.messaging.purposes import purpose_of
@@ -52,8 +53,9 @@ def get(session: Session, caller: Staff, journey_id: int) -> Journey:
     return journey
 
 
-def list_journeys(session: Session, caller: Staff) -> list[Journey]:
-    """The journeys the caller may see: the chain's and their stores'."""
+def list_journeys(session: Session, caller: Staff, now: datetime) -> list[Journey]:
+    """The journeys the caller may see: the chain's and their stores' (the seeds made on first look)."""
+    ensure_seed_journeys(session, now)
     stmt = select(Journey).order_by(Journey.id)
     stores = visible_store_ids(caller)
     if stores is not None:

@@ -115,14 +115,15 @@ def _expiry_events(session: Session, trigger: d.ExpiryTrigger, today: date, now:
     return out
 
 
-def _audience_events(session: Session, live: Live, now: datetime) -> list[NewEvent]:
+def _audience_events(session: Session, live: Live, store_id: int | None, now: datetime) -> list[NewEvent]:
+    """The campaign's audience in one store (or the whole chain): everyone its rule selects now."""
     trigger = live.definition.trigger
     assert isinstance(trigger, d.AudienceTrigger)
     rule = d.parsed_rule(trigger.rule, "trigger.rule")
     test, names = compile_rule(rule), facts_used(rule)
     stmt = select(Member.id).order_by(Member.id)
-    if live.stores is not None:
-        stmt = stmt.where(Member.home_store_id.in_(sorted(live.stores)))
+    if store_id is not None:
+        stmt = stmt.where(Member.home_store_id == store_id)
     ids = _ids(session, stmt)
     out: list[NewEvent] = []
     payload = {"journey_id": live.journey.id, "version_id": live.version.id}
@@ -130,11 +131,27 @@ def _audience_events(session: Session, live: Live, now: datetime) -> list[NewEve
         part = ids[start : start + CHUNK]
         facts = compute_facts(session, now, part, names)
         out.extend(
-            NewEvent("audience", m, f"audience:{live.version.id}:{m}", now, None, dict(payload))
+            NewEvent("audience", m, f"audience:{live.version.id}:{m}", now, store_id, dict(payload))
             for m in part
             if m in facts and test(facts[m], now.date())
         )
     return out
+
+
+def _jobs(live: Live, today: date) -> list[tuple[str, int | None]]:
+    """(sweep key, store) pairs the journey's trigger needs today; a campaign is swept once per store
+    that runs it (a store switching it on later gets its own sweep)."""
+    trigger = live.definition.trigger
+    if isinstance(trigger, d.AudienceTrigger):
+        stores: list[int | None] = [None] if live.stores is None else sorted(live.stores)
+        return [(f"audience:{live.version.id}:{s if s is not None else 'all'}", s) for s in stores]
+    if isinstance(trigger, d.LapsedTrigger):
+        return [(f"lapsed:{trigger.days}:{today.isoformat()}", None)]
+    if isinstance(trigger, d.DayTrigger | d.ExpiryTrigger):
+        return [(f"{trigger.type}:{trigger.days_before}:{today.isoformat()}", None)]
+    if isinstance(trigger, d.EventTrigger) and trigger.event == "replenishment_due":
+        return [(f"replenishment:{today.isoformat()}", None)]
+    return []
 
 
 def sweep(session: Session, now: datetime, lives: list[Live] | None = None) -> int:
@@ -144,31 +161,30 @@ def sweep(session: Session, now: datetime, lives: list[Live] | None = None) -> i
     written = 0
     seen: set[str] = set()
     for live in lives:
+        if live.stores is not None and not live.stores:
+            continue  # switched on nowhere
         trigger = live.definition.trigger
-        if isinstance(trigger, d.EventTrigger):
-            continue
-        if isinstance(trigger, d.AudienceTrigger):
-            key = f"audience:{live.version.id}"
-        elif isinstance(trigger, d.LapsedTrigger):
-            key = f"lapsed:{trigger.days}:{today.isoformat()}"
-        else:
-            key = f"{trigger.type}:{trigger.days_before}:{today.isoformat()}"
-        if key in seen:
-            continue
-        seen.add(key)
-        row = repo.take_sweep(session, key, now)
-        if row is None:
-            continue
-        if isinstance(trigger, d.AudienceTrigger):
-            events = _audience_events(session, live, now)
-        elif isinstance(trigger, d.LapsedTrigger):
-            events = _lapsed_events(session, trigger, today, now)
-        elif isinstance(trigger, d.DayTrigger):
-            events = _day_events(session, trigger, today, now)
-        else:
-            events = _expiry_events(session, trigger, today, now)
-        emit_many(session, events)
-        row.events = len(events)
-        written += len(events)
+        for key, store_id in _jobs(live, today):
+            if key in seen:
+                continue
+            seen.add(key)
+            row = repo.take_sweep(session, key, now)
+            if row is None:
+                continue
+            if isinstance(trigger, d.AudienceTrigger):
+                events = _audience_events(session, live, store_id, now)
+            elif isinstance(trigger, d.LapsedTrigger):
+                events = _lapsed_events(session, trigger, today, now)
+            elif isinstance(trigger, d.DayTrigger):
+                events = _day_events(session, trigger, today, now)
+            elif isinstance(trigger, d.ExpiryTrigger):
+                events = _expiry_events(session, trigger, today, now)
+            else:
+                row.events = sweep_replenishment(session, now)
+                written += row.events
+                continue
+            emit_many(session, events)
+            row.events = len(events)
+            written += len(events)
     session.flush()
     return written

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.engine import make_url
 
 from server.auth.roles import Role
+from server.automations.seeds import ensure_seed_journeys
 from server.config import Settings
 from server.core.clock import shifted_now
 from server.core.context import AppContext
@@ -232,6 +233,7 @@ def _catch_up_loyalty(context: AppContext, steps: Steps) -> CatchUp:
         if as_of is not None:
             ensure_example_rules(session, as_of)
             ensure_example_rewards(session, as_of)
+            ensure_seed_journeys(session, as_of)
         return catch_up(session, step=steps.step)
 
 

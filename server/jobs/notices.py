@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, extract, or_, select
 from sqlalchemy.orm import Session
 
+from server.automations.seeds import BIRTHDAY, MEMBER_DAY, switched_on_stores
 from server.core.errors import Conflict
 from server.coupons.service import issue_coupon
 from server.db.queries import CHUNK, chunks
@@ -29,10 +31,18 @@ def _born_on(day: date) -> list[ColumnElement[bool]]:
     return [same, and_(month == 2, dom == 29)] if leap_day else [same]
 
 
+def _not_journeys(stmt: Any, session: Session, slug: str) -> Any:
+    """Leave out members of stores that switched the seed journey `slug` on: it greets them instead."""
+    stores = switched_on_stores(session, slug)
+    if not stores:
+        return stmt
+    return stmt.where(or_(Member.home_store_id.is_(None), Member.home_store_id.not_in(sorted(stores))))
+
+
 def birthday_members(session: Session, day: date) -> list[int]:
-    """The members whose birthday is celebrated on `day`."""
+    """The members whose birthday is celebrated on `day` (bar those a birthday journey greets)."""
     stmt = select(Member.id).where(Member.birthday.is_not(None), or_(*_born_on(day))).order_by(Member.id)
-    return list(session.scalars(stmt))
+    return list(session.scalars(_not_journeys(stmt, session, BIRTHDAY)))
 
 
 def birthday_template(session: Session) -> CouponTemplate | None:
@@ -88,7 +98,8 @@ def announce_member_day(session: Session, now: datetime, chunk: int = CHUNK) -> 
     added, last = 0, 0
     variables = {"event_date": day.isoformat()}
     while True:
-        stmt = select(Member.id).where(Member.id > last).order_by(Member.id).limit(chunk)
+        stmt = _not_journeys(select(Member.id).where(Member.id > last), session, MEMBER_DAY)
+        stmt = stmt.order_by(Member.id).limit(chunk)
         ids = list(session.scalars(stmt))
         if not ids:
             return added
