@@ -78,7 +78,6 @@ class WeChatAdapter(WebhookOnly):
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires = 0.0
-        self.fetched = 0  # tokens fetched by this process (for the operator and the tests)
 
     # -- the access token ------------------------------------------------------------------------
 
@@ -112,7 +111,6 @@ class WeChatAdapter(WebhookOnly):
             code = _code(found)
             outcome: Outcome = "transient" if code in BUSY or code is None else "failed"
             raise _NoToken(SendResult(outcome, detail=f"access token: {_said(found)}"))
-        self.fetched += 1
         return token, float(found.get("expires_in") or 7200)
 
     # -- sending ---------------------------------------------------------------------------------
