@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,10 @@ def render(name: str, lang: str, **values: Any) -> str:
 
 def qr_svg(text: str, scale: int = 8) -> str:
     """`text` as a QR code in SVG (dark modules on white, a quiet zone of four)."""
-    return segno.make_qr(text, error="m").svg_inline(scale=scale, border=4, omitsize=True)
+    out = io.BytesIO()
+    # A standalone document (namespace and size): an <img> shows only an SVG that declares both.
+    segno.make_qr(text, error="m").save(out, kind="svg", scale=scale, border=4, xmldecl=False, svgclass=None)
+    return out.getvalue().decode()
 
 
 def progress_text(lang: str, progress: Any, currency: str) -> str:

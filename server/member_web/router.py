@@ -25,7 +25,10 @@ _PAGE = {"description": "The page (HTML)", "content": {HTML: {}}}
 PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: _PAGE,
     303: {"description": "On to the page"},
-    "default": {"description": "The page with what went wrong, in the member's language", "content": {HTML: {}}},
+    "default": {
+        "description": "The page with what went wrong, in the member's language",
+        "content": {HTML: {}},
+    },
 }
 FormText = Annotated[str, Form(max_length=200)]
 
@@ -79,7 +82,9 @@ class Page:
 async def _form_csrf(request: Request, keys: Any) -> bool:
     form = await request.form()
     token = form.get("csrf")
-    return security.csrf_ok(keys, request.cookies.get(security.CSRF_COOKIE), token if isinstance(token, str) else None)
+    return security.csrf_ok(
+        keys, request.cookies.get(security.CSRF_COOKIE), token if isinstance(token, str) else None
+    )
 
 
 def _store_or_page(session: Any, page: Page, store_code: str) -> Store | HTMLResponse:
@@ -93,7 +98,9 @@ def _member(request: Request, keys: Any, now: datetime) -> int | None:
     return security.session_member(keys, request.cookies.get(security.SESSION_COOKIE), now)
 
 
-def _home(session: Any, page: Page, store: Store, member_id: int, now: datetime, **extra: Any) -> HTMLResponse:
+def _home(
+    session: Any, page: Page, store: Store, member_id: int, now: datetime, **extra: Any
+) -> HTMLResponse:
     try:
         view = service.home(session, member_id, store, now)
     except NotFound:  # the member was erased: the session is stale
@@ -189,7 +196,11 @@ async def sign_in(
         return page.html("join.html", store=store, channels=service.MARKETING_CHANNELS)
     page.cookies.append((security.PENDING_COOKIE, "", 0))
     page.cookies.append(
-        (security.SESSION_COOKIE, security.session_value(keys, signed.member_id, now), security.SESSION_DAYS * 86400)
+        (
+            security.SESSION_COOKIE,
+            security.session_value(keys, signed.member_id, now),
+            security.SESSION_DAYS * 86400,
+        )
     )
     return _home(session, page, store, signed.member_id, now)
 
@@ -260,7 +271,9 @@ async def _signed_in_post(
 
 
 @router.post("/s/{store_code}/check-in", response_class=HTMLResponse, responses=PAGE_RESPONSES)
-async def check_in(store_code: str, request: Request, keys: KeysDep, session: SessionDep, now: NowDep) -> Response:
+async def check_in(
+    store_code: str, request: Request, keys: KeysDep, session: SessionDep, now: NowDep
+) -> Response:
     """Today's check-in (签到): points once a day; a second tap says so and shows what the first earned."""
     found = await _signed_in_post(store_code, request, keys, session, now)
     if isinstance(found, HTMLResponse):
@@ -268,7 +281,9 @@ async def check_in(store_code: str, request: Request, keys: KeysDep, session: Se
     page, store, member_id = found
     award = service.member_check_in(session, member_id, store, now)
     key = "already" if award.replayed else "checked_in"
-    return _home(session, page, store, member_id, now, notice=texts.t(page.lang, key, points=award.entry.points))
+    return _home(
+        session, page, store, member_id, now, notice=texts.t(page.lang, key, points=award.entry.points)
+    )
 
 
 @router.post("/s/{store_code}/preferences", response_class=HTMLResponse, responses=PAGE_RESPONSES)
@@ -287,7 +302,9 @@ async def preferences(
 
 
 @router.post("/s/{store_code}/opt-out", response_class=HTMLResponse, responses=PAGE_RESPONSES)
-async def opt_out(store_code: str, request: Request, keys: KeysDep, session: SessionDep, now: NowDep) -> Response:
+async def opt_out(
+    store_code: str, request: Request, keys: KeysDep, session: SessionDep, now: NowDep
+) -> Response:
     """No more marketing on any channel; what is queued is suppressed at once."""
     found = await _signed_in_post(store_code, request, keys, session, now)
     if isinstance(found, HTMLResponse):
@@ -298,7 +315,9 @@ async def opt_out(store_code: str, request: Request, keys: KeysDep, session: Ses
 
 
 @router.post("/s/{store_code}/sign-out", response_class=HTMLResponse, responses=PAGE_RESPONSES)
-async def sign_out(store_code: str, request: Request, keys: KeysDep, session: SessionDep, now: NowDep) -> Response:
+async def sign_out(
+    store_code: str, request: Request, keys: KeysDep, session: SessionDep, now: NowDep
+) -> Response:
     """Forget the session (and any sign-in under way) in this browser."""
     page = Page(request, keys)
     if not await _form_csrf(request, keys):
@@ -326,4 +345,6 @@ def member_qr(request: Request, keys: KeysDep, session: SessionDep, now: NowDep)
     if member_id is None:
         raise Unauthorized("sign in first")
     token = service.member_qr_token(session, member_id)
-    return Response(pages.qr_svg(token), media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"})
+    return Response(
+        pages.qr_svg(token), media_type="image/svg+xml", headers={"Cache-Control": "private, no-store"}
+    )

@@ -98,4 +98,6 @@ def client_hash(keys: Keys, address: str) -> str:
 
 def code_hash(keys: Keys, code_id_salt: str, code: str) -> str:
     """A keyed hash of a one-time code (salted with its phone hash), what the table keeps."""
-    return hmac.new(keys.lookup, f"member-page-code:{code_id_salt}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        keys.lookup, f"member-page-code:{code_id_salt}:{code}".encode(), hashlib.sha256
+    ).hexdigest()

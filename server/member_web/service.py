@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from server.coupons.views import open_coupons
 from server.core.crypto import Keys
 from server.core.errors import AisleError, InvalidInput, NotFound, TooManyRequests
 from server.core.phone import normalise_phone
+from server.coupons.views import open_coupons
 from server.db.tables import Coupon, Member, SignInCode, Store
 from server.loyalty.activity_service import PointsAward, check_in, checked_in_today, store_day
 from server.loyalty.benefit_service import member_benefits
@@ -99,7 +99,14 @@ def _throttle(times: list[datetime], limit: int, window: timedelta, now: datetim
 
 
 def send_code(
-    session: Session, keys: Keys, store: Store, raw_phone: str, address: str, lang: str, region: str, now: datetime
+    session: Session,
+    keys: Keys,
+    store: Store,
+    raw_phone: str,
+    address: str,
+    lang: str,
+    region: str,
+    now: datetime,
 ) -> int:
     """Text a sign-in code to the phone (member or not: the same answer) and return its row id.
 
@@ -139,7 +146,9 @@ def send_code(
     return row.id
 
 
-def verify_code(session: Session, keys: Keys, code_id: int, code: str, address: str, now: datetime) -> SignedIn:
+def verify_code(
+    session: Session, keys: Keys, code_id: int, code: str, address: str, now: datetime
+) -> SignedIn:
     """Check the code; the member it signs in (None: the phone may join). 400 wrong or expired, 429 spent."""
     row = repo.get_code(session, code_id)
     if row is None or row.verified_at is not None or row.expires_at <= now or row.attempts >= MAX_ATTEMPTS:
@@ -242,7 +251,8 @@ def home(session: Session, member_id: int, store: Store, now: datetime) -> Home:
         progress=tier_progress(session, member.id, now),
         points=points_summary(session, member.id, now),
         coupons=open_coupons(session, member.id, now, limit=10),
-        benefits=member_benefits(session, member.id, now),
+        # A benefit of another tier is no news to the member: only theirs are listed.
+        benefits=[b for b in member_benefits(session, member.id, now) if b.reason_code != "not_for_tier"],
         checked_in=today.points if today is not None else None,
         streak=int(today.detail.get("streak", 1)) if today is not None else 0,
         marketing={c: allowed[c]["marketing"] for c in MARKETING_CHANNELS},

@@ -95,6 +95,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "left": {"zh": "剩余{n}次", "en": "{n} left"},
     "until": {"zh": "有效期至{day}", "en": "until {day}"},
     "not_now": {"zh": "暂不可用", "en": "not available now"},
+    "reason_no_birthday": {"zh": "登记生日后可用", "en": "add your birthday in store to use it"},
+    "reason_birthday_month": {"zh": "生日当月可用", "en": "in your birthday month"},
+    "reason_used_up": {"zh": "本期已用完", "en": "used up for now"},
+    "checked_today": {"zh": "今日已签到，获得{points}积分", "en": "Checked in today: +{points} points"},
     "messages": {"zh": "消息设置", "en": "Messages"},
     "messages_intro": {
         "zh": "选择可以通过哪些方式给您发送优惠和活动消息。",
@@ -112,7 +116,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "channel_sms": {"zh": "短信", "en": "Text message (SMS)"},
     "channel_wechat": {"zh": "微信", "en": "WeChat"},
     "channel_wecom": {"zh": "企业微信（导购）", "en": "WeCom (your consultant)"},
-    "channel_push": {"zh": "导购通知", "en": "Your consultant"},
+    "channel_push": {"zh": "导购应用通知", "en": "Through your consultant's app"},
     "back": {"zh": "返回", "en": "Back"},
     "door_qr": {"zh": "扫码加入会员", "en": "Scan to join"},
 }

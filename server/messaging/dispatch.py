@@ -161,7 +161,7 @@ class Dispatcher:
         if not repo.take(session, row.id, values):
             return None  # another dispatcher took it first
         if purpose.purpose_class == "marketing":
-            self._sent.setdefault((row.member_id, row.channel), []).append(now)
+            self._sent.setdefault((member.id, row.channel), []).append(now)
         return Claimed(row.id, row.channel, message)
 
     def _judge_phone(
@@ -170,7 +170,9 @@ class Dispatcher:
         """A message to a phone number with no member: only a code the person asked for right now."""
         purpose = purpose_of(row.kind)
         if purpose.name not in EXEMPT or row.to_encrypted is None or row.channel != "sms":
-            self._close(session, row, "failed", "only a one-time code may go to someone who is no member", now)
+            self._close(
+                session, row, "failed", "only a one-time code may go to someone who is no member", now
+            )
             return None
         if row.expires_at is not None and row.expires_at <= now:
             self._close(session, row, "failed", "the code expired before it could be sent", now)
@@ -196,7 +198,7 @@ class Dispatcher:
             if until is not None:
                 return until, f"quiet hours in {store.name} until {store.quiet_end}"
         if marketing:
-            sent = self._sent.get((row.member_id, row.channel), [])
+            sent = self._sent.get((row.member_id or 0, row.channel), [])
             until = limits.capped_until(now, sent, self.caps)
             if until is not None:
                 return until, "the member's marketing cap is reached"
@@ -263,7 +265,7 @@ class Dispatcher:
         remote = [c for c in claimed if getattr(self.adapters.by_channel[c.channel], "remote", False)]
         local = [c for c in claimed if c not in remote]
         results = [(item, self._send(item)) for item in local]
-        groups: dict[tuple[int, str], list[Claimed]] = {}
+        groups: dict[tuple[int | None, str], list[Claimed]] = {}
         for item in sorted(remote, key=lambda c: c.row_id):
             groups.setdefault((item.message.member_id, item.channel), []).append(item)
         for sent in self._pool().map(self._send_in_turn, groups.values()):

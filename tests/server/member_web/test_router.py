@@ -1,4 +1,4 @@
-"""The member page over HTTP: joining by one-time code, no enumeration, throttling, CSRF, check-in, opt-out."""
+"""The member page over HTTP: joining by a texted code, no enumeration, throttles, CSRF, check-in, opt-out."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_joining_at_the_door_with_the_texted_code(door: Door, session: Session, 
     door.post("code", phone="139 1234 5678")
     home = door.post("sign-in", code=door.last_code())
     assert "Join" in home.text and 'name="marketing_sms"' in home.text
-    assert 'checked' not in home.text  # marketing is opt-in: unticked by default
+    assert "checked" not in home.text  # marketing is opt-in: unticked by default
     home = door.post("join", name="Wang Fang", birthday="1990-05-01", marketing_sms="yes")
     assert home.status_code == 200 and "Hello, Wang Fang" in home.text
     member = _member(session, context.keys.phone_hash("+8613912345678"))
@@ -86,7 +86,9 @@ def test_the_429_page_speaks_the_members_language(door: Door) -> None:
     assert refused.status_code == 429 and "请求过于频繁" in refused.text
 
 
-def test_the_same_answer_for_a_member_and_a_stranger(door: Door, session: Session, context: AppContext) -> None:
+def test_the_same_answer_for_a_member_and_a_stranger(
+    door: Door, session: Session, context: AppContext
+) -> None:
     make_member(session, context.keys, door.store, phone="13800138000")
     session.commit()
 
