@@ -51,8 +51,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "en": "Send me offers and news by:",
     },
     "service_note": {
-        "zh": "加入即表示同意接收积分、优惠券等服务通知，可随时在本页关闭。",
-        "en": "Joining means we send you service notices (points, coupons); you can turn them off here.",
+        "zh": "加入即表示同意接收积分、优惠券等服务通知。营销消息可随时在会员页关闭。",
+        "en": "Joining means we send you service notices (points, coupons). Offers can be turned off "
+        "on your member page at any time.",
     },
     "join": {"zh": "加入会员", "en": "Join"},
     "bad_birthday": {"zh": "请输入有效的生日。", "en": "Please enter a valid birthday."},

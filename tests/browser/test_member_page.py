@@ -13,12 +13,16 @@ from tests.browser.conftest import Site, shoot
 from tests.fixtures.waiting import wait_until
 
 
-def _join(page: Any, site: Site, phone: str, lang: str = "en", name: str = "Wang Fang") -> None:
+def _join(
+    page: Any, site: Site, phone: str, lang: str = "en", name: str = "Wang Fang", shot: str = ""
+) -> None:
     page.goto(f"{site.url}/m/s/SH-JINGAN?lang={lang}")
     page.fill("#phone", phone)
     page.click("button[type=submit]")
     page.fill("#code", site.code_for(phone[-4:]))
     page.click("form[action$='/sign-in'] button")
+    if shot:
+        shoot(page, shot)
     page.fill("#name", name)
     page.fill("#birthday", "1990-05-01")
     page.check("input[name=marketing_sms]")
@@ -29,7 +33,7 @@ def test_joining_at_the_door(phone: Any, site: Site, session: Session) -> None:
     phone.goto(f"{site.url}/m/s/SH-JINGAN")
     assert phone.locator("#phone").is_visible()
     shoot(phone, "join_en")
-    _join(phone, site, "13912345601")
+    _join(phone, site, "13912345601", shot="join_form_en")
     assert phone.get_by_text("Hello, Wang Fang").is_visible()
     phone.wait_for_function("() => document.querySelector('img[src=\"/m/me/qr.svg\"]').naturalWidth > 0")
     assert "13912345601" not in phone.url and "13912345601" not in phone.content()
@@ -70,7 +74,7 @@ def test_chinese_pages_read_on_a_phone(phone: Any, site: Site) -> None:
     phone.goto(f"{site.url}/m/s/SH-JINGAN?lang=zh")
     assert phone.get_by_text("获取验证码").is_visible()
     shoot(phone, "join_zh")
-    _join(phone, site, "13912345604", lang="zh", name="陈静")
+    _join(phone, site, "13912345604", lang="zh", name="陈静", shot="join_form_zh")
     phone.click("form[action$='/check-in'] button")
     assert phone.get_by_text("签到成功，获得5积分！").is_visible()
     shoot(phone, "home_zh")
