@@ -95,8 +95,10 @@ def site(context: AppContext, door_store: Store) -> Iterator[Site]:
         sock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
+    # Per test, not per session: Playwright's sync API holds an event loop in this thread while it runs,
+    # and another test in the same worker calling asyncio.run() would find it running.
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
