@@ -25,8 +25,9 @@ ticker() {
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   # Mesa and SDL's runtime libraries let Kivy render offscreen (tests, screenshots) without a display;
   # WenQuanYi Micro Hei is the CJK font the phone app draws Chinese with on a desktop (mobile_app/fonts.py).
+  # Debian's chromium runs the member page's browser tests (tests/browser): Playwright never downloads one.
   missing=()
-  for pkg in libgl1 libegl1 libgles2 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei; do
+  for pkg in libgl1 libegl1 libgles2 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -16,6 +16,7 @@ from server.events.router import router as events_router
 from server.health.router import router as health_router
 from server.interactions.router import router as interactions_router
 from server.loyalty.router import router as loyalty_router
+from server.member_web.router import router as member_page_router
 from server.members.router import router as members_router
 from server.messaging.router import router as messaging_router
 from server.offers.router import router as offers_router
@@ -61,5 +62,7 @@ def include_routers(app: FastAPI, prefix: str) -> None:
     """Mount every router; each HTTP route answers only if the access policy names it (fail closed)."""
     for router in HTTP_ROUTERS:
         app.include_router(router, prefix=prefix, dependencies=[Depends(route_policy)])
+    # The member's own page sits outside the API prefix (/m/...): its address is printed on the door.
+    app.include_router(member_page_router, dependencies=[Depends(route_policy)])
     # The floor socket is no HTTP operation: it signs in with its own frame (server/realtime/access.py).
     app.include_router(realtime_router, prefix=prefix)

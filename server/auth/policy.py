@@ -164,6 +164,18 @@ POLICY: Final[dict[Operation, Rule]] = {
     ("GET", "/messaging/webhooks/{provider}/receipts"): PUBLIC,  # WeChat's echostr check, signed
     ("POST", "/messaging/webhooks/{provider}/receipts"): PUBLIC,  # the provider's signature or secret
     ("POST", "/messaging/webhooks/{provider}/inbound"): PUBLIC,
+    # The member's own page (outside /api/v1): public to staff roles, it signs members in with its own
+    # cookie after a one-time code (server/member_web).
+    ("GET", "/m/s/{store_code}"): PUBLIC,
+    ("GET", "/m/s/{store_code}/qr.svg"): PUBLIC,
+    ("POST", "/m/s/{store_code}/code"): PUBLIC,
+    ("POST", "/m/s/{store_code}/sign-in"): PUBLIC,
+    ("POST", "/m/s/{store_code}/join"): PUBLIC,
+    ("POST", "/m/s/{store_code}/check-in"): PUBLIC,
+    ("POST", "/m/s/{store_code}/preferences"): PUBLIC,
+    ("POST", "/m/s/{store_code}/opt-out"): PUBLIC,
+    ("POST", "/m/s/{store_code}/sign-out"): PUBLIC,
+    ("GET", "/m/me/qr.svg"): PUBLIC,
     # The live floor's socket: arrivals carry recommendations and talking points, which is floor work.
     (WEBSOCKET, "/ws/floor"): FLOOR,
 }

@@ -55,6 +55,11 @@ def _check_in_key(member_id: int, day: date) -> str:
     return f"check-in:{member_id}:{day.isoformat()}"
 
 
+def checked_in_today(session: Session, member_id: int, store_id: int, now: datetime) -> PointsEntry | None:
+    """Today's check-in entry of the member (the store's local day), if they checked in already."""
+    return repo.entry_by_key(session, _check_in_key(member_id, store_day(session, store_id, now)))
+
+
 def check_in(
     session: Session, member_id: int, store_id: int, now: datetime, staff_id: int | None, source: str
 ) -> PointsAward:

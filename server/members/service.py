@@ -226,6 +226,19 @@ def set_interests_as(
     return with_interests(session, [view(keys, caller, member)])[0]
 
 
+def member_id_by_phone(session: Session, keys: Keys, e164: str) -> int | None:
+    """The member holding this (normalised) phone number, if any; for the member's own sign-in."""
+    return repository.member_id_by(session, "phone", keys.phone_hash(e164))
+
+
+def get_member(session: Session, member_id: int) -> Member:
+    """The member with this id (404 otherwise); no permission check: for the member's own page."""
+    member = repository.get_member(session, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} does not exist")
+    return member
+
+
 def get_member_as(session: Session, caller: Staff, member_id: int) -> Member:
     """A member whose home store `caller` works in (403), if they exist (404)."""
     member = repository.get_member(session, member_id)

@@ -12,6 +12,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "en": "{store_name}: your code to redeem {points} points ({value}) is {code}. It expires in "
         "{minutes} minutes. Staff will never ask for it by phone.",
     },
+    "sign_in_code": {
+        "zh": "【{store_name}】您的会员验证码{code}，{minutes}分钟内有效。请勿告诉他人。",
+        "en": "{store_name}: your member sign-in code is {code}. It expires in {minutes} minutes. "
+        "Do not share it.",
+    },
     "birthday": {
         "zh": "【{store_name}】{member_name}，生日快乐！送您{coupon_amount}生日礼券，"
         "到店即可使用。回复TD退订",

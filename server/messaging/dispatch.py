@@ -96,16 +96,22 @@ class Dispatcher:
             rows = repo.due(session, now, self.settings.messaging_batch)
             if not rows:
                 return []
-            repo.lock_members(session, [r.member_id for r in rows])
-            members = repo.members(session, [r.member_id for r in rows])
-            stores = repo.stores(session, [r.store_id or members[r.member_id].home_store_id for r in rows])
-            consultants = repo.primary_consultants(session, [r.member_id for r in rows])
+            ids = [r.member_id for r in rows if r.member_id is not None]
+            repo.lock_members(session, ids)
+            members = repo.members(session, ids)
+            stores = repo.stores(session, [r.store_id or _home(members, r.member_id) for r in rows])
+            consultants = repo.primary_consultants(session, ids)
             self._openids = self._wechat_ids(session, rows)
             # Read under the members' locks, in this transaction: consents and caps as they are now.
-            self._ledger = consent.ledgers(session, [r.member_id for r in rows])
-            self._sent = repo.sent_times_of(session, [r.member_id for r in rows], now - limits.WEEK)
+            self._ledger = consent.ledgers(session, ids)
+            self._sent = repo.sent_times_of(session, ids, now - limits.WEEK)
             out = []
             for row in rows:
+                if row.member_id is None:  # a sign-in code to someone who is not a member yet
+                    claimed = self._judge_phone(session, row, stores.get(row.store_id or 0), now)
+                    out += [claimed] if claimed is not None else []
+                    self.held += claimed is None
+                    continue
                 member = members[row.member_id]
                 store = stores.get(row.store_id or member.home_store_id or 0)
                 claimed = self._judge(session, row, member, store, consultants.get(member.id), now)
@@ -125,7 +131,7 @@ class Dispatcher:
         now: datetime,
     ) -> Claimed | None:
         purpose = purpose_of(row.kind)
-        if purpose.name == "otp" and row.expires_at is not None and row.expires_at <= now:
+        if purpose.name in EXEMPT and row.expires_at is not None and row.expires_at <= now:
             self._close(session, row, "failed", "the code expired before it could be sent", now)
             return None
         never = channel_refusal(purpose, row.channel)  # whatever was queued: WeChat never carries marketing
@@ -162,8 +168,33 @@ class Dispatcher:
         if not repo.take(session, row.id, values):
             return None  # another dispatcher took it first
         if purpose.purpose_class == "marketing":
-            self._sent.setdefault((row.member_id, row.channel), []).append(now)
+            self._sent.setdefault((member.id, row.channel), []).append(now)
         return Claimed(row.id, row.channel, message)
+
+    def _judge_phone(
+        self, session: Session, row: OutboxMessage, store: Store | None, now: datetime
+    ) -> Claimed | None:
+        """A message to a phone number with no member: only a code the person asked for right now."""
+        purpose = purpose_of(row.kind)
+        if purpose.name not in EXEMPT or row.to_encrypted is None or row.channel != "sms":
+            self._close(
+                session, row, "failed", "only a one-time code may go to someone who is no member", now
+            )
+            return None
+        if row.expires_at is not None and row.expires_at <= now:
+            self._close(session, row, "failed", "the code expired before it could be sent", now)
+            return None
+        message = self._message(session, row, None, store, self.context.keys.decrypt(row.to_encrypted))
+        values = {
+            "status": "sending",
+            "claim_owner": self.owner,
+            "claim_expires_at": now + timedelta(seconds=self.settings.messaging_claim_seconds),
+            "sent_at": now,
+            "provider": self.adapters.by_channel[row.channel].name,
+            "dedup_key": message.key,
+            "reason": None,
+        }
+        return Claimed(row.id, row.channel, message) if repo.take(session, row.id, values) else None
 
     def _later(
         self, session: Session, row: OutboxMessage, store: Store | None, now: datetime, marketing: bool
@@ -174,7 +205,7 @@ class Dispatcher:
             if until is not None:
                 return until, f"quiet hours in {store.name} until {store.quiet_end}"
         if marketing:
-            sent = self._sent.get((row.member_id, row.channel), [])
+            sent = self._sent.get((row.member_id or 0, row.channel), [])
             until = limits.capped_until(now, sent, self.caps)
             if until is not None:
                 return until, "the member's marketing cap is reached"
@@ -191,15 +222,16 @@ class Dispatcher:
 
     def _wechat_ids(self, session: Session, rows: list[OutboxMessage]) -> dict[int, bytes]:
         """The openids (for the configured official account) of the members of WeChat rows."""
-        wanted = [r.member_id for r in rows if r.channel == "wechat"]
+        wanted = [r.member_id for r in rows if r.channel == "wechat" and r.member_id is not None]
         return repo.bound_openids(session, wanted, self.settings.wechat_app_id) if wanted else {}
 
     def _message(
-        self, session: Session, row: OutboxMessage, member: Member, store: Store | None, to: str
+        self, session: Session, row: OutboxMessage, member: Member | None, store: Store | None, to: str
     ) -> Outgoing:
         """The provider's view of a row; an older row (no template yet) gets the member's template now."""
         purpose = purpose_of(row.kind)
         secrets = open_secrets(self.context.keys, row.secret_encrypted)
+        member_id = member.id if member is not None else None
         if row.variables is None:  # written as finished text before templates existed
             text = (
                 templates.render(purpose, row.body, {}, "en", secrets=secrets)
@@ -207,11 +239,11 @@ class Dispatcher:
                 else row.body
             )
             return Outgoing(
-                row.dedup_key or f"outbox:{row.id}", member.id, row.channel, purpose.name, to, text, secrets
+                row.dedup_key or f"outbox:{row.id}", member_id, row.channel, purpose.name, to, text, secrets
             )
-        values = common_values(member, store) | dict(row.variables)
+        values = (common_values(member, store) if member is not None else {}) | dict(row.variables)
         currency = store.currency if store is not None else ""
-        if row.template_version is None:
+        if row.template_version is None and member is not None:
             row.lang = member_lang(member, self.settings.messaging_default_lang)
             template = templates.current(session, purpose.name, row.lang)
             row.template_version = template.version
@@ -228,7 +260,7 @@ class Dispatcher:
             for name in templates.fields(body)
         }
         return Outgoing(
-            row.dedup_key or f"outbox:{row.id}", member.id, row.channel, purpose.name, to, text, params, lang
+            row.dedup_key or f"outbox:{row.id}", member_id, row.channel, purpose.name, to, text, params, lang
         )
 
     def _close(self, session: Session, row: OutboxMessage, status: str, reason: str, now: datetime) -> None:
@@ -247,7 +279,7 @@ class Dispatcher:
         remote = [c for c in claimed if getattr(self.adapters.by_channel[c.channel], "remote", False)]
         local = [c for c in claimed if c not in remote]
         results = [(item, self._send(item)) for item in local]
-        groups: dict[tuple[int, str], list[Claimed]] = {}
+        groups: dict[tuple[int | None, str], list[Claimed]] = {}
         for item in sorted(remote, key=lambda c: c.row_id):
             groups.setdefault((item.message.member_id, item.channel), []).append(item)
         for sent in self._pool().map(self._send_in_turn, groups.values()):
@@ -324,14 +356,18 @@ class Dispatcher:
             rows = repo.unknown(session, now, self.settings.messaging_batch)
             if not rows:
                 return 0
-            members = repo.members(session, [r.member_id for r in rows])
+            ids = [r.member_id for r in rows if r.member_id is not None]
+            members = repo.members(session, ids)
             stores = repo.stores(session, [r.store_id for r in rows])
-            consultants = repo.primary_consultants(session, [r.member_id for r in rows])
+            consultants = repo.primary_consultants(session, ids)
             self._openids = self._wechat_ids(session, rows)
             checks = []
             for row in rows:
-                member = members[row.member_id]
-                to = self._address(row.channel, member, consultants.get(member.id)) or ""
+                member = members.get(row.member_id) if row.member_id is not None else None
+                if member is None:
+                    to = self.context.keys.decrypt(row.to_encrypted) if row.to_encrypted else ""
+                else:
+                    to = self._address(row.channel, member, consultants.get(member.id)) or ""
                 checks.append((row, self._message(session, row, member, stores.get(row.store_id or 0), to)))
         for row, message in checks:
             adapter = self.adapters.by_channel[row.channel]
@@ -374,3 +410,7 @@ class Dispatcher:
             return int(repo.take(session, row.id, values, status="unknown"))
         repo.take(session, row.id, {"due_at": now + repo.RETRY_CHECK}, status="unknown")
         return 0
+
+
+def _home(members: dict[int, Member], member_id: int | None) -> int | None:
+    return members[member_id].home_store_id if member_id is not None else None

@@ -26,7 +26,15 @@ from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import ConsultantAssignment, Member, OutboxMessage, Store
 from server.messaging import consent, templates
-from server.messaging.purposes import CHANNELS, LANGS, Purpose, channel_refusal, check_variables, purpose_of
+from server.messaging.purposes import (
+    CHANNELS,
+    EXEMPT,
+    LANGS,
+    Purpose,
+    channel_refusal,
+    check_variables,
+    purpose_of,
+)
 
 DEFAULT_LANG = "zh"
 
@@ -161,4 +169,56 @@ def enqueue(
         if raced is None:
             raise
         return raced
+    return row
+
+
+def enqueue_to_phone(
+    session: Session,
+    keys: Keys,
+    phone_e164: str,
+    purpose: str,
+    variables: dict[str, Any],
+    *,
+    key: str,
+    store_id: int,
+    lang: str,
+    expires_at: datetime,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue a one-time code by SMS to a phone number that may belong to no member (the member page).
+
+    Only exempt purposes (codes asked for right now) may go this way; the number is stored encrypted.
+    """
+    spec = purpose_of(purpose)
+    if spec.name not in EXEMPT:
+        raise InvalidInput(f"purpose: only a one-time code may go to a phone number, not {spec.name}")
+    found = by_key(session, key)
+    if found is not None:
+        return found
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(f"store {store_id} does not exist")
+    plain, secrets = split_secrets(spec, check_variables(spec, variables))
+    values = {"store_name": store.name} | plain
+    lang = templates.check_lang(lang)
+    template = templates.current(session, spec.name, lang)
+    row = OutboxMessage(
+        member_id=None,
+        to_encrypted=keys.encrypt(phone_e164),
+        channel="sms",
+        kind=spec.name,
+        body=templates.render(spec, template.body, values, lang, store.currency),
+        variables=values,
+        secret_encrypted=seal_secrets(keys, secrets),
+        lang=lang,
+        template_version=template.version,
+        store_id=store.id,
+        status="queued",
+        dedup_key=key,
+        expires_at=expires_at,
+        due_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
     return row

@@ -39,6 +39,8 @@ PURPOSES: dict[str, Purpose] = {
     p.name: p
     for p in (
         Purpose("otp", "service", {"code": "secret", "points": "int", "value": "money", "minutes": "int"}),
+        # The member page's sign-in code: an otp in all but its text (nothing is being redeemed).
+        Purpose("sign_in_code", "service", {"code": "secret", "minutes": "int"}),
         # Two purposes, so that every template's variables are always given: the greeting with the
         # birthday voucher, and the plain greeting when no birthday coupon template is active.
         Purpose("birthday", "marketing", {"coupon_amount": "money", "coupon_code": "str"}),
@@ -60,7 +62,8 @@ PURPOSES: dict[str, Purpose] = {
 }
 # Kinds the loyalty package wrote before templates existed, and the purpose they are.
 LEGACY_KINDS = {"redemption_code": "otp", "points_expiring": "points_expiry"}
-EXEMPT = frozenset({"otp"})  # a code the member asked for at the till: no cap, no quiet hours
+# A code the member asked for at the till or on their page: no cap, no quiet hours.
+EXEMPT = frozenset({"otp", "sign_in_code"})
 # WeChat's rules for template messages allow service notices only: marketing there gets an account banned.
 SERVICE_ONLY = frozenset({"wechat"})
 

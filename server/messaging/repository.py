@@ -85,7 +85,7 @@ def sent_times_of(
     )
     out: dict[tuple[int, str], list[datetime]] = {}
     for member_id, channel, sent_at in session.execute(stmt):
-        if sent_at is not None:
+        if sent_at is not None and member_id is not None:
             out.setdefault((member_id, channel), []).append(sent_at)
     return out
 

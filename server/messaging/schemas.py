@@ -54,7 +54,7 @@ class MessageRead(BaseModel):
     """A message in the outbox; a one-time code is never shown."""
 
     id: int
-    member_id: int
+    member_id: int | None  # None: a sign-in code to someone who is not a member yet
     store_id: int | None
     channel: str
     purpose: str

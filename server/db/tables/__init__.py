@@ -26,6 +26,7 @@ from server.db.tables.loyalty import (
     PointsEntry,
     TierChange,
 )
+from server.db.tables.member_page import SignInCode
 from server.db.tables.members import ConsultantAssignment, Interaction, Member
 from server.db.tables.messaging import MemberChannelIdentity, MessageConsent, MessageTemplate
 from server.db.tables.realtime import FloorCopyRun, FloorEventBody, FloorEventCounter, FloorStream
@@ -77,6 +78,7 @@ __all__ = [
     "Recommendation",
     "RecommendationFeedback",
     "Reward",
+    "SignInCode",
     "RewardExchange",
     "Staff",
     "StaffRole",

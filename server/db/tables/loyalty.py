@@ -189,7 +189,9 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    # None only for a sign-in code to a phone that is not a member yet (sent to `to_encrypted`).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    to_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     channel: Mapped[str] = mapped_column(String(20), default="sms")
     # The purpose (otp, birthday, campaign ...); two older names stay: redemption_code, points_expiring.
     kind: Mapped[str] = mapped_column(String(30))

@@ -38,7 +38,7 @@ class Outgoing:
     """One message as a provider needs it."""
 
     key: str
-    member_id: int
+    member_id: int | None  # None: a sign-in code to a phone number that is not a member yet
     channel: str
     purpose: str
     to: str  # phone number (E.164), WeChat openid, or the consultant's staff id

@@ -44,7 +44,8 @@ def test_a_store_that_switches_the_birthday_journey_on_greets_through_it_and_the
 ) -> None:
     seeds = {j["slug"]: j for j in chain.client.get(JOURNEYS, headers=chain.as_(chain.world.admin)).json()}
     switch = f"{JOURNEYS}/{seeds['seed-birthday']['id']}/stores/{chain.world.store_a.id}"
-    assert chain.client.put(switch, json={"enabled": True}, headers=chain.as_(chain.world.manager_a)).status_code == 200
+    on = chain.client.put(switch, json={"enabled": True}, headers=chain.as_(chain.world.manager_a))
+    assert on.status_code == 200
     in_a, in_b = chain.members(1)[0], chain.members(1, chain.world.store_b)[0]
     tomorrow = (NOW + timedelta(days=1)).date()
     with chain.context.sessions() as s:
