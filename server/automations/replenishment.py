@@ -28,6 +28,7 @@ class ReplenishParams:
     merge_days: int = 2  # purchases this close to the previous one are one purchase
     min_repeat_buyers: int = 5  # a product needs this many members with a gap to have a typical cycle
     min_cycle_days: int = 7  # no reminder cycle shorter than this, however often someone bought
+    min_own_gaps: int = 0  # 0: the product's cycle alone may remind a one-time buyer; 1: only rebuyers
 
     def as_dict(self) -> dict[str, float | int]:
         """The parameters as JSON-ready values."""
@@ -38,6 +39,7 @@ class ReplenishParams:
             "merge_days": self.merge_days,
             "min_repeat_buyers": self.min_repeat_buyers,
             "min_cycle_days": self.min_cycle_days,
+            "min_own_gaps": self.min_own_gaps,
         }
 
 
@@ -100,7 +102,7 @@ def product_cycles(
 def cycle_days(seen: History, product_cycle: float | None, params: ReplenishParams) -> float | None:
     """The member's cycle shrunk toward the product's; None with neither a repeat nor a product cycle."""
     own = seen.median_gap
-    if own is None and product_cycle is None:
+    if (own is None and product_cycle is None) or len(seen.gaps) < params.min_own_gaps:
         return None
     if own is None:
         blended = product_cycle

@@ -8,8 +8,8 @@ any number of times a day: each cycle's event has one key (`replenishment.remind
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,8 +29,7 @@ MEMBERS_PER_QUERY = 20_000  # members whose purchase days one grouped query read
 HISTORY_DAYS = 730  # purchases older than this neither set a cycle nor start a reminder
 
 
-@dataclass(frozen=True)
-class PurchaseDay:
+class PurchaseDay(NamedTuple):
     """One member's purchase of one product on one UTC day, and a store it was bought in."""
 
     member_id: int
@@ -65,6 +64,7 @@ def purchase_days(session: Session, since: datetime, until: datetime) -> Iterato
         .subquery()
     )
     day = utc_day(session, Transaction.occurred_at)
+    ordinals: dict[object, int] = {}  # a few hundred distinct days over a million rows
     for lo in range(span[0], span[1] + 1, MEMBERS_PER_QUERY):
         query = (
             select(Transaction.member_id, TransactionLine.product_id, day, func.max(Transaction.store_id))
@@ -82,7 +82,10 @@ def purchase_days(session: Session, since: datetime, until: datetime) -> Iterato
             .order_by(Transaction.member_id, TransactionLine.product_id, day)
         )
         for member_id, product_id, on, store_id in session.execute(query):
-            yield PurchaseDay(int(member_id), int(product_id), as_date(on).toordinal(), int(store_id))
+            ordinal = ordinals.get(on)
+            if ordinal is None:
+                ordinal = ordinals[on] = as_date(on).toordinal()
+            yield PurchaseDay(member_id, product_id, ordinal, store_id)
 
 
 def _histories(
