@@ -83,9 +83,7 @@ def history(days: Iterable[int], params: ReplenishParams) -> History:
     return History(last_day=ordered[-1], gaps=tuple(gaps))
 
 
-def product_cycles(
-    histories: Iterable[tuple[int, History]], params: ReplenishParams
-) -> dict[int, float]:
+def product_cycles(histories: Iterable[tuple[int, History]], params: ReplenishParams) -> dict[int, float]:
     """Each product's typical cycle: the median of its repeat buyers' own medians (enough buyers only)."""
     per_product: dict[int, list[float]] = {}
     for product_id, seen in histories:

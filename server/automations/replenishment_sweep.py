@@ -46,7 +46,7 @@ def _member_id_range(session: Session, since: datetime, until: datetime) -> tupl
             Transaction.occurred_at < until,
         )
     ).one()
-    return None if lo is None else (int(lo), int(hi))
+    return None if lo is None or hi is None else (int(lo), int(hi))
 
 
 def purchase_days(session: Session, since: datetime, until: datetime) -> Iterator[PurchaseDay]:
