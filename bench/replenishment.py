@@ -51,7 +51,7 @@ GRID = {
     "merge_days": (0, 3),
     "min_own_gaps": (0, 1),
     "prior_strength": (0.0, 0.5, 1.0, 2.0, 4.0),
-    "lead_days": (0, 4, 7, 10, 14),
+    "lead_days": (0, 2, 4, 7),  # more than a week early is not "before they run out"
 }
 GRACE_DAYS = (3, 7, 14, 30)
 MODES = ("shrunk", "member_only", "product_only")

@@ -20,15 +20,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ReplenishParams:
-    """The knobs of the estimate; defaults were chosen on a validation window (docs/replenishment.md)."""
+    """The knobs of the estimate; defaults were chosen on a validation window (docs/replenishment.md).
 
-    prior_strength: float = 2.0  # k: how many gaps' worth of weight the product's typical cycle gets
-    lead_days: int = 0  # remind this many days before the estimated run-out day
-    grace_days: int = 14  # a reminder more overdue than this is stale and never sent
-    merge_days: int = 2  # purchases this close to the previous one are one purchase
+    On the development data shrinking toward the product's cycle only lowered both shares, so the chosen
+    k is 0 and one-time buyers are not reminded; a chain whose products are consumables should rerun
+    bench/replenishment.py on its own export before trusting these.
+    """
+
+    prior_strength: float = 0.0  # k: how many gaps' worth of weight the product's typical cycle gets
+    lead_days: int = 7  # remind this many days before the estimated run-out day
+    grace_days: int = 3  # a reminder more overdue than this is stale and never sent
+    merge_days: int = 0  # purchases this close to the previous one are one purchase (same day: always)
     min_repeat_buyers: int = 5  # a product needs this many members with a gap to have a typical cycle
     min_cycle_days: int = 7  # no reminder cycle shorter than this, however often someone bought
-    min_own_gaps: int = 0  # 0: the product's cycle alone may remind a one-time buyer; 1: only rebuyers
+    min_own_gaps: int = 1  # 0: the product's cycle alone may remind a one-time buyer; 1: only rebuyers
 
     def as_dict(self) -> dict[str, float | int]:
         """The parameters as JSON-ready values."""
@@ -114,8 +119,9 @@ def cycle_days(seen: History, product_cycle: float | None, params: ReplenishPara
 
 
 def due_day(last_day: int, cycle: float, params: ReplenishParams) -> int:
-    """The day to remind: last purchase + cycle - lead, never before the day after the purchase."""
-    return max(last_day + round(cycle) - params.lead_days, last_day + 1)
+    """The day to remind: last purchase + cycle - lead, but never in the first half of the cycle."""
+    # A lead that eats a short cycle would remind the day after a purchase, which is no replenishment.
+    return last_day + max(round(cycle) - params.lead_days, math.ceil(cycle / 2), 1)
 
 
 def is_due(due: int, today: int, params: ReplenishParams) -> bool:

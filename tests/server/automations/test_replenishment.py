@@ -13,7 +13,9 @@ from server.automations.replenishment import (
     reminder,
 )
 
-P = ReplenishParams(prior_strength=2.0, lead_days=0, grace_days=14, merge_days=2, min_repeat_buyers=3)
+P = ReplenishParams(
+    prior_strength=2.0, lead_days=0, grace_days=14, merge_days=2, min_repeat_buyers=3, min_own_gaps=0
+)
 START = 738_000  # any date ordinal
 
 
@@ -82,3 +84,9 @@ def test_the_lead_reminds_earlier_and_short_cycles_are_floored() -> None:
     found = reminder(1, 2, seen, None, START + 55, early)
     assert found is not None and found.due_on == START + 55
     assert cycle_days(history(days(0, 1, 2, 3), early), None, early) == 7
+
+
+def test_a_long_lead_never_reminds_in_the_first_half_of_a_cycle() -> None:
+    eager = ReplenishParams(lead_days=10, merge_days=0)
+    found = reminder(1, 2, history(days(0, 14), eager), None, START + 21, eager)
+    assert found is not None and found.due_on == START + 14 + 7  # not the day after the purchase

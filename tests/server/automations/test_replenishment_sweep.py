@@ -14,7 +14,7 @@ from server.db.tables import AutomationEvent, Member, Product, Store, Transactio
 from tests.fixtures.factories import make_member, make_product, make_store, make_transaction
 
 DAY0 = datetime(2026, 1, 5, 10, 30, tzinfo=UTC)
-PARAMS = ReplenishParams(prior_strength=2.0, lead_days=0, grace_days=10, min_repeat_buyers=3)
+PARAMS = ReplenishParams(prior_strength=2.0, lead_days=0, grace_days=10, min_repeat_buyers=3, min_own_gaps=0)
 
 
 def buy(session: Session, store: Store, member: Member, product: Product, *offsets: int) -> list[int]:
