@@ -54,6 +54,7 @@ GRID = {
     "lead_days": (0, 2, 4, 7),  # more than a week early is not "before they run out"
 }
 GRACE_DAYS = (3, 7, 14, 30)
+SEARCH_GRACE = 14  # the grace while the rest is searched
 MODES = ("shrunk", "member_only", "product_only")
 
 
@@ -189,7 +190,8 @@ def choose(pairs: list[Pair], start: int, end: int, base: ReplenishParams) -> tu
     names = list(GRID)
     windows: dict[int, Window] = {}
     grid = [
-        replace(base, **dict(zip(names, values, strict=True))) for values in itertools.product(*GRID.values())
+        replace(base, grace_days=SEARCH_GRACE, **dict(zip(names, values, strict=True)))
+        for values in itertools.product(*GRID.values())
     ]
     for params in grid:
         if params.merge_days not in windows:
