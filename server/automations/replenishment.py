@@ -109,8 +109,8 @@ def cycle_days(seen: History, product_cycle: float | None, params: ReplenishPara
         return None
     if own is None:
         blended = product_cycle
-    elif product_cycle is None:
-        blended = own
+    elif product_cycle is None or params.prior_strength == 0:
+        blended = own  # exactly, not exp(log(own)), so k = 0 is the member-only estimate to the day
     else:
         n, k = len(seen.gaps), params.prior_strength
         blended = math.exp((n * math.log(own) + k * math.log(product_cycle)) / (n + k))
