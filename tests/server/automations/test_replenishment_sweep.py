@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.automations import replenishment_sweep
 from server.automations.replenishment import ReplenishParams
 from server.automations.replenishment_sweep import sweep_replenishment
 from server.core.context import AppContext
@@ -82,8 +84,9 @@ def test_a_stale_cycle_is_never_reminded(session: Session, context: AppContext) 
 
 
 def test_one_purchase_members_follow_the_products_typical_cycle(
-    session: Session, context: AppContext
+    session: Session, context: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(replenishment_sweep, "MEMBERS_PER_QUERY", 2)  # the prior spans several queries
     store, product, other = make_store(session), make_product(session), make_product(session)
     for gap in (20, 30, 40):
         buy(session, store, make_member(session, context.keys, store), product, 0, gap)
