@@ -25,7 +25,8 @@ KINDS: dict[str, str] = {
     "tag_added": "a tag was added by a rule or by hand (payload: tag)",
     "tag_removed": "a tag was removed (payload: tag)",
     "heat_alert": "the heat index fell two weeks running (payload: weeks)",
-    "replenishment_due": "a product the member buys regularly is due again (payload: product_id, cycle_days)",
+    "replenishment_due": "a product the member buys regularly is due again "
+    "(payload: product_id, cycle_days, last_bought, due_on, store_id)",
     "birthday": "the member's birthday is N days away (payload: days_before, on)",
     "member_day": "the store's member day is N days away (payload: days_before, on)",
     "lapsed": "N days since the last purchase (payload: days)",

@@ -31,9 +31,8 @@ def _born_on(day: date) -> list[ColumnElement[bool]]:
     return [same, and_(month == 2, dom == 29)] if leap_day else [same]
 
 
-def _not_journeys(stmt: Any, session: Session, slug: str) -> Any:
-    """Leave out members of stores that switched the seed journey `slug` on: it greets them instead."""
-    stores = switched_on_stores(session, slug)
+def _not_journeys(stmt: Any, stores: set[int]) -> Any:
+    """Leave out members of `stores`, where a seed journey switched on does this work instead."""
     if not stores:
         return stmt
     return stmt.where(or_(Member.home_store_id.is_(None), Member.home_store_id.not_in(sorted(stores))))
@@ -42,7 +41,7 @@ def _not_journeys(stmt: Any, session: Session, slug: str) -> Any:
 def birthday_members(session: Session, day: date) -> list[int]:
     """The members whose birthday is celebrated on `day` (bar those a birthday journey greets)."""
     stmt = select(Member.id).where(Member.birthday.is_not(None), or_(*_born_on(day))).order_by(Member.id)
-    return list(session.scalars(_not_journeys(stmt, session, BIRTHDAY)))
+    return list(session.scalars(_not_journeys(stmt, switched_on_stores(session, BIRTHDAY))))
 
 
 def birthday_template(session: Session) -> CouponTemplate | None:
@@ -97,8 +96,9 @@ def announce_member_day(session: Session, now: datetime, chunk: int = CHUNK) -> 
         return 0
     added, last = 0, 0
     variables = {"event_date": day.isoformat()}
+    journeys = switched_on_stores(session, MEMBER_DAY)
     while True:
-        stmt = _not_journeys(select(Member.id).where(Member.id > last), session, MEMBER_DAY)
+        stmt = _not_journeys(select(Member.id).where(Member.id > last), journeys)
         stmt = stmt.order_by(Member.id).limit(chunk)
         ids = list(session.scalars(stmt))
         if not ids:

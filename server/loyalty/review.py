@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from server.automations.events import NewEvent as AutomationEvent
+from server.automations.events import emit_many
 from server.core.words import counted
 from server.db.base import money
 from server.db.queries import chunks
@@ -20,6 +22,7 @@ from server.loyalty import repository as repo
 from server.loyalty.config import load_config
 from server.loyalty.tiers import Growth, decide
 from server.messaging.bulk import Notice, enqueue_many
+from server.messaging.outbox import member_langs
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -86,12 +89,22 @@ def review_tiers(session: Session, now: datetime) -> TierReview:
         session.execute(insert(MemberTier), inserts)
     if updates:
         session.execute(update(MemberTier), updates)
-    notices = []
+    notices, moved = [], []
     if changes:
         stmt = insert(TierChange).returning(TierChange.id, sort_by_parameter_order=True)
+        langs = member_langs(session, [c["member_id"] for c in changes])
         for change, change_id in zip(changes, session.scalars(stmt, changes), strict=True):
-            names = {"old_tier": change["from_tier"], "new_tier": change["to_tier"]}
+            lang, old, new = langs.get(change["member_id"], "zh"), change["from_tier"], change["to_tier"]
+            names = {"old_tier": ladder.label(old, lang), "new_tier": ladder.label(new, lang)}
             notices.append(Notice(change["member_id"], "tier_change", names, f"tier-change:{change_id}"))
+            way = "up" if ladder.index(new) > ladder.index(old) else "down"
+            payload = {"old": old, "new": new, "direction": way}
+            moved.append(
+                AutomationEvent(
+                    "tier_changed", change["member_id"], f"tier_changed:{change_id}", now, None, payload
+                )
+            )
+    emit_many(session, moved)  # journeys that start on a tier change
     raise_events(session, events)
     notified = enqueue_many(session, notices, now=now)
     session.expire_all()  # the bulk writes bypassed any MemberTier already loaded in this session

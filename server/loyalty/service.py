@@ -40,7 +40,7 @@ from server.loyalty.returns import (
     plan_return,
 )
 from server.loyalty.tiers import Growth, Progress, TierDecision, Trigger, decide, growth, progress
-from server.messaging.outbox import enqueue
+from server.messaging.outbox import enqueue, member_lang
 
 
 @dataclass(frozen=True)
@@ -242,7 +242,12 @@ def record_tier(
             payload={"old": decision.current, "new": decision.new, "direction": "up" if up else "down"},
         )
         if notify:  # under a key of this change: a replayed call cannot send it twice
-            names = {"old_tier": decision.current, "new_tier": decision.new}
+            member = session.get(Member, member_id)
+            lang = member_lang(member) if member is not None else "zh"
+            names = {
+                "old_tier": ladder.label(decision.current, lang),
+                "new_tier": ladder.label(decision.new, lang),
+            }
             enqueue(session, member_id, "tier_change", names, key=f"tier-change:{change.id}", now=now)
     session.flush()
 

@@ -30,6 +30,9 @@ class TierDefinition(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     min_spend: Decimal = Field(ge=0, decimal_places=2)
     min_visits: int = Field(ge=0)
+    # What members read (messages, their page); the name stays the key rules and reports use.
+    name_zh: str | None = Field(None, min_length=1, max_length=40)
+    name_en: str | None = Field(None, min_length=1, max_length=40)
 
 
 class TierLadder(BaseModel):
@@ -64,6 +67,13 @@ class TierLadder(BaseModel):
                 return i
         return 0
 
+    def label(self, name: str, lang: str) -> str:
+        """The tier's name as a member reads it in `lang` (its own name when none is set)."""
+        for tier in self.tiers:
+            if tier.name == name:
+                return (tier.name_zh if lang == "zh" else tier.name_en) or tier.name
+        return name
+
     @property
     def lowest(self) -> str:
         """The tier every member starts in."""
@@ -72,10 +82,18 @@ class TierLadder(BaseModel):
 
 DEFAULT_LADDER = TierLadder(
     tiers=[
-        TierDefinition(name="new", min_spend=Decimal("0"), min_visits=0),
-        TierDefinition(name="growing", min_spend=Decimal("500"), min_visits=4),
-        TierDefinition(name="loyal", min_spend=Decimal("2000"), min_visits=10),
-        TierDefinition(name="VIP", min_spend=Decimal("5000"), min_visits=24),
+        TierDefinition(
+            name="new", min_spend=Decimal("0"), min_visits=0, name_zh="新会员", name_en="New member"
+        ),
+        TierDefinition(
+            name="growing", min_spend=Decimal("500"), min_visits=4, name_zh="成长会员", name_en="Growing"
+        ),
+        TierDefinition(
+            name="loyal", min_spend=Decimal("2000"), min_visits=10, name_zh="忠实会员", name_en="Loyal"
+        ),
+        TierDefinition(
+            name="VIP", min_spend=Decimal("5000"), min_visits=24, name_zh="贵宾会员", name_en="VIP"
+        ),
     ]
 )
 

@@ -102,7 +102,7 @@ def _home(
     session: Any, page: Page, store: Store, member_id: int, now: datetime, **extra: Any
 ) -> HTMLResponse:
     try:
-        view = service.home(session, member_id, store, now)
+        view = service.home(session, member_id, store, now, page.lang)
     except NotFound:  # the member was erased: the session is stale
         page.cookies.append((security.SESSION_COOKIE, "", 0))
         return page.html("door.html", store=store)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from server.db.tables import Coupon, Member, SignInCode, Store
 from server.loyalty.activity_service import PointsAward, check_in, checked_in_today, store_day
 from server.loyalty.benefit_service import member_benefits
 from server.loyalty.benefits import BenefitStatus
+from server.loyalty.config import load_config
 from server.loyalty.service import PointsSummary, points_summary, tier_progress
 from server.loyalty.tiers import Progress
 from server.member_web import repository as repo
@@ -241,15 +242,22 @@ def parse_birthday(text: str, today: date) -> date | None:
     return found
 
 
-def home(session: Session, member_id: int, store: Store, now: datetime) -> Home:
-    """The member's figures for their page (a handful of indexed reads)."""
+def _named(session: Session, progress: Progress, lang: str) -> Progress:
+    """The progress with its tiers as members read them ("贵宾会员", not the key "VIP")."""
+    ladder = load_config(session).ladder
+    nxt = ladder.label(progress.next_tier, lang) if progress.next_tier is not None else None
+    return replace(progress, tier=ladder.label(progress.tier, lang), next_tier=nxt)
+
+
+def home(session: Session, member_id: int, store: Store, now: datetime, lang: str = "zh") -> Home:
+    """The member's figures for their page (a handful of indexed reads), tiers named in `lang`."""
     member = get_member(session, member_id)
     today = checked_in_today(session, member.id, store.id, now)
     allowed = consent.consents(session, member)
     return Home(
         member=member,
         store=store,
-        progress=tier_progress(session, member.id, now),
+        progress=_named(session, tier_progress(session, member.id, now), lang),
         points=points_summary(session, member.id, now),
         coupons=open_coupons(session, member.id, now, limit=10),
         # A benefit of another tier is no news to the member: only theirs are listed.

@@ -48,6 +48,16 @@ def member_lang(member: Member, default: str = DEFAULT_LANG) -> str:
     return default
 
 
+def member_langs(session: Session, member_ids: list[int]) -> dict[int, str]:
+    """Each member's language (see `member_lang`), in one query per slice of ids."""
+    out: dict[int, str] = {}
+    for start in range(0, len(member_ids), 900):
+        part = sorted(set(member_ids[start : start + 900]))
+        for member in session.scalars(select(Member).where(Member.id.in_(part))):
+            out[member.id] = member_lang(member)
+    return out
+
+
 def common_values(member: Member, store: Store | None) -> dict[str, Any]:
     """member_name and store_name, which every template may use."""
     return {"member_name": member.name, "store_name": store.name if store is not None else "Aisle"}

@@ -7,7 +7,9 @@ with --no-sandbox, as the tests run as root. Skipped, saying so, where it is not
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +29,9 @@ from tests.server.realtime.conftest import free_socket
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to $AISLE_SCREENSHOT_DIR when set (AISLE_SCREENSHOT_DIR=docs/screenshots refreshes the
+# committed ones), else to a temp folder: a test run never changes the checkout.
+SCREENSHOTS = Path(os.environ.get("AISLE_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="aisle-shots-"))
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed (scripts/setup.sh installs chromium)", allow_module_level=True)
@@ -118,6 +122,6 @@ def phone(browser: object) -> Iterator[object]:
 
 
 def shoot(page: object, name: str) -> None:
-    """Save a full-page screenshot as docs/screenshots/member_page_<name>.png."""
+    """Save a full-page screenshot as member_page_<name>.png in SCREENSHOTS (looked at, not compared)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"member_page_{name}.png"), full_page=True)  # type: ignore[attr-defined]

@@ -49,7 +49,7 @@ def test_a_sale_at_the_till_tells_the_member_of_the_new_tier_in_chinese(
     change = session.scalars(select(TierChange).where(TierChange.member_id == mei.id)).one()
     [message] = _messages(session, "tier_change")
     assert (message.member_id, message.dedup_key, message.lang) == (mei.id, f"tier-change:{change.id}", "zh")
-    assert message.body == "【Store A】王美，您的会员等级已由new变更为growing。"
+    assert message.body == "【Store A】王美，您的会员等级已由新会员变更为成长会员。"  # the tiers as members read them
     assert (message.channel, message.status) == ("sms", "queued")
 
 
@@ -64,7 +64,7 @@ def test_the_nightly_review_announces_each_change_once(session: Session) -> None
     change = session.scalars(select(TierChange).where(TierChange.member_id == ann.id)).one()
     [message] = _messages(session, "tier_change")
     assert (message.dedup_key, message.lang) == (f"tier-change:{change.id}", "en")
-    assert message.body == f"{shop.store.name}: Ann, your membership tier changed from VIP to new."
+    assert message.body == f"{shop.store.name}: Ann, your membership tier changed from VIP to New member."
 
 
 def test_points_about_to_expire_are_told_once_in_the_members_language(session: Session) -> None:
