@@ -49,7 +49,8 @@ def test_a_sale_at_the_till_tells_the_member_of_the_new_tier_in_chinese(
     change = session.scalars(select(TierChange).where(TierChange.member_id == mei.id)).one()
     [message] = _messages(session, "tier_change")
     assert (message.member_id, message.dedup_key, message.lang) == (mei.id, f"tier-change:{change.id}", "zh")
-    assert message.body == "【Store A】王美，您的会员等级已由新会员变更为成长会员。"  # the tiers as members read them
+    # The tiers as members read them, not their keys (new, growing).
+    assert message.body == "【Store A】王美，您的会员等级已由新会员变更为成长会员。"
     assert (message.channel, message.status) == ("sms", "queued")
 
 
