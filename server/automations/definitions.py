@@ -9,6 +9,7 @@ beside the field.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -72,6 +73,7 @@ class AudienceTrigger(_Strict):
 
     type: Literal["audience"]
     rule: dict[str, Any]
+    start_at: datetime | None = Field(None, description="when the campaign goes out; at once if empty")
 
 
 Trigger = Annotated[

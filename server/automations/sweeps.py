@@ -139,11 +139,13 @@ def _audience_events(session: Session, live: Live, store_id: int | None, now: da
     return out
 
 
-def _jobs(live: Live, today: date) -> list[tuple[str, int | None]]:
+def _jobs(live: Live, now: datetime) -> list[tuple[str, int | None]]:
     """(sweep key, store) pairs the journey's trigger needs today; a campaign is swept once per store
     that runs it (a store switching it on later gets its own sweep)."""
-    trigger = live.definition.trigger
+    trigger, today = live.definition.trigger, now.date()
     if isinstance(trigger, d.AudienceTrigger):
+        if trigger.start_at is not None and now < trigger.start_at:
+            return []  # scheduled for later
         stores: list[int | None] = [None] if live.stores is None else sorted(live.stores)
         return [(f"audience:{live.version.id}:{s if s is not None else 'all'}", s) for s in stores]
     if isinstance(trigger, d.LapsedTrigger):
@@ -165,7 +167,7 @@ def sweep(session: Session, now: datetime, lives: list[Live] | None = None) -> i
         if live.stores is not None and not live.stores:
             continue  # switched on nowhere
         trigger = live.definition.trigger
-        for key, store_id in _jobs(live, today):
+        for key, store_id in _jobs(live, now):
             if key in seen:
                 continue
             seen.add(key)

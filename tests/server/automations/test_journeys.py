@@ -325,3 +325,40 @@ def test_two_workers_racing_run_every_step_once(chain: Chain) -> None:
     assert len(steps) == 80 and set(steps) == {"done"}
     per_member = [len(chain.messages(m.id, "first_order")) for m in members]
     assert per_member == [1] * 40
+
+
+def test_a_scheduled_campaign_goes_out_at_its_time_to_the_members_its_rule_selects(chain: Chain) -> None:
+    campaign = {
+        "trigger": {
+            "type": "audience",
+            "rule": {"fact": "dormancy", "op": "eq", "value": "never_purchased"},
+            "start_at": (NOW + timedelta(days=2)).isoformat(),
+        },
+        "reentry": "once",
+        "holdout_percent": 0,
+        "start": "s",
+        "nodes": [
+            {
+                "id": "s",
+                "type": "send",
+                "purpose": "campaign",
+                "values_zh": {"text": "新品到店"},
+                "values_en": {"text": "New arrivals are in"},
+            }
+        ],
+    }
+    size = chain.client.post(
+        f"{JOURNEYS}/audience",
+        json={"rule": campaign["trigger"]["rule"], "store_id": chain.world.store_a.id},
+        headers=chain.as_(chain.world.manager_a),
+    )
+    members = chain.members(3)
+    assert size.status_code == 200 and size.json()["members"] == 0  # counted before they joined
+    chain.journey(campaign)
+    drain(chain.context, NOW)
+    assert chain.messages(kind="campaign") == []  # not yet
+    drain(chain.context, NOW + timedelta(days=2))
+    drain(chain.context, NOW + timedelta(days=3))  # once, not again the next day
+    sent = chain.messages(kind="campaign")
+    assert sorted(m.member_id for m in sent) == sorted(m.id for m in members)
+    assert all("New arrivals are in" in m.body for m in sent)  # the test members read English
