@@ -16,6 +16,7 @@ from mobile_app.api.wire_parse import as_date, as_datetime, as_int, as_str, item
 from mobile_app.api.wire_profile import (
     CategoryShare,
     Consultant,
+    Coupon,
     Heat,
     Interaction,
     Profile,
@@ -45,6 +46,7 @@ __all__ = [
     "Points",
     "Profile",
     "Purchase",
+    "Coupon",
     "Recommendations",
     "Rfm",
     "SignIn",

@@ -156,6 +156,30 @@ class Purchase:
 
 
 @dataclass(frozen=True)
+class Coupon:
+    """An open coupon of the member's, named and valued in the caller's language."""
+
+    id: int
+    code: str
+    name: str
+    value: str
+    valid_until: date | None
+    hint: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Coupon:
+        """Parse a ProfileCouponRead."""
+        return cls(
+            id=as_int(d.get("id")),
+            code=as_str(d.get("code")),
+            name=as_str(d.get("name")),
+            value=as_str(d.get("value")),
+            valid_until=as_date(d.get("valid_until")),
+            hint=as_str(d.get("hint")),
+        )
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything the member screen shows, from one GET /members/{id}/profile."""
 
@@ -171,6 +195,7 @@ class Profile:
     tier: Tier
     points: Points
     benefits: list[Benefit]
+    coupons: list[Coupon]
     rfm: Rfm
     favourite_categories: list[CategoryShare]
     price_band: str | None
@@ -200,6 +225,7 @@ class Profile:
             tier=Tier.from_json(d.get("tier") or {}),
             points=Points.from_json(d.get("points") or {}),
             benefits=items(d, "benefits", Benefit.from_json),
+            coupons=items(d, "coupons", Coupon.from_json),
             rfm=Rfm.from_json(d.get("rfm") or {}),
             favourite_categories=items(d, "favourite_categories", CategoryShare.from_json),
             price_band=d.get("price_band"),

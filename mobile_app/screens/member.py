@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from kivy.metrics import dp
@@ -88,6 +89,7 @@ class MemberScreen(AisleScreen):
         self._activity(profile, lang)
         self._tags(profile, lang)
         self._benefits(profile, lang)
+        self._coupons(profile, lang)
         self._purchases(profile, lang)
 
     def _header(self, p: Profile, lang: str) -> None:
@@ -196,6 +198,21 @@ class MemberScreen(AisleScreen):
                 reason = phrases.benefit_reason(b, p.birthday, lang)
                 rows.append(MutedLabel(text=theme.cjk_wrap(f"{name} — {reason}")))
         fill(self.ids.benefits, rows or [MutedLabel(text=self.t("member.none", lang))])
+
+    def _coupons(self, p: Profile, lang: str) -> None:
+        today = p.as_of.date() if p.as_of is not None else date.today()
+        rows: list[Any] = []
+        for c in p.coupons:
+            rows.append(BodyLabel(text=theme.cjk_wrap(f"{c.name} · {c.value}")))
+            when = phrases.expires_in(c.valid_until, today, lang) if c.valid_until else ""
+            soon = c.valid_until is not None and (c.valid_until - today).days <= 3
+            rows.append(
+                MutedLabel(
+                    text=theme.cjk_wrap(f"{c.code}   {when}   {c.hint}".strip()),
+                    color=theme.WARN if soon else theme.MUTED,
+                )
+            )
+        fill(self.ids.coupons, rows or [MutedLabel(text=self.t("member.none", lang))])
 
     def _purchases(self, p: Profile, lang: str) -> None:
         rows: list[Any] = []

@@ -11,6 +11,11 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "unit.day.one": "{n} day",
     "unit.day.other": "{n} days",
+    "coupon.expires_today": "expires today",
+    "coupon.expires_tomorrow": "expires tomorrow",
+    "coupon.expires_in.one": "expires in {n} day",
+    "coupon.expires_in.other": "expires in {n} days",
+    "alert.journey_task": "{journey}: {script}",
     "unit.purchase.one": "{n} purchase",
     "unit.purchase.other": "{n} purchases",
     "list.sep": ", ",
@@ -106,6 +111,11 @@ EN: dict[str, str] = {
 ZH: dict[str, str] = {
     "unit.day.one": "{n} 天",
     "unit.day.other": "{n} 天",
+    "coupon.expires_today": "今天到期",
+    "coupon.expires_tomorrow": "明天到期",
+    "coupon.expires_in.one": "{n}天后到期",
+    "coupon.expires_in.other": "{n}天后到期",
+    "alert.journey_task": "{journey}：{script}",
     "unit.purchase.one": "{n} 次",
     "unit.purchase.other": "{n} 次",
     "list.sep": "、",

@@ -40,6 +40,16 @@ def days(n: int, lang: str) -> str:
     return plural("unit.day", n, lang)
 
 
+def expires_in(until: date, today: date, lang: str) -> str:
+    """ "expires today", "expires tomorrow", "expires in 3 days" (3天后到期)."""
+    left = (until - today).days
+    if left <= 0:
+        return tr("coupon.expires_today", lang)
+    if left == 1:
+        return tr("coupon.expires_tomorrow", lang)
+    return plural("coupon.expires_in", left, lang)
+
+
 def consultants(people: Sequence[Consultant], lang: str) -> list[str]:
     """ "Primary consultant: 刘婷" for each of a member's consultants; ["No consultant assigned"] for none."""
     lines = [
@@ -209,6 +219,10 @@ def _alert(kind: str, data: dict[str, Any], lang: str) -> str | None:
         return tr("alert.tier_change", lang, old=old, new=new)
     if kind == "points_expiring" and data.get("points") and data.get("first_expiry"):
         return plural("alert.points_expiring", data["points"], lang, day=data["first_expiry"])
+    if kind in ("journey_task", "journey_note"):  # a journey's script, in the phone's language
+        script = data.get("script_zh" if lang == "zh" else "script_en") or data.get(f"text_{lang}")
+        if script:
+            return tr("alert.journey_task", lang, journey=data.get("journey") or "", script=script)
     code = str(data.get("benefit") or "")
     if kind == "benefit_expiring" and tr(f"benefit.{code}", lang) != f"benefit.{code}":
         name = tr(f"benefit.{code}", lang)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from server.automations import definitions as d
 from server.automations import repository as repo
-from server.automations.events import NewEvent, emit_many
 from server.automations.holdout import arm, branch
+from server.business_events.events import NewEvent, emit_many
 from server.core.errors import AisleError
 from server.coupons import words
 from server.coupons.service import issue_coupon
@@ -503,7 +503,7 @@ def _coupon(batch: Batch, enrolment: JourneyEnrolment, node: d.CouponNode, key: 
         coupon_id=coupon.id,
         coupon_code=coupon.code,
         coupon_name=words.name(coupon, lang),
-        coupon_value=words.value(coupon, lang),
+        coupon_value=words.value(coupon, lang, labels=words.labels_for(batch.session, [coupon])),
         expires_on=coupon.valid_until.isoformat(),
     )
     amount = (coupon.terms or {}).get("amount")
@@ -576,7 +576,13 @@ def _tell(batch: Batch, enrolment: JourneyEnrolment, node: d.TaskNode | d.Notify
         kind = "journey_task"
     else:
         text = node.text_zh if zh else node.text_en
-        payload = {"journey_id": enrolment.journey_id, "journey": name, "addressed_to": who}
+        payload = {
+            "journey_id": enrolment.journey_id,
+            "journey": name,
+            "addressed_to": who,
+            "text_zh": node.text_zh,
+            "text_en": node.text_en,
+        }
         kind = "journey_note"
     found = batch.session.scalars(select(MemberEvent.id).where(MemberEvent.dedup_key == key)).first()
     if found is None:

@@ -14,7 +14,6 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.automations.events import NewEvent, emit_many
 from server.automations.replenishment import (
     History,
     ReplenishParams,
@@ -22,6 +21,7 @@ from server.automations.replenishment import (
     product_cycles,
     reminders,
 )
+from server.business_events.events import NewEvent, emit_many
 from server.db.queries import as_date, chunks, utc_day
 from server.db.tables import AutomationEvent, Transaction, TransactionLine
 

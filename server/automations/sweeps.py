@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from server.automations import definitions as d
 from server.automations import repository as repo
 from server.automations.engine import Live, live_journeys
-from server.automations.events import NewEvent, emit_many
 from server.automations.replenishment_sweep import sweep_replenishment
+from server.business_events.events import NewEvent, emit_many
 from server.db.tables import Coupon, Member, Transaction
 from server.loyalty import repository as loyalty_repo
 from server.loyalty.benefits import reminders, statuses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Literal
 
@@ -45,8 +46,10 @@ def template_read(t: CouponTemplate) -> TemplateRead:
     )
 
 
-def coupon_read(c: Coupon, lang: str, today: date) -> CouponRead:
-    """A coupon at the edge, named in `lang`."""
+def coupon_read(
+    c: Coupon, lang: str, today: date, labels: Mapping[str, Mapping[str, str]] | None = None
+) -> CouponRead:
+    """A coupon at the edge, named in `lang` (its categories by the catalogue's `labels`)."""
     return CouponRead(
         id=c.id,
         member_id=c.member_id,
@@ -56,7 +59,7 @@ def coupon_read(c: Coupon, lang: str, today: date) -> CouponRead:
         name=words.name(c, lang),
         name_zh=c.name_zh,
         name_en=c.name_en,
-        value=words.value(c, lang),
+        value=words.value(c, lang, labels=labels),
         terms=terms_of(c),
         source=c.source,
         store_id=c.store_id,
@@ -152,7 +155,9 @@ def issue_coupon(
     issued = service.issue_by_clerk(session, caller, member_id, body.template_id, body.idempotency_key, now)
     if issued.replayed:
         response.status_code = status.HTTP_200_OK
-    return coupon_read(issued.coupon, _lang(lang, caller), now.date())
+    return coupon_read(
+        issued.coupon, _lang(lang, caller), now.date(), words.labels_for(session, [issued.coupon])
+    )
 
 
 @router.get("/members/{member_id}/coupons")
@@ -168,8 +173,9 @@ def member_coupons(
     """The member's coupons (open, used, expired, or all), soonest to lapse first."""
     rows, total = views.member_coupons(session, caller, member_id, state, page, now)
     today = now.date()
+    labels = words.labels_for(session, rows)
     return Page(
-        items=[coupon_read(c, _lang(lang, caller), today) for c in rows],
+        items=[coupon_read(c, _lang(lang, caller), today, labels) for c in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,

@@ -262,7 +262,9 @@ def _announce(session: Session, coupon: Coupon, now: datetime) -> None:
     gift = session.get(Product, gift_id) if gift_id else None
     variables = {
         "coupon_name": words.name(coupon, lang),
-        "coupon_value": words.value(coupon, lang, gift.name if gift else None),
+        "coupon_value": words.value(
+            coupon, lang, gift.name if gift else None, words.labels_for(session, [coupon])
+        ),
         "coupon_code": coupon.code,
         "expires_on": coupon.valid_until,
     }

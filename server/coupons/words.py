@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Literal
+
+from sqlalchemy.orm import Session
 
 from models.i18n import discount_zh
 from server.coupons.pricing import terms_of
 from server.db.tables import Coupon
+from server.products.categories import category_labels
 
 
 def name(coupon: Coupon, lang: str) -> str:
@@ -20,7 +24,19 @@ def _amount(value: object) -> str:
     return text[:-3] if text.endswith(".00") else text
 
 
-def value(coupon: Coupon, lang: str, gift_name: str | None = None) -> str:
+def labels_for(session: Session, coupons: Iterable[Coupon]) -> Mapping[str, Mapping[str, str]]:
+    """The catalogue's category names when a coupon is limited to categories (one grouped query), else {}."""
+    if any(terms_of(c).categories for c in coupons):
+        return category_labels(session)
+    return {}
+
+
+def value(
+    coupon: Coupon,
+    lang: str,
+    gift_name: str | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> str:
     """What the coupon takes off: "满300减50" / "50 off a spend of 300", "8折" / "20% off", "赠…"."""
     t = terms_of(coupon)
     zh = lang == "zh"
@@ -40,7 +56,9 @@ def value(coupon: Coupon, lang: str, gift_name: str | None = None) -> str:
         gift = gift_name or f"#{t.gift_product_id}"
         text = f"赠{gift}" if zh else f"Free {gift}"
     if t.categories:
-        text += f"（限{'、'.join(t.categories)}）" if zh else f" on {', '.join(t.categories)}"
+        # The catalogue's own names (蜡烛香薰, Candles & fragrance), not the keys (candles).
+        names = [(labels or {}).get(c, {}).get(lang) or c for c in t.categories]
+        text += f"（限{'、'.join(names)}）" if zh else f" on {', '.join(names)}"
     elif t.product_ids:
         text += "（限指定商品）" if zh else " on selected items"
     return text

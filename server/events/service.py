@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.automations.events import NewEvent as AutomationEvent
-from server.automations.events import emit_many
+from server.business_events.events import NewEvent as AutomationEvent
+from server.business_events.events import emit_many
 from server.events import repository as repo
 from server.signals.heat import WEEKS, HeatSettings, heat_alert, history_start, weekly_heat
 from server.signals.repository import daily_activity, primary_consultants

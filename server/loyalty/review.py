@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from server.automations.events import NewEvent as AutomationEvent
-from server.automations.events import emit_many
+from server.business_events.events import NewEvent as AutomationEvent
+from server.business_events.events import emit_many
 from server.core.words import counted
 from server.db.base import money
 from server.db.queries import chunks

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from server.automations.events import emit
+from server.business_events.events import emit
 from server.core.errors import Conflict, NotFound
 from server.db.tables import Member, MemberTier, PointsEntry, TierChange, Transaction
 from server.events.service import NewEvent, raise_events

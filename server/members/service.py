@@ -20,7 +20,7 @@ from server.auth.scope import (
     require_any_role,
     visible_store_ids,
 )
-from server.automations.events import emit
+from server.business_events.events import emit
 from server.core.cards import luhn_digit
 from server.core.crypto import Keys
 from server.core.errors import Conflict, InvalidInput, NotFound

@@ -162,16 +162,18 @@ def build_profile(
 
 def coupons_read(session: Session, member_id: int, now: datetime, lang: str) -> list[ProfileCouponRead]:
     """The member's open coupons, named and valued in `lang`."""
+    coupons = open_coupons(session, member_id, now)
+    labels = words.labels_for(session, coupons)
     return [
         ProfileCouponRead(
             id=c.id,
             code=c.code,
             name=words.name(c, lang),
-            value=words.value(c, lang),
+            value=words.value(c, lang, labels=labels),
             valid_until=c.valid_until,
             hint=words.how_to_use(lang),
         )
-        for c in open_coupons(session, member_id, now)
+        for c in coupons
     ]
 
 

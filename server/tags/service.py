@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.automations.events import NewEvent, emit_many
+from server.business_events.events import NewEvent, emit_many
 from server.core.errors import Conflict, InvalidInput, NotFound
 from server.db.tables import TagRule
 from server.loyalty.config import load_config

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.auth.roles import Role
 from server.auth.scope import TILL_ROLES, holds, require
-from server.automations.events import emit
+from server.business_events.events import emit
 from server.core.crypto import Keys
 from server.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.coupons.redemption import Applied, after_return, apply_codes, redeem

@@ -62,6 +62,7 @@ CASES: list[tuple[type, Callable[[], Schema], dict[str, str | None], Schema]] = 
     (wire.Tier, lambda: field_of(PROFILE, "tier"), {}, SPEC),
     (wire.Points, lambda: field_of(PROFILE, "points"), {}, SPEC),
     (wire.Benefit, lambda: field_of(PROFILE, "benefits"), {}, SPEC),
+    (wire.Coupon, lambda: field_of(PROFILE, "coupons"), {}, SPEC),
     (wire.Rfm, lambda: field_of(PROFILE, "rfm"), {}, SPEC),
     (wire.CategoryShare, lambda: field_of(PROFILE, "favourite_categories"), {}, SPEC),
     (wire.Persona, lambda: field_of(PROFILE, "persona"), {}, SPEC),

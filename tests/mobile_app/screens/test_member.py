@@ -236,3 +236,15 @@ def test_a_dormant_member_gets_the_offer_in_one_tap(
     issued = phone.get(f"members/{dormant}/offers", server.admin)
     assert code in [o["code"] for o in issued["items"]]
     phone.save_png(shots / "member_offer.png")
+    # The offer is a coupon now: opened again, the member's coupons list it with its expiry.
+    phone.controller.open_member(dormant)
+    phone.wait(
+        lambda: phone.state.member is not None and any(c.code == code for c in phone.state.member.coupons),
+        "the issued offer among the member's coupons",
+    )
+    phone.settle()
+    lines = [w.text for w in reversed(screen.ids.coupons.children)]
+    assert any(code in line and "expires in" in line for line in lines), lines
+    screen.ids.scroll.scroll_to(screen.ids.coupons, animate=False)  # the coupons in the picture
+    phone.settle()
+    phone.save_png(shots / "member_coupons.png")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from server.auth.roles import Role
 from server.automations.engine import EngineSettings
-from server.automations.events import emit
 from server.automations.holdout import arm
+from server.business_events.events import emit
 from server.db.tables import Coupon, JourneyEnrolment, JourneyStep, Member, MemberEvent, MemberTag
 from tests.fixtures.factories import make_staff, make_transaction
 from tests.server.automations.conftest import JOURNEYS, NOW, Chain, drain
