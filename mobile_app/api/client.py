@@ -161,14 +161,15 @@ class AisleClient:
         body["source"] = source
         return ArrivalResult.from_json(self.call("POST", f"/stores/{store_id}/arrivals", json=body))
 
-    def profile_json(self, member_id: int) -> dict[str, Any]:
-        """GET /members/{id}/profile as the server sent it (what the offline cache keeps)."""
-        body = self.call("GET", f"/members/{member_id}/profile")
+    def profile_json(self, member_id: int, lang: str | None = None) -> dict[str, Any]:
+        """GET /members/{id}/profile as the server sent it (what the offline cache keeps), in `lang`."""
+        params = {"lang": lang} if lang else None
+        body = self.call("GET", f"/members/{member_id}/profile", params=params)
         return body if isinstance(body, dict) else {}
 
-    def profile(self, member_id: int) -> Profile:
+    def profile(self, member_id: int, lang: str | None = None) -> Profile:
         """GET /members/{id}/profile."""
-        return Profile.from_json(self.profile_json(member_id))
+        return Profile.from_json(self.profile_json(member_id, lang))
 
     def recommendations(self, member_id: int, lang: str | None = None, k: int = 5) -> Recommendations:
         """GET /members/{id}/recommendations in `lang`."""

@@ -54,7 +54,8 @@ class IdentifyScreen(AisleScreen):
             self._saw_busy = True
             return
         member = self.state.member
-        changed = member is not None and member is not self._before
+        # By id: the open member's profile fetched again (in another language) is not a look-up's answer.
+        changed = member is not None and (self._before is None or member.id != self._before.id)
         # The same member found again leaves state.member as it was: the finished look-up says so.
         same_again = member is not None and self._saw_busy and not self.state.error
         if changed or same_again:

@@ -64,7 +64,7 @@ class Controller(WorkActions):
             return
         for row in rows:
             try:
-                self.cache.put(self.owner, client.profile_json(row.member_id))
+                self.cache.put(self.owner, client.profile_json(row.member_id, self.state.lang))
             except ApiError as exc:
                 logger.info("cannot cache member %s: %s", row.member_id, exc)
 
@@ -73,7 +73,7 @@ class Controller(WorkActions):
         self.post(lambda: self.signed_out(tr("notice.signed_out", self.state.lang)))
 
     def set_language(self, lang: str) -> None:
-        """Switch the language; the member's suggestions are fetched again in it."""
+        """Switch the language; the member's profile and suggestions are fetched again in it."""
         if lang not in LANGUAGES:
             self.set(error=tr("error.bad_choice", self.state.lang, value=lang))
             return
@@ -81,7 +81,7 @@ class Controller(WorkActions):
         self.set(lang=lang)
         member = self.state.member
         if member is not None and self.client is not None and not self.state.member_from_cache:
-            self.work(lambda: self._load_recommendations(member.id, lang))
+            self.work(lambda: self._open(member.id))
 
     # The live floor
     def _start_listener(self, client: AisleClient, url: str, username: str) -> None:
@@ -166,7 +166,7 @@ class Controller(WorkActions):
     def _open(self, member_id: int) -> None:
         client = self.need_client()
         try:
-            body = client.profile_json(member_id)
+            body = client.profile_json(member_id, self.state.lang)
         except Unreachable:
             saved = self.cache.get(self.owner, member_id)
             if saved is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -59,8 +59,11 @@ def profile(
         Moment | None,
         Query(description="hq_analyst/admin: the profile as of this moment (ISO; UTC if no zone)."),
     ] = None,
+    lang: Annotated[
+        Literal["zh", "en"] | None, Query(description="The language of its words; else the caller's.")
+    ] = None,
 ) -> ProfileRead:
     """The member's 360° view: tier, points, benefits, RFM, tags, persona, heat, consultants, purchases."""
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    return service.open_profile(session, context.keys, caller, member_id, now, as_of=as_of)
+    return service.open_profile(session, context.keys, caller, member_id, now, as_of=as_of, lang=lang)

@@ -148,8 +148,11 @@ def open_profile(
     member_id: int,
     now: datetime,
     as_of: datetime | None = None,
+    lang: str | None = None,
 ) -> ProfileRead:
     """The member's 360° view for a caller allowed to open it (403 says who is); the view is audited.
+
+    Its words (coupons, benefits, tier) are in `lang`, else in the caller's language.
 
     `as_of` (hq_analyst or admin only) shows the member as they stood at another moment.
     """
@@ -167,5 +170,5 @@ def open_profile(
     record_access(session, caller.id, member_id, "profile", None)
     phone = phone_for(keys, caller, member.phone_encrypted, member.home_store_id)
     state = tier_state(session, member, now, as_of is not None)
-    lang = resolve_lang(None, caller.locale)
+    lang = lang or resolve_lang(None, caller.locale)
     return build_profile(session, member, phone, txns, advisers, now, state, lang)
