@@ -55,7 +55,8 @@ class IdentifyScreen(AisleScreen):
             return
         member = self.state.member
         # By id: the open member's profile fetched again (in another language) is not a look-up's answer.
-        changed = member is not None and (self._before is None or member.id != self._before.id)
+        before = getattr(self._before, "id", None)
+        changed = member is not None and (self._before is None or member.id != before)
         # The same member found again leaves state.member as it was: the finished look-up says so.
         same_again = member is not None and self._saw_busy and not self.state.error
         if changed or same_again:

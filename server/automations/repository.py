@@ -195,7 +195,8 @@ def store_managers(session: Session, store_ids: Sequence[int]) -> dict[int, int]
     )
     out: dict[int, int] = {}
     for store_id, staff_id in session.execute(stmt):
-        out.setdefault(store_id, staff_id)
+        if store_id is not None:
+            out.setdefault(store_id, staff_id)
     return out
 
 

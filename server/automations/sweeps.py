@@ -146,7 +146,7 @@ def _jobs(live: Live, now: datetime) -> list[tuple[str, int | None]]:
     if isinstance(trigger, d.AudienceTrigger):
         if trigger.start_at is not None and now < trigger.start_at:
             return []  # scheduled for later
-        stores: list[int | None] = [None] if live.stores is None else sorted(live.stores)
+        stores: list[int | None] = [None] if live.stores is None else list(sorted(live.stores))
         return [(f"audience:{live.version.id}:{s if s is not None else 'all'}", s) for s in stores]
     if isinstance(trigger, d.LapsedTrigger):
         return [(f"lapsed:{trigger.days}:{today.isoformat()}", None)]
