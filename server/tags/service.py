@@ -214,7 +214,7 @@ def retag(session: Session, now: datetime, member_ids: Members = None) -> RetagR
                 )
     gone_keys = [key for key in existing if key not in keep]
     gone = [existing[key][0] for key in gone_keys]
-    names = {row.id: row.name for row, _ in rules}
+    rule_names = {row.id: row.name for row, _ in rules}
     # Journeys on a tag's arrival or departure: one event per change, keyed by the day it was seen.
     day = now.date().isoformat()
     emit_many(
@@ -231,9 +231,11 @@ def retag(session: Session, now: datetime, member_ids: Members = None) -> RetagR
             for a in adds
         ]
         + [
-            NewEvent("tag_removed", m, f"tag_removed:{m}:{names[r]}:{day}", now, None, {"tag": names[r]})
+            NewEvent(
+                "tag_removed", m, f"tag_removed:{m}:{rule_names[r]}:{day}", now, None, {"tag": rule_names[r]}
+            )
             for m, r in gone_keys
-            if r in names
+            if r in rule_names
         ],
     )
     member_tags.remove_tags(session, gone)
