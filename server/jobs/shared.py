@@ -24,6 +24,7 @@ from server.db.queries import IdRange
 from server.db.session import serialise_member, session_scope
 from server.jobs import repository as repo
 from server.jobs.nightly import STEP_NAMES, STEPS, NightlyReport, report_of, run_step
+from server.loyalty.config import benefit_rows
 
 JOB = "nightly"
 
@@ -72,6 +73,8 @@ def plan_night(session: Session, now: datetime, size: int) -> bool:
         return False
     if not repo.add_plan(session, JOB, key, {"as_of": now.isoformat(), "size": size}, utcnow()):
         return False
+    # Stored on first use: seeded here, once, rather than by two benefit chunks racing on its unique code.
+    benefit_rows(session)
     ranges = _chunks(repo.member_bounds(session, size))
     rows: list[dict[str, Any]] = [
         {
