@@ -5,7 +5,8 @@ For each worker count, fills a fresh schema on that server (created and dropped 
 chain of bench/retag.py and its tag rules, then starts that many processes, each running
 `server.jobs.shared.share_night` for the same night, and times them until the last is done. Without
 --url it uses a temporary SQLite file (one writer: workers take turns, so expect no gain there).
-Prints one JSON line per worker count: {"workers", "members", "chunks", "seconds", "backend"}.
+Worker count 0 times the night without --share (one unit of work), as the baseline.
+Prints one JSON line per worker count: {"workers", "members", "chunks", "seconds", "step_seconds", ...}.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,7 +33,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 from server.db import migrate  # noqa: E402
 from server.db.session import make_engine, make_session_factory, session_scope  # noqa: E402
 from server.db.tables import JobChunk  # noqa: E402
-from server.jobs.shared import share_night  # noqa: E402
+from server.jobs.nightly import run_nightly  # noqa: E402
+from server.jobs.shared import night_report, run_key, share_night  # noqa: E402
 from server.tags.service import create_rule  # noqa: E402
 
 
@@ -55,9 +58,10 @@ def fresh_database(url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _worker(url: str, chunk: int) -> None:
+def _worker(url: str, chunk: int, out: Any) -> None:
     engine = make_engine(url)
-    share_night(make_session_factory(engine), NOW, chunk, pause=lambda: time.sleep(0.05))
+    night = share_night(make_session_factory(engine), NOW, chunk, pause=lambda: time.sleep(0.05))
+    out.put(night.chunks_done_here)
     engine.dispose()
 
 
@@ -71,12 +75,27 @@ def one_run(url: str, members: int, workers: int, chunk: int, seed: int) -> dict
             for name, rule in RULES.items():
                 create_rule(session, name, rule, NOW)
         started = time.perf_counter()
-        procs = [multiprocessing.Process(target=_worker, args=(db, chunk)) for _ in range(workers)]
+        if workers == 0:  # the baseline: `aisle jobs nightly` without --share, one unit of work
+            with session_scope(make_session_factory(engine)) as session:
+                alone = run_nightly(session, NOW)
+            seconds = time.perf_counter() - started
+            engine.dispose()
+            return {
+                "workers": 0,
+                "members": members,
+                "seconds": round(seconds, 2),
+                "step_seconds": alone.seconds,
+            }
+        out: Any = multiprocessing.Queue()
+        procs = [multiprocessing.Process(target=_worker, args=(db, chunk, out)) for _ in range(workers)]
         for proc in procs:
             proc.start()
         for proc in procs:
             proc.join()
         seconds = time.perf_counter() - started
+        shares = sorted((out.get() for _ in procs if not out.empty()), reverse=True)
+        with session_scope(make_session_factory(engine)) as session:
+            step_seconds = night_report(session, run_key(NOW)).seconds
         with session_scope(make_session_factory(engine)) as session:
             done = session.scalar(
                 select(func.count())
@@ -94,7 +113,9 @@ def one_run(url: str, members: int, workers: int, chunk: int, seed: int) -> dict
         "chunks": done,
         "chunks_left": left,
         "failed_workers": len(failed),
+        "chunks_per_worker": shares,
         "seconds": round(seconds, 2),
+        "step_seconds": step_seconds,  # summed over chunks, whichever worker ran them
         "backend": backend,
     }
 
@@ -104,7 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="", help="A PostgreSQL server's database (schemas made here).")
     parser.add_argument("--members", type=int, default=20_000)
-    parser.add_argument("--workers", default="1,2", help="Worker counts to time, comma-separated.")
+    parser.add_argument(
+        "--workers", default="0,1,2", help="Worker counts to time, comma-separated (0: one unit of work)."
+    )
     parser.add_argument("--chunk", type=int, default=2_000, help="Members per chunk.")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
