@@ -6,6 +6,7 @@ second run the same night queues nothing. Consent, caps and quiet hours are judg
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,9 +32,8 @@ def _born_on(day: date) -> list[ColumnElement[bool]]:
     return [same, and_(month == 2, dom == 29)] if leap_day else [same]
 
 
-def _not_journeys(stmt: Any, session: Session, slug: str) -> Any:
-    """Leave out members of stores that switched the seed journey `slug` on: it greets them instead."""
-    stores = switched_on_stores(session, slug)
+def _not_journeys(stmt: Any, stores: Collection[int]) -> Any:
+    """Leave out members of `stores`, those that switched a seed journey on: it greets them instead."""
     if not stores:
         return stmt
     return stmt.where(or_(Member.home_store_id.is_(None), Member.home_store_id.not_in(sorted(stores))))
@@ -44,7 +44,7 @@ def birthday_members(session: Session, day: date, members: IdRange | None = None
     stmt = select(Member.id).where(Member.birthday.is_not(None), or_(*_born_on(day))).order_by(Member.id)
     if members is not None:
         stmt = stmt.where(members.holds(Member.id))
-    return list(session.scalars(_not_journeys(stmt, session, BIRTHDAY)))
+    return list(session.scalars(_not_journeys(stmt, switched_on_stores(session, BIRTHDAY))))
 
 
 def birthday_template(session: Session) -> CouponTemplate | None:
@@ -104,9 +104,10 @@ def announce_member_day(
     members = members or IdRange()
     added, last = 0, members.lo
     variables = {"event_date": day.isoformat()}
+    journeys = switched_on_stores(session, MEMBER_DAY)  # read once, not once a chunk of members
     while True:
         stmt = select(Member.id).where(IdRange(last, members.hi).holds(Member.id))
-        stmt = _not_journeys(stmt, session, MEMBER_DAY)
+        stmt = _not_journeys(stmt, journeys)
         stmt = stmt.order_by(Member.id).limit(chunk)
         ids = list(session.scalars(stmt))
         if not ids:
