@@ -75,6 +75,12 @@ def mark_done(session: Session, chunk_id: int, figures: dict[str, Any], now: dat
     session.execute(stmt)
 
 
+def oldest_due_run(session: Session, job: str) -> str | None:
+    """The earliest run of `job` with a chunk not done (a night a worker can help with), if any."""
+    stmt = select(func.min(JobChunk.run_key)).where(JobChunk.job == job, JobChunk.status == "due")
+    return session.scalar(stmt)
+
+
 def due_count(session: Session, job: str, run_key: str) -> int:
     """How many of the run's chunks are not done (claimed by a worker or waiting)."""
     stmt = select(func.count()).select_from(JobChunk).where(*_due(job, run_key))

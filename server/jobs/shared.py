@@ -107,6 +107,16 @@ def work_one_chunk(session: Session, key: str, as_of: datetime) -> str | None:
     return chunk.step
 
 
+def help_with_nights(sessions: sessionmaker[Session]) -> int:
+    """`aisle worker`'s round: one due chunk of a night that `--share` planned, if any; chunks done (0/1)."""
+    with session_scope(sessions) as session:
+        key = repo.oldest_due_run(session, JOB)
+        plan = repo.plan(session, JOB, key) if key is not None else None
+        if key is None or plan is None:
+            return 0
+        return 1 if work_one_chunk(session, key, datetime.fromisoformat(plan.figures["as_of"])) else 0
+
+
 def night_report(session: Session, key: str) -> NightlyReport:
     """The night's report folded from every chunk done so far, in the steps' order."""
     return report_of(chunk.figures for chunk in repo.done_chunks(session, JOB, key))

@@ -83,9 +83,10 @@ async def run_dispatcher(app: FastAPI) -> AsyncIterator[Dispatcher | None]:
 
 
 def work(context: AppContext, once: bool = False) -> int:
-    """`aisle worker`: send messages and run journeys until SIGTERM/SIGINT (or one round with `once`);
-    messages, events and steps handled."""
+    """`aisle worker`: send messages, run journeys and take chunks of a shared night (`aisle jobs nightly
+    --share`) until SIGTERM/SIGINT (or one round with `once`); messages, events, steps and chunks handled."""
     from server.automations.runner import JourneyWorker
+    from server.jobs.shared import help_with_nights
 
     dispatcher = dispatcher_for(context)
     journeys = JourneyWorker(context)
@@ -99,6 +100,7 @@ def work(context: AppContext, once: bool = False) -> int:
         for name, round_ in (
             ("message dispatcher", dispatcher.run_once),
             ("journey worker", journeys.run_once),
+            ("nightly chunk", lambda: help_with_nights(context.sessions)),
         ):
             try:
                 claimed += round_()

@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.core.context import AppContext
 from server.db.queries import IdRange
 from server.db.session import make_session_factory, session_scope
 from server.db.tables import JobChunk
 from server.jobs import shared
 from server.jobs.nightly import STEPS, Step, run_nightly
-from server.jobs.shared import SharedNight, share_night
+from server.jobs.shared import SharedNight, help_with_nights, plan_night, share_night
+from server.messaging.runner import work
 from tests.server.jobs.chain import NIGHT, fill_chain, snapshot
 
 SIZE = 2  # members per chunk: nine members make five chunks of each member-wise step
@@ -182,3 +184,20 @@ def test_running_the_night_twice_adds_nothing(sessions: sessionmaker[Session]) -
     with session_scope(sessions) as session:
         assert snapshot(session) == after
         assert session.scalar(select(func.count()).select_from(JobChunk)) == chunks
+
+
+def test_aisle_workers_help_with_a_night_that_share_planned(context: AppContext) -> None:
+    sessions = context.sessions
+    with session_scope(sessions) as session:
+        fill_chain(session)
+    assert help_with_nights(sessions) == 0  # no night planned: nothing to help with
+    with session_scope(sessions) as session:
+        assert plan_night(session, NIGHT, SIZE)
+    work(context, once=True)  # an `aisle worker` round: messages, journeys, and one chunk
+    assert [status for _, _, status in _chunks(sessions)].count("done") == 1
+    while help_with_nights(sessions):
+        pass
+    assert {status for _, _, status in _chunks(sessions)} == {"done"}
+    night = share_night(sessions, NIGHT, SIZE, pause=_poll)  # the cron process finds the night done
+    assert (night.planned_here, night.chunks_done_here, night.chunks_left) == (False, 0, 0)
+    assert night.report.points_expired == 3000 and night.report.follow_up_reminders == 1
