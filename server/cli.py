@@ -110,9 +110,9 @@ def worker(
     migrate: bool = typer.Option(False, help="Bring the database schema up to date first."),
 ) -> None:
     """Send the outbox's messages (a chain runs several; its servers set AISLE_MESSAGING_DISPATCHER=false)."""
-    from server.automations.runner import work
     from server.core.context import AppContext
     from server.db import migrate as migrations
+    from server.jobs.worker import work
 
     context = AppContext.from_settings(get_settings())
     if migrate:

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
         "and serves it chain-wide, unless its held-back recall@10 is more than model_max_drop below the "
         "served version's (then it waits for `aisle models promote --force`).",
     )
+    nightly_chunk_members: int = Field(
+        20_000,
+        ge=1,
+        description="Members per chunk when `aisle jobs nightly --share` splits a night's steps among the "
+        "workers that share it (docs/nightly.md).",
+    )
+    nightly_poll_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="How often a worker sharing a night looks again for a chunk while others finish theirs.",
+    )
     # Automations (server/automations, docs/automations.md): journeys run in `aisle serve` and `aisle worker`.
     automations_runner: bool = Field(
         True, description="Run the journey worker inside `aisle serve` (a chain runs `aisle worker`s)."

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -24,7 +22,6 @@ from server.core.clock import app_now
 from server.core.context import AppContext
 from server.db.base import utcnow
 from server.db.session import session_scope
-from server.messaging.runner import dispatcher_for
 
 logger = logging.getLogger(__name__)
 
@@ -98,31 +95,3 @@ async def run_journeys(app: FastAPI) -> AsyncIterator[JourneyWorker | None]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await thread.stop()
-
-
-def work(context: AppContext, once: bool = False) -> int:
-    """`aisle worker`: send messages and run journeys until SIGTERM/SIGINT (or one round with `once`);
-    messages, events and steps handled."""
-    dispatcher = dispatcher_for(context)
-    journeys = JourneyWorker(context)
-    stop = threading.Event()
-    if not once:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    total = 0
-    while not stop.is_set():
-        claimed = 0
-        for name, round_ in (
-            ("message dispatcher", dispatcher.run_once),
-            ("journey worker", journeys.run_once),
-        ):
-            try:
-                claimed += round_()
-            except Exception:
-                logger.exception("the %s's round failed", name)
-        total += claimed
-        if once:
-            break
-        if not claimed:
-            stop.wait(context.settings.messaging_poll_seconds)
-    return total

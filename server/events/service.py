@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.business_events.events import NewEvent as AutomationEvent
 from server.business_events.events import emit_many
+from server.db.queries import IdRange
 from server.events import repository as repo
 from server.signals.heat import WEEKS, HeatSettings, heat_alert, history_start, weekly_heat
 from server.signals.repository import daily_activity, primary_consultants
@@ -60,11 +61,14 @@ def raise_events(session: Session, events: Sequence[NewEvent], managers_stand_in
     return len(rows)
 
 
-def raise_heat_alerts(session: Session, now: datetime, settings: HeatSettings | None = None) -> int:
-    """Alert consultants of members whose heat fell two weeks running (once per fall); new alerts raised."""
+def raise_heat_alerts(
+    session: Session, now: datetime, settings: HeatSettings | None = None, members: IdRange | None = None
+) -> int:
+    """Alert consultants of members (in `members`) whose heat fell two weeks running (once per fall); new
+    alerts raised."""
     settings = settings or HeatSettings()
     events = []
-    for member_id, acts in daily_activity(session, history_start(now), now).items():
+    for member_id, acts in daily_activity(session, history_start(now), now, members).items():
         alert = heat_alert(weekly_heat(acts, now.date(), settings, WEEKS), settings)
         if alert is not None:
             events.append(

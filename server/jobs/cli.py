@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import typer
@@ -39,22 +40,40 @@ def nightly(
         help="Also train a recommender version on new sales and serve it unless it is worse "
         "(AISLE_MODEL_NIGHTLY_REBUILD=false turns this off).",
     ),
+    share: bool = typer.Option(
+        False,
+        "--share",
+        help="Share the night with every other `aisle jobs nightly --share` started for the same day: "
+        "chunks of AISLE_NIGHTLY_CHUNK_MEMBERS members, each committed on its own; waits until all are "
+        "done, then prints the whole night's report (the process that planned the night rebuilds the model).",
+    ),
 ) -> None:
     """Expire points, review tiers, retag members, raise heat alerts and reminders, rebuild the
     recommender on new sales; prints a JSON report."""
     from server.db.migrate import open_database
     from server.db.session import make_session_factory, session_scope
     from server.jobs.nightly import run_nightly
+    from server.jobs.shared import share_night
 
     now = _moment(at)
     settings = get_settings()
     try:
         engine = open_database(settings)
         sessions = make_session_factory(engine)
-        with session_scope(sessions) as session:
-            report = run_nightly(session, now)
-        document = report.as_dict()
-        if model and settings.model_nightly_rebuild:
+        rebuild = model and settings.model_nightly_rebuild
+        if share:
+            night = share_night(
+                sessions,
+                now,
+                settings.nightly_chunk_members,
+                pause=lambda: time.sleep(settings.nightly_poll_seconds),
+            )
+            document = night.as_dict()
+            rebuild = rebuild and night.planned_here  # one rebuild a night, not one per worker
+        else:
+            with session_scope(sessions) as session:
+                document = run_nightly(session, now).as_dict()
+        if rebuild:
             from server.deployments.training import nightly_rebuild, text_encoder
 
             with session_scope(sessions) as session:  # its own unit of work: the loyalty steps are kept

@@ -6,6 +6,7 @@ second run the same night queues nothing. Consent, caps and quiet hours are judg
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.automations.seeds import BIRTHDAY, MEMBER_DAY, switched_on_stores
 from server.core.errors import Conflict
 from server.coupons.service import issue_coupon
-from server.db.queries import CHUNK, chunks
+from server.db.queries import CHUNK, IdRange, chunks
 from server.db.tables import CouponTemplate, Member, OutboxMessage
 from server.loyalty.config import load_config
 from server.loyalty.points import is_member_day
@@ -31,16 +32,18 @@ def _born_on(day: date) -> list[ColumnElement[bool]]:
     return [same, and_(month == 2, dom == 29)] if leap_day else [same]
 
 
-def _not_journeys(stmt: Any, stores: set[int]) -> Any:
-    """Leave out members of `stores`, where a seed journey switched on does this work instead."""
+def _not_journeys(stmt: Any, stores: Collection[int]) -> Any:
+    """Leave out members of `stores`, those that switched a seed journey on: it greets them instead."""
     if not stores:
         return stmt
     return stmt.where(or_(Member.home_store_id.is_(None), Member.home_store_id.not_in(sorted(stores))))
 
 
-def birthday_members(session: Session, day: date) -> list[int]:
-    """The members whose birthday is celebrated on `day` (bar those a birthday journey greets)."""
+def birthday_members(session: Session, day: date, members: IdRange | None = None) -> list[int]:
+    """The members (of `members`) whose birthday is celebrated on `day` (bar those a journey greets)."""
     stmt = select(Member.id).where(Member.birthday.is_not(None), or_(*_born_on(day))).order_by(Member.id)
+    if members is not None:
+        stmt = stmt.where(members.holds(Member.id))
     return list(session.scalars(_not_journeys(stmt, switched_on_stores(session, BIRTHDAY))))
 
 
@@ -76,29 +79,35 @@ def _voucher(session: Session, template: CouponTemplate, member_id: int, now: da
     return Notice(member_id, "birthday", variables, key)
 
 
-def greet_birthdays(session: Session, now: datetime) -> int:
-    """Queue today's birthday greetings (with a birthday coupon when HQ keeps one); how many were queued."""
-    members = birthday_members(session, now.date())
-    keys = {m: f"birthday:{m}:{now.year}" for m in members}
+def greet_birthdays(session: Session, now: datetime, members: IdRange | None = None) -> int:
+    """Queue today's birthday greetings to `members` (all when None), with a birthday coupon when HQ keeps
+    one; how many were queued."""
+    born = birthday_members(session, now.date(), members)
+    keys = {m: f"birthday:{m}:{now.year}" for m in born}
     done = _queued(session, list(keys.values()))  # greeted already: no second coupon, no other purpose
     template = birthday_template(session)
     notices = []
-    for member_id in (m for m in members if keys[m] not in done):
+    for member_id in (m for m in born if keys[m] not in done):
         notice = _voucher(session, template, member_id, now) if template is not None else None
         notices.append(notice or Notice(member_id, "birthday_greeting", {}, keys[member_id]))
     return enqueue_many(session, notices, now=now)
 
 
-def announce_member_day(session: Session, now: datetime, chunk: int = CHUNK) -> int:
-    """The day before a member day, queue its announcement to every member, a chunk of members at a time."""
+def announce_member_day(
+    session: Session, now: datetime, chunk: int = CHUNK, members: IdRange | None = None
+) -> int:
+    """The day before a member day, queue its announcement to every member (of `members`), a chunk of
+    members at a time."""
     day = now.date() + timedelta(days=1)
     if not is_member_day(load_config(session).earn, day):
         return 0
-    added, last = 0, 0
+    members = members or IdRange()
+    added, last = 0, members.lo
     variables = {"event_date": day.isoformat()}
-    journeys = switched_on_stores(session, MEMBER_DAY)
+    journeys = switched_on_stores(session, MEMBER_DAY)  # read once, not once a chunk of members
     while True:
-        stmt = _not_journeys(select(Member.id).where(Member.id > last), journeys)
+        stmt = select(Member.id).where(IdRange(last, members.hi).holds(Member.id))
+        stmt = _not_journeys(stmt, journeys)
         stmt = stmt.order_by(Member.id).limit(chunk)
         ids = list(session.scalars(stmt))
         if not ids:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from server.core.errors import Conflict, InvalidInput, NotFound
+from server.db.queries import IdRange
 from server.db.tables import BenefitUsage, Member, MemberTier, Transaction
 from server.events.service import NewEvent, raise_events
 from server.loyalty import repository as repo
@@ -84,10 +85,15 @@ def use_benefit(
 
 
 def remind_benefits(
-    session: Session, now: datetime, within_days: int = 14, queued: dict[str, int] | None = None
+    session: Session,
+    now: datetime,
+    within_days: int = 14,
+    queued: dict[str, int] | None = None,
+    members: IdRange | None = None,
 ) -> int:
-    """Raise a consultant event for each benefit with uses left that lapse within `within_days`, and queue
-    the member's message for the same fact (under the event's key); the number of new events.
+    """Raise a consultant event for each benefit of `members` (all when None) with uses left that lapse within
+    `within_days`, and queue the member's message for the same fact (under the event's key); the number of
+    new events.
 
     `queued` (the nightly report's tally) gets the number of member messages under "benefit_expiry".
     """
@@ -96,10 +102,10 @@ def remind_benefits(
     tiers = sorted({t for d in defs for t in d.tiers})
     if not tiers:
         return 0
-    members = repo.members_in_tiers(session, tiers)
-    used = repo.benefit_uses(session, None, now - timedelta(days=LOOKBACK_DAYS))
+    holders = repo.members_in_tiers(session, tiers, members)
+    used = repo.benefit_uses(session, members, now - timedelta(days=LOOKBACK_DAYS))
     events, notices = [], []
-    for member_id, birthday, joined_on, tier in members:
+    for member_id, birthday, joined_on, tier in holders:
         states = statuses(defs, tier, now.date(), used.get(member_id, []), birthday, joined_on)
         for r in reminders(states, now.date(), within_days):
             key = f"benefit-expiring:{member_id}:{r.code}:{r.expires_on.isoformat()}"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.core.errors import Conflict, NotFound
 from server.db.base import UTCDateTime
-from server.db.queries import chunks, utc_day
+from server.db.queries import IdRange, Members, chunks, restricted, utc_day
 from server.db.session import serialise_member
 from server.db.tables import (
     Benefit,
@@ -144,14 +144,12 @@ def balance(session: Session, member_id: int) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def balances(session: Session, member_ids: Sequence[int] | None = None) -> dict[int, int]:
+def balances(session: Session, member_ids: Members = None) -> dict[int, int]:
     """The ledger sum of many members at once."""
     stmt = select(PointsEntry.member_id, func.sum(PointsEntry.points)).group_by(PointsEntry.member_id)
-    if member_ids is None:
-        return {m: int(p) for m, p in session.execute(stmt)}
     out: dict[int, int] = {}
-    for part in chunks(member_ids):
-        out.update({m: int(p) for m, p in session.execute(stmt.where(PointsEntry.member_id.in_(part)))})
+    for part in restricted(stmt, PointsEntry.member_id, member_ids):
+        out.update({m: int(p) for m, p in session.execute(part)})
     return out
 
 
@@ -209,29 +207,39 @@ def tier_activities(session: Session, member_id: int, now: datetime, days: int) 
     return [Activity(r.attributed.date(), Decimal(str(r.amount)), r.kind == "sale") for r in rows]
 
 
-def growth_of_all(session: Session, now: datetime, days: int) -> dict[int, tuple[Decimal, int]]:
-    """Net spend and visit days in the window for every member with activity in it (one query)."""
+def growth_of_all(
+    session: Session, now: datetime, days: int, members: IdRange | None = None
+) -> dict[int, tuple[Decimal, int]]:
+    """Net spend and visit days in the window for every member (in `members`) with activity in it."""
     start, end = window(now, days)
     day = utc_day(session, Transaction.occurred_at)
     visits = func.count(func.distinct(case((Transaction.kind == "sale", day))))
     stmt = _GROWTH.with_only_columns(Transaction.member_id, func.sum(_SIGNED), visits).group_by(
         Transaction.member_id
     )
+    if members is not None:
+        stmt = stmt.where(members.holds(Transaction.member_id))
     rows = session.execute(stmt, {"start": start, "end": end})
     return {m: (Decimal(str(spend or 0)), int(v)) for m, spend, v in rows}
 
 
-def due_lots(session: Session, today: date) -> list[tuple[int, int, int]]:
-    """Every lot whose expiry day has come and still holds points: (lot id, member id, remaining)."""
+def due_lots(session: Session, today: date, members: IdRange | None = None) -> list[tuple[int, int, int]]:
+    """Every lot (of `members`) whose expiry day has come and still holds points: (lot, member, remaining)."""
     stmt, remaining = _lot_select()
     stmt = stmt.where(PointsEntry.expires_on <= today, remaining > 0).order_by(PointsEntry.id)
+    if members is not None:
+        stmt = stmt.where(members.holds(PointsEntry.member_id))
     return [(r.id, r.member_id, int(r.remaining)) for r in session.execute(stmt)]
 
 
-def expiring_by_member(session: Session, today: date, days: int) -> list[tuple[int, date, int]]:
+def expiring_by_member(
+    session: Session, today: date, days: int, members: IdRange | None = None
+) -> list[tuple[int, date, int]]:
     """Members with points expiring after today and within `days`: (member, first expiry day, points)."""
     stmt, remaining = _lot_select()
     stmt = stmt.where(PointsEntry.expires_on > today, PointsEntry.expires_on <= today + timedelta(days=days))
+    if members is not None:
+        stmt = stmt.where(members.holds(PointsEntry.member_id))
     lots_due = stmt.where(remaining > 0).subquery()
     grouped = select(
         lots_due.c.member_id, func.min(lots_due.c.expires_on), func.sum(lots_due.c.remaining)
@@ -247,20 +255,17 @@ def ledger_page(session: Session, member_id: int, limit: int, offset: int) -> tu
     return list(session.scalars(stmt.limit(limit).offset(offset))), total
 
 
-def benefit_uses(
-    session: Session, member_ids: list[int] | None, since: datetime
-) -> dict[int, list[tuple[str, date]]]:
+def benefit_uses(session: Session, member_ids: Members, since: datetime) -> dict[int, list[tuple[str, date]]]:
     """Per member (all when `member_ids` is None): each benefit used since `since`, by code and day."""
     stmt = (
         select(BenefitUsage.member_id, Benefit.code, BenefitUsage.used_at)
         .join(Benefit, Benefit.id == BenefitUsage.benefit_id)
         .where(BenefitUsage.used_at >= since)
     )
-    if member_ids is not None:
-        stmt = stmt.where(BenefitUsage.member_id.in_(member_ids))
     out: dict[int, list[tuple[str, date]]] = {}
-    for member_id, code, used_at in session.execute(stmt):
-        out.setdefault(member_id, []).append((code, used_at.date()))
+    for part in restricted(stmt, BenefitUsage.member_id, member_ids):
+        for member_id, code, used_at in session.execute(part):
+            out.setdefault(member_id, []).append((code, used_at.date()))
     return out
 
 
@@ -269,13 +274,17 @@ def benefit_use_by_key(session: Session, key: str) -> BenefitUsage | None:
     return session.scalar(select(BenefitUsage).where(BenefitUsage.idempotency_key == key))
 
 
-def members_in_tiers(session: Session, tiers: Sequence[str]) -> list[tuple[int, date | None, date, str]]:
-    """(member, birthday, joined on, tier) of every member holding one of `tiers`."""
+def members_in_tiers(
+    session: Session, tiers: Sequence[str], members: IdRange | None = None
+) -> list[tuple[int, date | None, date, str]]:
+    """(member, birthday, joined on, tier) of every member (in `members`) holding one of `tiers`."""
     stmt = (
         select(Member.id, Member.birthday, Member.joined_on, MemberTier.tier)
         .join(MemberTier, MemberTier.member_id == Member.id)
         .where(MemberTier.tier.in_(tiers))
     )
+    if members is not None:
+        stmt = stmt.where(members.holds(Member.id))
     return [(m, birthday, joined, tier) for m, birthday, joined, tier in session.execute(stmt)]
 
 

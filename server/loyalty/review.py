@@ -14,7 +14,7 @@ from server.business_events.events import NewEvent as AutomationEvent
 from server.business_events.events import emit_many
 from server.core.words import counted
 from server.db.base import money
-from server.db.queries import chunks
+from server.db.queries import IdRange, chunks
 from server.db.session import serialise_member
 from server.db.tables import Member, MemberTier, PointsEntry, TierChange
 from server.events.service import NewEvent, raise_events
@@ -37,19 +37,18 @@ class TierReview:
     notices: int = 0  # tier-change messages queued for members
 
 
-def review_tiers(session: Session, now: datetime) -> TierReview:
-    """Re-judge every member with a tier or with activity in the window; downgrades respect the grace days."""
+def review_tiers(session: Session, now: datetime, members: IdRange | None = None) -> TierReview:
+    """Re-judge every member (in `members`) with a tier or with activity in the window; downgrades respect
+    the grace days."""
     ladder = load_config(session).ladder
     today = now.date()
-    growths = repo.growth_of_all(session, now, ladder.window_days)
-    states = {
-        m: (tier, since, spend, visits)
-        for m, tier, since, spend, visits in session.execute(
-            select(
-                MemberTier.member_id, MemberTier.tier, MemberTier.since, MemberTier.spend, MemberTier.visits
-            )
-        )
-    }
+    growths = repo.growth_of_all(session, now, ladder.window_days, members)
+    held = select(
+        MemberTier.member_id, MemberTier.tier, MemberTier.since, MemberTier.spend, MemberTier.visits
+    )
+    if members is not None:
+        held = held.where(members.holds(MemberTier.member_id))
+    states = {m: (tier, since, spend, visits) for m, tier, since, spend, visits in session.execute(held)}
     inserts, updates, events = [], [], []
     changes: list[dict[str, Any]] = []
     up = down = 0
@@ -111,17 +110,17 @@ def review_tiers(session: Session, now: datetime) -> TierReview:
     return TierReview(len(states.keys() | growths.keys()), up, down, notified)
 
 
-def expire_points(session: Session, now: datetime) -> int:
-    """Expire the remainder of every lot whose expiry day has come (FIFO by construction); points expired."""
+def expire_points(session: Session, now: datetime, members: IdRange | None = None) -> int:
+    """Expire the remainder of every lot (of `members`) whose expiry day has come; points expired."""
     today = now.date()
-    due = repo.due_lots(session, today)
-    members = sorted({m for _, m, _ in due})
-    if members:
+    due = repo.due_lots(session, today, members)
+    locked = sorted({m for _, m, _ in due})
+    if locked:
         serialise_member(session)  # SQLite: the write lock before the re-read (it ignores FOR UPDATE)
-    for part in chunks(members):
+    for part in chunks(locked):
         # Lock the members so a redemption at midnight cannot spend a lot while it expires.
         session.execute(select(Member.id).where(Member.id.in_(part)).with_for_update())
-    due = repo.due_lots(session, today) if members else []
+    due = repo.due_lots(session, today, members) if locked else []
     entries = [
         PointsEntry(
             member_id=member_id,
@@ -142,13 +141,17 @@ def expire_points(session: Session, now: datetime) -> int:
 
 
 def remind_expiring_points(
-    session: Session, now: datetime, within_days: int = 30, queued: dict[str, int] | None = None
+    session: Session,
+    now: datetime,
+    within_days: int = 30,
+    queued: dict[str, int] | None = None,
+    members: IdRange | None = None,
 ) -> int:
-    """Tell consultants and members about points expiring soon; the number of new consultant reminders.
+    """Tell consultants and members (of `members`) about points expiring soon; new consultant reminders.
 
     `queued` (the nightly report's tally) gets the number of member messages queued under "points_expiry".
     """
-    rows = repo.expiring_by_member(session, now.date(), within_days)
+    rows = repo.expiring_by_member(session, now.date(), within_days, members)
     events = [
         NewEvent(
             member_id,

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.db.queries import as_date, chunks, utc_day
+from server.db.queries import Members, as_date, restricted, utc_day
 from server.db.tables import ConsultantAssignment, Interaction, OutboxMessage, Transaction
 from server.signals.heat import DailyActivity
 
 
-def _restrict(stmt: Any, column: Any, member_ids: Sequence[int] | None) -> Iterator[Any]:
-    if member_ids is None:
-        yield stmt
-        return
-    for part in chunks(member_ids):
-        yield stmt.where(column.in_(part))
-
-
 def daily_activity(
-    session: Session, since: datetime, until: datetime, member_ids: Sequence[int] | None = None
+    session: Session, since: datetime, until: datetime, member_ids: Members = None
 ) -> dict[int, list[DailyActivity]]:
     """Per member, per day: a visit and the number of purchases, interactions and replies to messages."""
     out: dict[int, list[DailyActivity]] = {}
@@ -34,7 +25,7 @@ def daily_activity(
         .where(Transaction.occurred_at >= since, Transaction.occurred_at <= until)
         .group_by(Transaction.member_id, t_day)
     )
-    for stmt in _restrict(sales, Transaction.member_id, member_ids):
+    for stmt in restricted(sales, Transaction.member_id, member_ids):
         for member_id, day, count in session.execute(stmt):
             acts = out.setdefault(member_id, [])
             acts.append(DailyActivity(as_date(day), "visit", 1))
@@ -55,7 +46,7 @@ def daily_activity(
         ("interaction", talks, Interaction.member_id),
         ("response", replies, OutboxMessage.member_id),
     ):
-        for stmt in _restrict(query, column, member_ids):
+        for stmt in restricted(query, column, member_ids):
             for member_id, day, count in session.execute(stmt):
                 out.setdefault(member_id, []).append(DailyActivity(as_date(day), kind, count))  # type: ignore[arg-type]
     return out
@@ -69,6 +60,6 @@ def primary_consultants(session: Session, member_ids: Collection[int] | None = N
     ids = None if member_ids is None else sorted(member_ids)
     return {
         m: s
-        for part in _restrict(stmt, ConsultantAssignment.member_id, ids)
+        for part in restricted(stmt, ConsultantAssignment.member_id, ids)
         for m, s in session.execute(part)
     }

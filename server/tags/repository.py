@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.db.queries import chunks, utc_day
+from server.db.queries import Members, restricted, utc_day
 from server.db.tables import (
     Coupon,
     Member,
@@ -25,9 +24,7 @@ from server.db.tables import (
 from server.tags.facts import NEW_PRODUCT_DAYS, WINDOWS, CategoryTotals, MemberAggregates, launched_after
 
 
-def base_aggregates(
-    session: Session, lowest_tier: str, member_ids: Sequence[int] | None
-) -> dict[int, MemberAggregates]:
+def base_aggregates(session: Session, lowest_tier: str, member_ids: Members) -> dict[int, MemberAggregates]:
     """An empty aggregate per member, with birthday, gender, join day and tier filled in."""
     stmt = select(Member.id, Member.joined_on, Member.birthday, Member.gender, MemberTier.tier).outerjoin(
         MemberTier, MemberTier.member_id == Member.id
@@ -41,14 +38,12 @@ def base_aggregates(
     }
 
 
-def _run(session: Session, stmt: Any, column: Any, member_ids: Sequence[int] | None) -> list[Any]:
-    if member_ids is None:
-        return list(session.execute(stmt))
-    return [row for part in chunks(member_ids) for row in session.execute(stmt.where(column.in_(part)))]
+def _run(session: Session, stmt: Any, column: Any, member_ids: Members) -> list[Any]:
+    return [row for part in restricted(stmt, column, member_ids) for row in session.execute(part)]
 
 
 def add_transaction_totals(
-    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Sequence[int] | None
+    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Members
 ) -> None:
     """Windowed net spend, visit days, sales, coupon sales and last purchase for each member (one query)."""
     t = Transaction
@@ -90,7 +85,7 @@ def add_transaction_totals(
 
 
 def add_coupon_totals(
-    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Sequence[int] | None
+    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Members
 ) -> None:
     """Coupons issued to each member in the 365 days to `now`, and how many of those were used by `now`."""
     c = Coupon
@@ -113,7 +108,7 @@ def _days_between(session: Session, later: Any, earlier: Any) -> Any:
 
 
 def add_category_totals(
-    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Sequence[int] | None
+    session: Session, aggs: dict[int, MemberAggregates], now: datetime, member_ids: Members
 ) -> None:
     """Per member and category over 365 days: net amount, quantity and spend on new products (one query)."""
     t, line, p = Transaction, TransactionLine, Product
@@ -163,9 +158,7 @@ def category_medians(session: Session) -> dict[str, Decimal]:
     return {c: Decimal(str(statistics.median(v))) for c, v in prices.items()}
 
 
-def rule_tags(
-    session: Session, member_ids: Sequence[int] | None
-) -> dict[tuple[int, int], tuple[int, int | None]]:
+def rule_tags(session: Session, member_ids: Members) -> dict[tuple[int, int], tuple[int, int | None]]:
     """Tags set by rules: (member id, rule id) -> (member tag id, rule version)."""
     stmt = select(MemberTag.member_id, MemberTag.rule_id, MemberTag.id, MemberTag.rule_version).where(
         MemberTag.rule_id.is_not(None)
@@ -173,7 +166,7 @@ def rule_tags(
     return {(m, r): (i, v) for m, r, i, v in _run(session, stmt, MemberTag.member_id, member_ids)}
 
 
-def staff_tags(session: Session, member_ids: Sequence[int] | None) -> set[tuple[int, str]]:
+def staff_tags(session: Session, member_ids: Members) -> set[tuple[int, str]]:
     """Tags staff set by hand: (member id, tag); a rule never overwrites them."""
     stmt = select(MemberTag.member_id, MemberTag.tag).where(MemberTag.rule_id.is_(None))
     return {(m, t) for m, t in _run(session, stmt, MemberTag.member_id, member_ids)}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.business_events.events import NewEvent, emit_many
 from server.core.errors import Conflict, InvalidInput, NotFound
+from server.db.queries import Members
 from server.db.tables import TagRule
 from server.loyalty.config import load_config
 from server.loyalty.repository import balances
@@ -121,7 +122,7 @@ def update_rule(
 
 
 def compute_facts(
-    session: Session, now: datetime, member_ids: list[int] | None = None, names: set[str] | None = None
+    session: Session, now: datetime, member_ids: Members = None, names: set[str] | None = None
 ) -> dict[int, dict[str, Any]]:
     """The facts (all, or only `names`) of the given members (all when None), from a few aggregate queries."""
     wanted = set(FACTS) if names is None else names
@@ -169,8 +170,9 @@ def _active(session: Session, result: RetagResult) -> list[tuple[TagRule, Rule]]
     return out
 
 
-def retag(session: Session, now: datetime, member_ids: list[int] | None = None) -> RetagResult:
-    """Run the active rules for the given members (all when None) and store the tags they gained or lost."""
+def retag(session: Session, now: datetime, member_ids: Members = None) -> RetagResult:
+    """Run the active rules for the given members (all when None; a list or an id range) and store the tags
+    they gained or lost."""
     result = RetagResult()
     rules = _active(session, result)
     names = set().union(*(facts_used(rule) for _, rule in rules)) if rules else set()

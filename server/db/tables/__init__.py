@@ -14,6 +14,7 @@ from server.db.tables.clienteling import IssuedOffer, TaskCompletion
 from server.db.tables.coupons import Coupon, CouponTemplate
 from server.db.tables.deployments import ModelDeployment
 from server.db.tables.imports import ImportRun
+from server.db.tables.jobs import JobChunk
 from server.db.tables.loyalty import (
     Benefit,
     BenefitUsage,
@@ -58,6 +59,7 @@ __all__ = [
     "FloorStream",
     "ImportRun",
     "Interaction",
+    "JobChunk",
     "IssuedOffer",
     "LookupAudit",
     "LoyaltySetting",

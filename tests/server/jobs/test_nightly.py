@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -74,3 +75,28 @@ def test_the_cli_runs_the_night_and_prints_json(cli_env: None, engine: Engine) -
     assert report["points_expired"] == 3000 and report["tags"]["added"] == 1
     bad = CliRunner().invoke(app, ["jobs", "nightly", "--at", "tomorrow"])
     assert bad.exit_code == 2 and "is not an ISO date and time" in bad.output
+
+
+def test_the_cli_shares_a_night_in_chunks_and_a_second_process_finds_it_done(
+    cli_env: None, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(make_session_factory(engine)) as session:
+        _fill(session)
+    monkeypatch.setenv("AISLE_NIGHTLY_CHUNK_MEMBERS", "1")  # one chunk per member and step
+    command = ["jobs", "nightly", "--at", "2024-06-24T02:00:00", "--no-model", "--share"]
+    first = CliRunner().invoke(app, command)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output)
+    assert report["points_expired"] == 3000 and report["tags"]["added"] == 1
+    assert report["shared"] == {
+        "run_key": "2024-06-24",
+        "as_of": "2024-06-24T02:00:00+00:00",
+        "planned_here": True,
+        "chunks_done_here": 8 * 3 + 1,  # two members: chunks (0, 1], (1, 2] and the open one after
+        "chunks_left": 0,
+    }
+    again = CliRunner().invoke(app, command)
+    assert again.exit_code == 0, again.output
+    second = json.loads(again.output)
+    assert second["shared"]["planned_here"] is False and second["shared"]["chunks_done_here"] == 0
+    assert second["points_expired"] == 3000  # the night's report, whichever process did the chunks
