@@ -22,14 +22,14 @@ class IdentifyScreen(AisleScreen):
     """Type or scan who is in front of the clerk; the member's 360° view opens once found."""
 
     kv_file: ClassVar[str] = "identify.kv"
-    watches: ClassVar[frozenset[str]] = frozenset({"member", "busy", "error"})
+    watches: ClassVar[frozenset[str]] = frozenset({"identified", "busy", "error"})
 
     mode = StringProperty("phone")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._waiting = False
         self._saw_busy = False
-        self._before: object = None
+        self._before = 0
         self._scanner = camera_scanner()
         self._popup: Popup | None = None
         super().__init__(*args, **kwargs)
@@ -53,13 +53,9 @@ class IdentifyScreen(AisleScreen):
         if self.state.busy:
             self._saw_busy = True
             return
-        member = self.state.member
-        # By id: the open member's profile fetched again (in another language) is not a look-up's answer.
-        before = getattr(self._before, "id", None)
-        changed = member is not None and (self._before is None or member.id != before)
-        # The same member found again leaves state.member as it was: the finished look-up says so.
-        same_again = member is not None and self._saw_busy and not self.state.error
-        if changed or same_again:
+        # Counted by the controller when a look-up found someone: a profile fetched again for another
+        # reason (the language switched) is not an answer.
+        if self.state.identified != self._before:
             self._waiting = False
             self.ids.entry.text = ""
             self.services.go("member")
@@ -71,7 +67,7 @@ class IdentifyScreen(AisleScreen):
         text = (self.ids.entry.text if value is None else value).strip()
         self.state.update(error=None)
         self._waiting, self._saw_busy = True, False
-        self._before = self.state.member
+        self._before = self.state.identified
         self.controller.identify(**{self.mode: text})
 
     def scan(self) -> None:

@@ -157,6 +157,9 @@ class Controller(WorkActions):
                 raise
             member_id = cached
         self._open(member_id)
+        member = self.state.member
+        if member is not None and member.id == member_id:
+            self.set(identified=self.state.identified + 1)
 
     def open_member(self, member_id: int) -> None:
         """Show a member: the profile and suggestions (the saved profile when offline)."""

@@ -47,6 +47,8 @@ class AppState:
     # The member on screen.
     member: Profile | None = None
     member_from_cache: bool = False
+    # Look-ups (phone, card, QR) that found a member: the identify screen opens the member on the next one.
+    identified: int = 0
     recommendations: list[Suggestion] = field(default_factory=list)
     talking_points: list[TalkingPoint] = field(default_factory=list)
     offer: Offer | None = None

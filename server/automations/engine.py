@@ -471,8 +471,10 @@ def _send(batch: Batch, enrolment: JourneyEnrolment, node: d.SendNode, key: str)
     known = dict(enrolment.context or {}) | dict(node.values) | dict(own)
     if "product_name" in spec.variables and "product_name" not in known and known.get("product_id"):
         product = batch.session.get(Product, known["product_id"])
-        if product is not None:
-            known["product_name"] = product.name
+        if product is not None:  # the catalogue's name in the member's language, where it has one
+            entry = (product.translations or {}).get(member_lang(member))
+            local = entry.get("name") if isinstance(entry, dict) else None
+            known["product_name"] = local or product.name
     missing = [name for name in spec.variables if known.get(name) in (None, "")]
     if missing:
         return Done(

@@ -374,8 +374,13 @@ def campaign_audience(
     session: Session, caller: Staff, rule: dict[str, Any], store_id: int | None, now: datetime
 ) -> int:
     """How many members a campaign's rule selects now (the audience preview)."""
-    parsed = d.parsed_rule(rule, "trigger.rule")
+    try:
+        parsed = d.parsed_rule(rule, "rule")
+    except d.DefinitionError as exc:
+        raise InvalidInput(str(exc)) from None
     stores = visible_store_ids(caller)
+    if store_id is not None and stores is not None and store_id not in stores:
+        raise Forbidden(f"store {store_id} is not one of yours")
     stmt = select(Member.id)
     if store_id is not None:
         stmt = stmt.where(Member.home_store_id == store_id)

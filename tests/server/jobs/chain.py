@@ -96,7 +96,7 @@ def fill_chain(session: Session) -> None:
 
 def _keyed(key: str | None) -> str | None:
     """A key without the surrogate ids a rolled-back run used up (PostgreSQL does not hand them out again)."""
-    return None if key is None else re.sub(r"(tier-change|coupon-issued):\d+", r"\1:#", key)
+    return None if key is None else re.sub(r"(tier-change|tier_changed|coupon-issued):\d+", r"\1:#", key)
 
 
 def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
