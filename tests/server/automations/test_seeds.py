@@ -3,7 +3,7 @@ store they do the work the nightly job did for it, and nothing is sent twice."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from server.automations.definitions import parse_definition
 from server.automations.engine import EngineSettings
 from server.business_events.events import emit
 from server.db.session import session_scope
-from server.db.tables import Coupon, JourneyEnrolment, Member, MemberEvent, OutboxMessage, Product
+from server.db.tables import Coupon, JourneyEnrolment, Member, MemberEvent, MemberTier, OutboxMessage, Product
 from server.jobs.notices import greet_birthdays
 from server.loyalty.config import save_setting
 from tests.fixtures.factories import make_transaction
@@ -213,3 +213,17 @@ def test_replenishment_reminds_with_the_products_name(chain: Chain) -> None:
     drain(chain.context, NOW)
     sent = chain.messages(member.id, "replenishment")
     assert len(sent) == 1 and "Bag" in sent[0].body
+
+
+def test_renewal_reminds_30_days_before_a_benefit_lapses_and_gives_a_coupon(chain: Chain) -> None:
+    switch_on(chain, "seed-renewal")
+    member = chain.members(1)[0]
+    with chain.context.sessions() as s:
+        s.add(MemberTier(member_id=member.id, tier="VIP", since=NOW - timedelta(days=200), reviewed_at=NOW))
+        s.commit()
+    day = datetime(2024, 12, 1, 10, tzinfo=UTC)  # twelve free wrappings a year, unused, lapse on 31 December
+    drain(chain.context, day)
+    drain(chain.context, day + timedelta(hours=3))
+    reminder = chain.messages(member.id, "benefit_expiry")
+    assert len(reminder) == 1 and "2024-12-31" in reminder[0].body
+    assert len(chain.messages(member.id, "coupon_issued")) == 1
