@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,15 +49,18 @@ def mark_consumed(session: Session, ids: Sequence[int], now: datetime) -> None:
 
 
 def claim_steps(session: Session, now: datetime, limit: int) -> list[JourneyStep]:
-    """Due steps, earliest first, locked for this transaction (other workers skip them)."""
+    """Due steps of running journeys, earliest first, locked for this transaction (other workers skip
+    them); a paused journey's steps wait until it is resumed."""
     serialise_member(session, None)
     stmt = (
         select(JourneyStep)
-        .where(JourneyStep.status == "due", JourneyStep.due_at <= now)
+        .join(JourneyEnrolment, JourneyEnrolment.id == JourneyStep.enrolment_id)
+        .join(Journey, Journey.id == JourneyEnrolment.journey_id)
+        .where(JourneyStep.status == "due", JourneyStep.due_at <= now, Journey.status == "active")
         .order_by(JourneyStep.due_at, JourneyStep.id)
     )
     if _postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update(skip_locked=True, of=JourneyStep)
     return list(session.scalars(stmt.limit(limit)))
 
 
@@ -205,6 +208,14 @@ def staff_locales(session: Session, staff_ids: Sequence[int]) -> dict[int, str]:
     if not staff_ids:
         return {}
     return dict(session.execute(select(Staff.id, Staff.locale).where(Staff.id.in_(list(staff_ids)))).all())
+
+
+def prune_events(session: Session, before: datetime) -> int:
+    """Delete events consumed before `before` (their enrolments keep what journeys need); how many."""
+    stmt = delete(AutomationEvent).where(
+        AutomationEvent.consumed_at.is_not(None), AutomationEvent.consumed_at < before
+    )
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def take_sweep(session: Session, key: str, now: datetime) -> AutomationSweep | None:

@@ -27,6 +27,7 @@ from server.tags.evaluation import compile_rule, facts_used
 from server.tags.service import compute_facts
 
 CHUNK = 5000  # members per query when a sweep selects many (a member day, a campaign)
+PRUNE_AFTER_DAYS = 30
 
 
 def _on(column: Any, day: date) -> Any:
@@ -163,6 +164,9 @@ def sweep(session: Session, now: datetime, lives: list[Live] | None = None) -> i
     today = now.date()
     written = 0
     seen: set[str] = set()
+    # Once a day, consumed events older than a month go: a purchase's goal window is read from enrolments.
+    if repo.take_sweep(session, f"prune:{today.isoformat()}", now) is not None:
+        repo.prune_events(session, now - timedelta(days=PRUNE_AFTER_DAYS))
     for live in lives:
         if live.stores is not None and not live.stores:
             continue  # switched on nowhere

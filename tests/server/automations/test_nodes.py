@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.automations.holdout import branch
 from server.business_events.events import emit
 from server.db.tables import JourneyEnrolment, JourneyStep, MemberEvent, MemberTag, Store
-from tests.server.automations.conftest import NO_HOLDOUT, NOW, Chain, drain
+from tests.server.automations.conftest import JOURNEYS, NO_HOLDOUT, NOW, Chain, drain
 
 
 def tag_journey(nodes: list[dict[str, Any]], start: str, **extra: Any) -> dict[str, Any]:
@@ -144,3 +144,27 @@ def test_re_entry_once_after_exit_and_every_time(chain: Chain) -> None:
     go(chain, [member.id], "3")
     drain(chain.context, NOW + timedelta(days=4, hours=1))
     assert (count(once), count(after), count(every)) == (1, 2, 3)
+
+
+def test_a_paused_journey_holds_its_waiting_steps_and_takes_nobody_new_until_resumed(chain: Chain) -> None:
+    made = chain.journey(
+        tag_journey(
+            [
+                {"id": "wait", "type": "wait", "days": 1, "next": "t"},
+                {"id": "t", "type": "tag", "action": "add", "tag": "done"},
+            ],
+            "wait",
+        )
+    )
+    first, second = chain.members(2)
+    go(chain, [first.id], "1")
+    drain(chain.context, NOW)
+    paused = chain.client.post(f"{JOURNEYS}/{made['id']}/pause", headers=chain.as_(chain.world.admin))
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    go(chain, [second.id], "1")
+    drain(chain.context, NOW + timedelta(days=2))
+    assert steps_of(chain, first.id) == [("wait", "done", "waited"), ("t", "due", "")]  # held
+    assert steps_of(chain, second.id) == []  # nobody new entered
+    chain.client.post(f"{JOURNEYS}/{made['id']}/resume", headers=chain.as_(chain.world.admin))
+    drain(chain.context, NOW + timedelta(days=2, hours=1))
+    assert steps_of(chain, first.id)[-1] == ("t", "done", "added")
