@@ -76,8 +76,17 @@ class AudienceTrigger(_Strict):
     start_at: datetime | None = Field(None, description="when the campaign goes out; at once if empty")
 
 
+class SegmentTrigger(_Strict):
+    """Enter on coming into a segment (a rule over facts), judged once a day; those already in it when
+    the journey is published do not enter, only those who come in later (again after leaving)."""
+
+    type: Literal["segment_entered"]
+    rule: dict[str, Any]
+
+
 Trigger = Annotated[
-    EventTrigger | DayTrigger | LapsedTrigger | ExpiryTrigger | AudienceTrigger, Field(discriminator="type")
+    EventTrigger | DayTrigger | LapsedTrigger | ExpiryTrigger | AudienceTrigger | SegmentTrigger,
+    Field(discriminator="type"),
 ]
 
 # Steps ----------------------------------------------------------------------------------------------
@@ -285,7 +294,7 @@ def parse_definition(raw: Any) -> Definition:
 
 def rules_of(definition: Definition) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, raw rule) for every rule in the definition."""
-    if isinstance(definition.trigger, AudienceTrigger):
+    if isinstance(definition.trigger, AudienceTrigger | SegmentTrigger):
         yield "trigger.rule", definition.trigger.rule
     if definition.when is not None:
         yield "when", definition.when

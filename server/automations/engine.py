@@ -105,6 +105,8 @@ def _matches(trigger: Any, event: AutomationEvent) -> bool:
         return event.kind == "lapsed" and payload.get("days") == trigger.days
     if isinstance(trigger, d.AudienceTrigger):
         return event.kind == "audience"
+    if isinstance(trigger, d.SegmentTrigger):
+        return event.kind == "segment_entered"
     return False
 
 

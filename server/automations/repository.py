@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from server.db.tables import (
     AutomationSweep,
     Journey,
     JourneyEnrolment,
+    JourneySegmentMember,
     JourneyStep,
     JourneyStoreSwitch,
     JourneyVersion,
@@ -216,6 +217,25 @@ def prune_events(session: Session, before: datetime) -> int:
         AutomationEvent.consumed_at.is_not(None), AutomationEvent.consumed_at < before
     )
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def segment_members(session: Session, journey_id: int) -> set[int]:
+    """Who was in the journey's segment at its last sweep."""
+    stmt = select(JourneySegmentMember.member_id).where(JourneySegmentMember.journey_id == journey_id)
+    return {int(m) for m in session.scalars(stmt)}
+
+
+def move_segment(session: Session, journey_id: int, came: set[int], left: set[int], now: datetime) -> None:
+    """Record who came into the segment and who left it."""
+    for part in chunks(sorted(left)):
+        session.execute(
+            delete(JourneySegmentMember).where(
+                JourneySegmentMember.journey_id == journey_id, JourneySegmentMember.member_id.in_(part)
+            )
+        )
+    rows = [{"journey_id": journey_id, "member_id": m, "since": now} for m in sorted(came)]
+    for part in chunks(rows, 500):
+        session.execute(insert(JourneySegmentMember), part)
 
 
 def take_sweep(session: Session, key: str, now: datetime) -> AutomationSweep | None:

@@ -117,27 +117,50 @@ def _expiry_events(session: Session, trigger: d.ExpiryTrigger, today: date, now:
     return out
 
 
+def _matching(session: Session, rule_raw: dict[str, Any], stores: set[int] | None, now: datetime) -> set[int]:
+    """The members (of `stores`, or all) a rule selects now, a chunk of members at a time."""
+    rule = d.parsed_rule(rule_raw, "trigger.rule")
+    test, names = compile_rule(rule), facts_used(rule)
+    stmt = select(Member.id).order_by(Member.id)
+    if stores is not None:
+        stmt = stmt.where(Member.home_store_id.in_(sorted(stores)))
+    ids = _ids(session, stmt)
+    found: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        facts = compute_facts(session, now, part, names)
+        found.update(m for m in part if m in facts and test(facts[m], now.date()))
+    return found
+
+
+def _segment_events(session: Session, live: Live, now: datetime, baseline: bool) -> list[NewEvent]:
+    """Members who came into the segment since the last sweep (none on the first: that is the baseline)."""
+    trigger = live.definition.trigger
+    assert isinstance(trigger, d.SegmentTrigger)
+    now_in = _matching(session, trigger.rule, live.stores, now)
+    before = repo.segment_members(session, live.journey.id)
+    came, left = now_in - before, before - now_in
+    repo.move_segment(session, live.journey.id, came, left, now)
+    if baseline:
+        return []
+    day = now.date().isoformat()
+    payload = {"journey_id": live.journey.id}
+    return [
+        NewEvent("segment_entered", m, f"segment:{live.journey.id}:{m}:{day}", now, None, dict(payload))
+        for m in sorted(came)
+    ]
+
+
 def _audience_events(session: Session, live: Live, store_id: int | None, now: datetime) -> list[NewEvent]:
     """The campaign's audience in one store (or the whole chain): everyone its rule selects now."""
     trigger = live.definition.trigger
     assert isinstance(trigger, d.AudienceTrigger)
-    rule = d.parsed_rule(trigger.rule, "trigger.rule")
-    test, names = compile_rule(rule), facts_used(rule)
-    stmt = select(Member.id).order_by(Member.id)
-    if store_id is not None:
-        stmt = stmt.where(Member.home_store_id == store_id)
-    ids = _ids(session, stmt)
-    out: list[NewEvent] = []
+    found = _matching(session, trigger.rule, None if store_id is None else {store_id}, now)
     payload = {"journey_id": live.journey.id, "version_id": live.version.id}
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
-        facts = compute_facts(session, now, part, names)
-        out.extend(
-            NewEvent("audience", m, f"audience:{live.version.id}:{m}", now, store_id, dict(payload))
-            for m in part
-            if m in facts and test(facts[m], now.date())
-        )
-    return out
+    return [
+        NewEvent("audience", m, f"audience:{live.version.id}:{m}", now, store_id, dict(payload))
+        for m in sorted(found)
+    ]
 
 
 def _jobs(live: Live, now: datetime) -> list[tuple[str, int | None]]:
@@ -153,6 +176,8 @@ def _jobs(live: Live, now: datetime) -> list[tuple[str, int | None]]:
         return [(f"lapsed:{trigger.days}:{today.isoformat()}", None)]
     if isinstance(trigger, d.DayTrigger | d.ExpiryTrigger):
         return [(f"{trigger.type}:{trigger.days_before}:{today.isoformat()}", None)]
+    if isinstance(trigger, d.SegmentTrigger):
+        return [(f"segment:{live.journey.id}:{today.isoformat()}", None)]
     if isinstance(trigger, d.EventTrigger) and trigger.event == "replenishment_due":
         return [(f"replenishment:{today.isoformat()}", None)]
     return []
@@ -180,6 +205,9 @@ def sweep(session: Session, now: datetime, lives: list[Live] | None = None) -> i
                 continue
             if isinstance(trigger, d.AudienceTrigger):
                 events = _audience_events(session, live, store_id, now)
+            elif isinstance(trigger, d.SegmentTrigger):
+                first = repo.take_sweep(session, f"segment-baseline:{live.journey.id}", now) is not None
+                events = _segment_events(session, live, now, baseline=first)
             elif isinstance(trigger, d.LapsedTrigger):
                 events = _lapsed_events(session, trigger, today, now)
             elif isinstance(trigger, d.DayTrigger):

@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "benefit_expiring": "a benefit expires in N days (payload: benefit_id, days_before, on)",
     "points_expiring": "points expire in N days (payload: points, days_before, on)",
     "audience": "the member is in a campaign's audience (payload: journey_id)",
+    "segment_entered": "the member came into a journey's segment since yesterday (payload: journey_id)",
 }
 
 

@@ -49,6 +49,18 @@ class AutomationSweep(Base):
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class JourneySegmentMember(Base):
+    """Who is in a segment-triggered journey's segment as of its last daily sweep (to see who entered)."""
+
+    __tablename__ = "journey_segment_members"
+    __table_args__ = (UniqueConstraint("journey_id", "member_id", name="uq_journey_segment_members"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Journey(Base):
     """A journey: its name, whose it is (a store's, or the chain's when `store_id` is empty), its state."""
 

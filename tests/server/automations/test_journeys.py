@@ -13,7 +13,7 @@ from server.auth.roles import Role
 from server.automations.engine import EngineSettings
 from server.automations.holdout import arm
 from server.business_events.events import emit
-from server.db.tables import Coupon, JourneyEnrolment, JourneyStep, Member, MemberEvent, MemberTag
+from server.db.tables import Coupon, JourneyEnrolment, JourneyStep, Member, MemberEvent, MemberTag, Product
 from tests.fixtures.factories import make_staff, make_transaction
 from tests.server.automations.conftest import JOURNEYS, NOW, Chain, drain
 
@@ -362,3 +362,42 @@ def test_a_scheduled_campaign_goes_out_at_its_time_to_the_members_its_rule_selec
     sent = chain.messages(kind="campaign")
     assert sorted(m.member_id for m in sent) == sorted(m.id for m in members)
     assert all("New arrivals are in" in m.body for m in sent)  # the test members read English
+
+
+def test_a_segment_journey_takes_those_who_come_into_the_segment_not_those_already_in_it(
+    chain: Chain,
+) -> None:
+    definition = {
+        "trigger": {"type": "segment_entered", "rule": {"fact": "spend_365d", "op": "gte", "value": 300}},
+        "holdout_percent": 0,
+        "start": "t",
+        "nodes": [{"id": "t", "type": "tag", "action": "add", "tag": "big spender"}],
+    }
+    already, later = chain.members(2)
+    with chain.context.sessions() as s:
+        bag = s.scalars(select(Product).where(Product.sku == "BAG-1")).one()
+        make_transaction(
+            s,
+            chain.world.store_a,
+            s.get(Member, already.id),
+            [(bag, 2, "200.00")],
+            occurred_at=NOW - timedelta(days=5),
+        )
+        s.commit()
+    chain.journey(definition)
+    drain(chain.context, NOW)  # the first sweep sees who is in already: nobody enters
+    with chain.context.sessions() as s:
+        make_transaction(
+            s,
+            chain.world.store_a,
+            s.get(Member, later.id),
+            [(bag, 2, "200.00")],
+            occurred_at=NOW + timedelta(hours=2),
+        )
+        s.commit()
+    drain(chain.context, NOW + timedelta(hours=3))  # the segment is judged once a day
+    drain(chain.context, NOW + timedelta(days=1))
+    drain(chain.context, NOW + timedelta(days=2))
+    with chain.context.sessions() as s:
+        entered = s.scalars(select(JourneyEnrolment.member_id)).all()
+    assert entered == [later.id]
