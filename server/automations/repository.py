@@ -233,9 +233,11 @@ def move_segment(session: Session, journey_id: int, came: set[int], left: set[in
                 JourneySegmentMember.journey_id == journey_id, JourneySegmentMember.member_id.in_(part)
             )
         )
-    rows = [{"journey_id": journey_id, "member_id": m, "since": now} for m in sorted(came)]
-    for part in chunks(rows, 500):
-        session.execute(insert(JourneySegmentMember), part)
+    rows: list[dict[str, Any]] = [
+        {"journey_id": journey_id, "member_id": m, "since": now} for m in sorted(came)
+    ]
+    for batch in chunks(rows, 500):
+        session.execute(insert(JourneySegmentMember), list(batch))
 
 
 def take_sweep(session: Session, key: str, now: datetime) -> AutomationSweep | None:
