@@ -328,7 +328,10 @@ def run_steps(session: Session, now: datetime, settings: EngineSettings) -> int:
         definition = batch.definitions[enrolment.version_id]
         node = definition.node(step.node)
         try:
-            with session.begin_nested():
+            if _writes(node, enrolment):
+                with session.begin_nested():
+                    done = _run(batch, enrolment, step, node)
+            else:  # nothing to undo if it fails: no savepoint, no flush of the batch so far
                 done = _run(batch, enrolment, step, node)
         except AisleError as exc:
             done = Done("failed", str(exc), [(nxt, now) for _, nxt in d.successors(node)][:1])
@@ -407,6 +410,17 @@ def _prepare(
     consultants = primary_consultants(session, member_ids) if needs_people else {}
     managers = repo.store_managers(session, store_ids) if needs_people else {}
     return Batch(session, now, settings, members, stores, consultants, managers, versions, definitions, facts)
+
+
+# Steps that write rows of their own (a coupon, a tag, a task or a note) run in a savepoint, so one that
+# fails leaves nothing behind; the rest only read and return what to do (a send's notice is queued with
+# the batch's), so they need none, and the batch's updates are flushed together at its end.
+WRITING = (d.CouponNode, d.TagNode, d.TaskNode, d.NotifyNode)
+
+
+def _writes(node: Any, enrolment: JourneyEnrolment) -> bool:
+    held = enrolment.arm != "treatment" and node.type in d.MEMBER_FACING
+    return isinstance(node, WRITING) and not held
 
 
 def _next(node: Any, at: datetime) -> list[tuple[str, datetime]]:

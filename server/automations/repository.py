@@ -45,7 +45,10 @@ def claim_events(session: Session, limit: int) -> list[AutomationEvent]:
 def mark_consumed(session: Session, ids: Sequence[int], now: datetime) -> None:
     """Events handled in this transaction."""
     for part in chunks(list(ids)):
-        session.execute(update(AutomationEvent).where(AutomationEvent.id.in_(part)).values(consumed_at=now))
+        session.execute(
+            update(AutomationEvent).where(AutomationEvent.id.in_(part)).values(consumed_at=now),
+            execution_options={"synchronize_session": False},  # the batch's objects are not read again
+        )
 
 
 def claim_steps(session: Session, now: datetime, limit: int) -> list[JourneyStep]:
