@@ -27,7 +27,7 @@ from server.automations.events import NewEvent, emit_many
 from server.automations.holdout import arm, branch
 from server.core.errors import AisleError
 from server.coupons import words
-from server.coupons.service import issue_coupon
+from server.coupons.service import hold_template, issue_coupon
 from server.db.tables import (
     AutomationEvent,
     Journey,
@@ -318,6 +318,7 @@ def run_steps(session: Session, now: datetime, settings: EngineSettings) -> int:
         return 0
     enrolments = repo.enrolments(session, [s.enrolment_id for s in steps])
     batch = _prepare(session, now, settings, steps, enrolments)
+    _hold_locks(session, batch, steps, enrolments)
     counts = repo.visits(session, list(enrolments))
     new_steps: list[dict[str, Any]] = []
     for step in steps:
@@ -421,6 +422,33 @@ WRITING = (d.CouponNode, d.TagNode, d.TaskNode, d.NotifyNode)
 def _writes(node: Any, enrolment: JourneyEnrolment) -> bool:
     held = enrolment.arm != "treatment" and node.type in d.MEMBER_FACING
     return isinstance(node, WRITING) and not held
+
+
+def _hold_locks(
+    session: Session, batch: Batch, steps: list[JourneyStep], enrolments: dict[int, JourneyEnrolment]
+) -> None:
+    """Take the locks the batch's coupons need up front, templates then members, each in id order.
+
+    Issuing a coupon locks its template and then the member until commit; a batch issuing several in
+    step order, beside another worker's batch, could wait on it in a circle (PostgreSQL finds the
+    deadlock and rolls one back, but the work is lost). In one global order no circle can form.
+    """
+    templates: set[int] = set()
+    members: set[int] = set()
+    for step in steps:
+        enrolment = enrolments[step.enrolment_id]
+        node = batch.definitions[enrolment.version_id].by_id().get(step.node)
+        if enrolment.status == "active" and isinstance(node, d.CouponNode) and _writes(node, enrolment):
+            templates.add(node.template_id)
+            members.add(enrolment.member_id)
+    if not templates or not repo.postgres(session):
+        return  # SQLite: the batch holds the single write lock already
+    for template_id in sorted(templates):
+        try:
+            hold_template(session, template_id)
+        except AisleError:
+            continue  # gone: its steps fail with the reason when they run
+    repo.lock_members(session, sorted(members))
 
 
 def _next(node: Any, at: datetime) -> list[tuple[str, datetime]]:

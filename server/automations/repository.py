@@ -20,6 +20,7 @@ from server.db.tables import (
     JourneyStep,
     JourneyStoreSwitch,
     JourneyVersion,
+    Member,
     Staff,
     StaffRole,
 )
@@ -29,7 +30,8 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _postgres(session: Session) -> bool:
+def postgres(session: Session) -> bool:
+    """Whether the session runs on PostgreSQL (row locks) rather than SQLite (one writer)."""
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -37,7 +39,7 @@ def claim_events(session: Session, limit: int) -> list[AutomationEvent]:
     """Unconsumed events, oldest first, locked for this transaction (other workers skip them)."""
     serialise_member(session, None)  # SQLite: one writer from here to commit
     stmt = select(AutomationEvent).where(AutomationEvent.consumed_at.is_(None)).order_by(AutomationEvent.id)
-    if _postgres(session):
+    if postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt.limit(limit)))
 
@@ -59,9 +61,15 @@ def claim_steps(session: Session, now: datetime, limit: int) -> list[JourneyStep
         .where(JourneyStep.status == "due", JourneyStep.due_at <= now)
         .order_by(JourneyStep.due_at, JourneyStep.id)
     )
-    if _postgres(session):
+    if postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt.limit(limit)))
+
+
+def lock_members(session: Session, member_ids: Sequence[int]) -> None:
+    """Lock the members' rows until commit, in id order (PostgreSQL; as serialise_member does one)."""
+    for part in chunks(sorted(set(member_ids))):
+        session.execute(select(Member.id).where(Member.id.in_(part)).order_by(Member.id).with_for_update())
 
 
 def next_due(session: Session) -> datetime | None:
