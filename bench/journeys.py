@@ -328,6 +328,7 @@ def _drive(backend: str, url: str, data_dir: Path, args: argparse.Namespace) -> 
     planted = plant(world, context, eve, args)
     headline = day_seconds = 0.0
     kill = max(10, min(200, len(world.members) // 20))  # steps done, and still due, when one is killed
+    days: list[float] = []  # each day's drains (morning and evening), the sales' booking left out
     try:
         for day in range(args.days):
             morning = start + timedelta(days=day)
@@ -340,14 +341,17 @@ def _drive(backend: str, url: str, data_dir: Path, args: argparse.Namespace) -> 
                     time.sleep(0.25)  # light polling: the worker has the other core
                 headline = time.monotonic() - t0
             settle(context, workers, morning, f"day {day} morning", kill=kill)
+            morning_seconds = time.monotonic() - t0
             if day == EVE:
-                day_seconds = time.monotonic() - t0
+                day_seconds = morning_seconds
             with session_scope(context.sessions) as s:
                 window = (eve, eve + timedelta(days=2))
                 book_sales(s, day_sales(world, morning, window, planted, args.daily / 100, rng))
             evening = morning + timedelta(hours=12)
+            t1 = time.monotonic()
             workers.set(evening)
             settle(context, workers, evening, f"day {day} evening", kill=kill)
+            days.append(round(morning_seconds + time.monotonic() - t1, 1))
         final = start + timedelta(days=args.days)
         workers.set(final)
         settle(context, workers, final, "the week's end", kill=kill)
@@ -376,6 +380,7 @@ def _drive(backend: str, url: str, data_dir: Path, args: argparse.Namespace) -> 
         "headline_journey": MEMBER_DAY,
         "headline_enrolments": entered,
         "eve_day_seconds": round(day_seconds, 2),
+        "day_seconds": days,
         "killed": workers.killed_at,
         "workers": workers.count,
         "sales_history": world.sales,
