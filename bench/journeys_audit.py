@@ -6,7 +6,8 @@
 - double_enrolments: (journey, member, entry key) groups beyond one, plus members entered more than once
   in a journey that admits them `once` or in one campaign version;
 - missed_due_steps: steps still due at or before the final simulated time once the workers drained, and
-  events never consumed; lost_sends: send steps recorded as queued with no outbox row.
+  events never consumed; lost_sends: send steps recorded as queued with no outbox row; stranded_enrolments:
+  active enrolments with no step waiting (one lost its next step).
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ def audit(context: AppContext, final: datetime) -> dict[str, Any]:
             .select_from(JourneyStep)
             .where(JourneyStep.status == "due", JourneyStep.due_at <= final)
         )
+        # An active enrolment always has a step waiting (the end of its path completes it): one without
+        # lost its next step.
+        waiting = select(JourneyStep.id).where(
+            JourneyStep.enrolment_id == JourneyEnrolment.id, JourneyStep.status == "due"
+        )
+        stranded = s.scalar(
+            select(func.count())
+            .select_from(JourneyEnrolment)
+            .where(JourneyEnrolment.status == "active", ~waiting.exists())
+        )
         unconsumed = s.scalar(
             select(func.count()).select_from(AutomationEvent).where(AutomationEvent.consumed_at.is_(None))
         )
@@ -87,6 +98,7 @@ def audit(context: AppContext, final: datetime) -> dict[str, Any]:
         "missed_due_steps": int(missed or 0) + int(unconsumed or 0),
         "double_coupons": _excess(Counter(coupons)) + _excess(_by_node(coupons)),
         "lost_sends": len(queued - set(sends)),
+        "stranded_enrolments": int(stranded or 0),
         "journey_messages": len(sends),
         "journey_coupons": len(coupons),
         "step_outcomes": dict(Counter(o or st for st, o, _ in steps)),
