@@ -87,6 +87,14 @@ def audit(context: AppContext, final: datetime) -> dict[str, Any]:
                 .group_by(Journey.slug)
             ).all()
         )
+        step_journeys = dict(
+            s.execute(
+                select(Journey.slug, func.count())
+                .join(JourneyEnrolment, JourneyEnrolment.journey_id == Journey.id)
+                .join(JourneyStep, JourneyStep.enrolment_id == JourneyEnrolment.id)
+                .group_by(Journey.slug)
+            ).all()
+        )
     keyed = Counter((j, m, k) for j, m, k, _ in enrolments)
     once = Counter((j, m) for j, m, k, v in enrolments if reentry[v] == "once" or k.startswith("audience:"))
     queued = {detail for status, outcome, detail in steps if outcome == "queued"}
@@ -103,4 +111,5 @@ def audit(context: AppContext, final: datetime) -> dict[str, Any]:
         "journey_coupons": len(coupons),
         "step_outcomes": dict(Counter(o or st for st, o, _ in steps)),
         "enrolments_per_journey": {k.removeprefix("seed-"): v for k, v in sorted(per_journey.items())},
+        "steps_per_journey": {k.removeprefix("seed-"): v for k, v in sorted(step_journeys.items())},
     }
