@@ -4,7 +4,8 @@ Both halves claim their rows for the transaction that handles them (FOR UPDATE S
 PostgreSQL, the single writer on SQLite) and commit everything a batch did at once: the enrolments and
 the events marked consumed; a step's effects (a message queued in the outbox, a coupon, a tag, a task),
 the step marked done and its successor. A worker killed in the middle rolls back and the rows are
-claimed again, so nothing is done twice and nothing is lost. Each step runs inside a savepoint, so one
+claimed again, so nothing is done twice and nothing is lost. A step that writes rows of its own runs in a
+savepoint, so one
 member's failure (a coupon template that ran out) is recorded on that step and the batch goes on.
 """
 
@@ -27,7 +28,7 @@ from server.automations.holdout import arm, branch
 from server.business_events.events import NewEvent, emit_many
 from server.core.errors import AisleError
 from server.coupons import words
-from server.coupons.service import issue_coupon
+from server.coupons.service import hold_template, issue_coupon
 from server.db.tables import (
     AutomationEvent,
     Journey,
@@ -320,6 +321,7 @@ def run_steps(session: Session, now: datetime, settings: EngineSettings) -> int:
         return 0
     enrolments = repo.enrolments(session, [s.enrolment_id for s in steps])
     batch = _prepare(session, now, settings, steps, enrolments)
+    _hold_locks(session, batch, steps, enrolments)
     counts = repo.visits(session, list(enrolments))
     new_steps: list[dict[str, Any]] = []
     for step in steps:
@@ -330,7 +332,10 @@ def run_steps(session: Session, now: datetime, settings: EngineSettings) -> int:
         definition = batch.definitions[enrolment.version_id]
         node = definition.node(step.node)
         try:
-            with session.begin_nested():
+            if _writes(node, enrolment):
+                with session.begin_nested():
+                    done = _run(batch, enrolment, step, node)
+            else:  # nothing to undo if it fails: no savepoint, no flush of the batch so far
                 done = _run(batch, enrolment, step, node)
         except AisleError as exc:
             done = Done("failed", str(exc), [(nxt, now) for _, nxt in d.successors(node)][:1])
@@ -409,6 +414,44 @@ def _prepare(
     consultants = primary_consultants(session, member_ids) if needs_people else {}
     managers = repo.store_managers(session, store_ids) if needs_people else {}
     return Batch(session, now, settings, members, stores, consultants, managers, versions, definitions, facts)
+
+
+# Steps that write rows of their own (a coupon, a tag, a task or a note) run in a savepoint, so one that
+# fails leaves nothing behind; the rest only read and return what to do (a send's notice is queued with
+# the batch's), so they need none, and the batch's updates are flushed together at its end.
+WRITING = (d.CouponNode, d.TagNode, d.TaskNode, d.NotifyNode)
+
+
+def _writes(node: Any, enrolment: JourneyEnrolment) -> bool:
+    held = enrolment.arm != "treatment" and node.type in d.MEMBER_FACING
+    return isinstance(node, WRITING) and not held
+
+
+def _hold_locks(
+    session: Session, batch: Batch, steps: list[JourneyStep], enrolments: dict[int, JourneyEnrolment]
+) -> None:
+    """Take the locks the batch's coupons need up front, templates then members, each in id order.
+
+    Issuing a coupon locks its template and then the member until commit; a batch issuing several in
+    step order, beside another worker's batch, could wait on it in a circle (PostgreSQL finds the
+    deadlock and rolls one back, but the work is lost). In one global order no circle can form.
+    """
+    templates: set[int] = set()
+    members: set[int] = set()
+    for step in steps:
+        enrolment = enrolments[step.enrolment_id]
+        node = batch.definitions[enrolment.version_id].by_id().get(step.node)
+        if enrolment.status == "active" and isinstance(node, d.CouponNode) and _writes(node, enrolment):
+            templates.add(node.template_id)
+            members.add(enrolment.member_id)
+    if not templates or not repo.postgres(session):
+        return  # SQLite: the batch holds the single write lock already
+    for template_id in sorted(templates):
+        try:
+            hold_template(session, template_id)
+        except AisleError:
+            continue  # gone: its steps fail with the reason when they run
+    repo.lock_members(session, sorted(members))
 
 
 def _next(node: Any, at: datetime) -> list[tuple[str, datetime]]:

@@ -21,6 +21,7 @@ from server.db.tables import (
     JourneyStep,
     JourneyStoreSwitch,
     JourneyVersion,
+    Member,
     Staff,
     StaffRole,
 )
@@ -30,7 +31,8 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _postgres(session: Session) -> bool:
+def postgres(session: Session) -> bool:
+    """Whether the session runs on PostgreSQL (row locks) rather than SQLite (one writer)."""
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -38,7 +40,7 @@ def claim_events(session: Session, limit: int) -> list[AutomationEvent]:
     """Unconsumed events, oldest first, locked for this transaction (other workers skip them)."""
     serialise_member(session, None)  # SQLite: one writer from here to commit
     stmt = select(AutomationEvent).where(AutomationEvent.consumed_at.is_(None)).order_by(AutomationEvent.id)
-    if _postgres(session):
+    if postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.scalars(stmt.limit(limit)))
 
@@ -46,7 +48,10 @@ def claim_events(session: Session, limit: int) -> list[AutomationEvent]:
 def mark_consumed(session: Session, ids: Sequence[int], now: datetime) -> None:
     """Events handled in this transaction."""
     for part in chunks(list(ids)):
-        session.execute(update(AutomationEvent).where(AutomationEvent.id.in_(part)).values(consumed_at=now))
+        session.execute(
+            update(AutomationEvent).where(AutomationEvent.id.in_(part)).values(consumed_at=now),
+            execution_options={"synchronize_session": False},  # the batch's objects are not read again
+        )
 
 
 def claim_steps(session: Session, now: datetime, limit: int) -> list[JourneyStep]:
@@ -60,9 +65,15 @@ def claim_steps(session: Session, now: datetime, limit: int) -> list[JourneyStep
         .where(JourneyStep.status == "due", JourneyStep.due_at <= now, Journey.status == "active")
         .order_by(JourneyStep.due_at, JourneyStep.id)
     )
-    if _postgres(session):
+    if postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=JourneyStep)
     return list(session.scalars(stmt.limit(limit)))
+
+
+def lock_members(session: Session, member_ids: Sequence[int]) -> None:
+    """Lock the members' rows until commit, in id order (PostgreSQL; as serialise_member does one)."""
+    for part in chunks(sorted(set(member_ids))):
+        session.execute(select(Member.id).where(Member.id.in_(part)).order_by(Member.id).with_for_update())
 
 
 def next_due(session: Session) -> datetime | None:
