@@ -5,8 +5,8 @@ PostgreSQL, the single writer on SQLite) and commit everything a batch did at on
 the events marked consumed; a step's effects (a message queued in the outbox, a coupon, a tag, a task),
 the step marked done and its successor. A worker killed in the middle rolls back and the rows are
 claimed again, so nothing is done twice and nothing is lost. A step that writes rows of its own runs in a
-savepoint, so one
-member's failure (a coupon template that ran out) is recorded on that step and the batch goes on.
+savepoint, so one member's failure (a coupon template that ran out) is recorded on that step and the
+batch goes on.
 """
 
 from __future__ import annotations
