@@ -45,7 +45,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pydantic import SecretStr  # noqa: E402
-from server.business_events.events import NewEvent, emit_many  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -63,6 +62,7 @@ from server.automations.holdout import arm  # noqa: E402
 from server.automations.runner import JourneyWorker, settings_of  # noqa: E402
 from server.automations.service import report  # noqa: E402
 from server.automations.sweeps import _jobs  # noqa: E402
+from server.business_events.events import NewEvent, emit_many  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.core.context import AppContext  # noqa: E402
 from server.db import migrate  # noqa: E402
