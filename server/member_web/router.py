@@ -94,6 +94,15 @@ def _store_or_page(session: Any, page: Page, store_code: str) -> Store | HTMLRes
         return page.notice(None, "no_store", 404)
 
 
+async def _posted_store(
+    request: Request, keys: Any, session: Any, page: Page, store_code: str
+) -> Store | HTMLResponse:
+    """A form's door store once its CSRF token checks out; else the page saying what is wrong."""
+    if not await _form_csrf(request, keys):
+        return page.notice(None, "csrf", 403)
+    return _store_or_page(session, page, store_code)
+
+
 def _member(request: Request, keys: Any, now: datetime) -> int | None:
     return security.session_member(keys, request.cookies.get(security.SESSION_COOKIE), now)
 
@@ -150,9 +159,7 @@ async def ask_code(
 ) -> Response:
     """Text a one-time code to the phone; the same page whether or not it is a member's."""
     page = Page(request, keys)
-    if not await _form_csrf(request, keys):
-        return page.notice(None, "csrf", 403)
-    store = _store_or_page(session, page, store_code)
+    store = await _posted_store(request, keys, session, page, store_code)
     if isinstance(store, HTMLResponse):
         return store
     address = request.client.host if request.client else "unknown"
@@ -173,9 +180,7 @@ async def sign_in(
 ) -> Response:
     """Check the code: a member is signed in; anyone else goes on to the join form."""
     page = Page(request, keys)
-    if not await _form_csrf(request, keys):
-        return page.notice(None, "csrf", 403)
-    store = _store_or_page(session, page, store_code)
+    store = await _posted_store(request, keys, session, page, store_code)
     if isinstance(store, HTMLResponse):
         return store
     pending = security.pending_code(keys, request.cookies.get(security.PENDING_COOKIE), now)
@@ -218,9 +223,7 @@ async def join(
 ) -> Response:
     """Enrol the phone the code proved, with the member's consents, and sign them in."""
     page = Page(request, keys)
-    if not await _form_csrf(request, keys):
-        return page.notice(None, "csrf", 403)
-    store = _store_or_page(session, page, store_code)
+    store = await _posted_store(request, keys, session, page, store_code)
     if isinstance(store, HTMLResponse):
         return store
     form = await request.form()
@@ -259,9 +262,7 @@ async def _signed_in_post(
     store_code: str, request: Request, keys: Any, session: Any, now: datetime
 ) -> tuple[Page, Store, int] | HTMLResponse:
     page = Page(request, keys)
-    if not await _form_csrf(request, keys):
-        return page.notice(None, "csrf", 403)
-    store = _store_or_page(session, page, store_code)
+    store = await _posted_store(request, keys, session, page, store_code)
     if isinstance(store, HTMLResponse):
         return store
     member_id = _member(request, keys, now)
